@@ -1,0 +1,29 @@
+# Thin wrapper over CMake. `make run` and `make check` install what is
+# missing (as root; otherwise they print the command), configure and build.
+BUILD ?= build
+CMAKE_FLAGS ?=
+PACKAGES = cmake gcc make pkg-config libelf-dev libseccomp-dev musl-tools libmbedtls-dev \
+           libcmocka-dev busybox-static gdb clang libclang-rt-14-dev file
+
+.PHONY: all deps configure build run check clean
+
+all: build
+
+deps:
+	@./.ci/install-deps $(PACKAGES)
+
+configure: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j$$(nproc)
+
+run: build
+	$(BUILD)/runtime/sabot run -- examples/hello.sh 2>/dev/null || \
+	  $(BUILD)/runtime/sabot run -- /bin/busybox echo "hello from sabot"
+
+check: build
+	@cd $(BUILD) && ctest --output-on-failure -j$$(nproc)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,56 @@
+/* The manifest: TOML text parsed and checked against the schema. The parser
+ * is freestanding so every PAL (including the enclave) parses the same
+ * bytes the same way; runtime/ uses it too to report errors early. */
+#ifndef SABOT_LIBOS_MANIFEST_H
+#define SABOT_LIBOS_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum libos_mount_type { LIBOS_MOUNT_HOST = 1, LIBOS_MOUNT_TMPFS = 2 };
+
+struct libos_mount_spec {
+    char *path;         /* where it appears in the libos tree, absolute */
+    int type;           /* enum libos_mount_type */
+    char *source;       /* host directory (type host) */
+    bool readonly;
+    int line;           /* manifest line, for messages */
+};
+
+struct libos_env_var {
+    char *name;
+    char *value;
+};
+
+struct libos_manifest {
+    char *name;                          /* file name, for messages */
+    char *entrypoint;                    /* loader.entrypoint or NULL */
+    char **argv;                         /* loader.argv (NULL-ended) or NULL */
+    struct libos_env_var *env;           /* loader.env table */
+    size_t env_count;
+    char **env_passthrough;              /* loader.env_passthrough; "*" = all */
+    size_t env_passthrough_count;
+    struct libos_mount_spec *mounts;     /* fs.mounts, in manifest order */
+    size_t mount_count;
+    char *cwd;                           /* fs.cwd or NULL */
+    uint64_t limit_memory;               /* limits.memory, bytes; 0 = unset */
+    uint64_t limit_stack;                /* limits.stack */
+    uint64_t limit_brk;                  /* limits.brk */
+    uint64_t limit_open_files;           /* limits.open_files */
+    uint64_t limit_threads;
+    uint64_t limit_processes;
+    char *pal;                           /* pal.name or NULL */
+    int log_level;                       /* log.level, -1 when unset */
+    struct libos_toml *root;             /* whole tree, for later keys */
+};
+
+/* Parse and validate. On error returns a negative errno and writes
+ * "NAME:LINE: what is wrong" into err. */
+long libos_manifest_parse(const char *text, size_t len, const char *name,
+                          struct libos_manifest **out, char *err, size_t err_size);
+void libos_manifest_free(struct libos_manifest *m);
+/* "8M", "1G", "4096" -> bytes; -EINVAL on bad syntax. */
+long libos_parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,43 @@
+/* The app's address space as the libos sees it (libos/mm/). The host may
+ * have other mappings (PAL, libos heap, the runtime); the app may only map,
+ * unmap or change what is listed here, and app pointers passed to syscalls
+ * must fall inside it. */
+#ifndef SABOT_LIBOS_MM_H
+#define SABOT_LIBOS_MM_H
+
+#include "libos.h"
+
+struct libos_file;
+
+enum libos_vma_kind {
+    VMA_ANON = 1,
+    VMA_FILE,
+    VMA_STACK,
+    VMA_BRK,
+    VMA_RESERVED, /* address space held for brk growth: app-owned, no access */
+};
+
+struct libos_vma {
+    uint64_t start, end;   /* page aligned, end exclusive */
+    int prot;              /* Linux PROT_* */
+    int flags;             /* Linux MAP_* */
+    int kind;              /* enum libos_vma_kind */
+};
+
+/* Record [start, end) as app memory, replacing what overlaps. */
+long libos_vma_insert(uint64_t start, uint64_t end, int prot, int flags, int kind);
+/* Forget [start, end), splitting VMAs at the edges. */
+void libos_vma_remove(uint64_t start, uint64_t end);
+/* Copy of the VMA containing addr; false if none. */
+bool libos_vma_lookup(uint64_t addr, struct libos_vma *out);
+/* True when every page of [start, end) is app memory. */
+bool libos_vma_covered(uint64_t start, uint64_t end);
+
+/* mmap with Linux semantics; used by the syscall and the ELF loader. */
+long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_file *f,
+                  uint64_t off);
+
+/* The program break, set up by the ELF loader. */
+void libos_brk_init(uint64_t start, uint64_t max_size);
+
+#endif

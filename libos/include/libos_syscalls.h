@@ -1,0 +1,115 @@
+/* Syscall implementations, one file per family (libos/sys/). Pointer
+ * arguments are app pointers: check them (libos_user_range_ok) or copy
+ * strings (libos_copy_user_string) before use. Each returns a result or a
+ * negative errno. The table in shim/syscall_table.c maps numbers to these. */
+#ifndef SABOT_LIBOS_SYSCALLS_H
+#define SABOT_LIBOS_SYSCALLS_H
+
+#include "libos.h"
+
+/* sys/fs.c: files and directories */
+long libos_sys_read(int fd, void *buf, size_t count);
+long libos_sys_write(int fd, const void *buf, size_t count);
+long libos_sys_readv(int fd, const struct linux_iovec *iov, int iovcnt);
+long libos_sys_writev(int fd, const struct linux_iovec *iov, int iovcnt);
+long libos_sys_pread64(int fd, void *buf, size_t count, int64_t off);
+long libos_sys_pwrite64(int fd, const void *buf, size_t count, int64_t off);
+long libos_sys_open(const char *path, int flags, uint32_t mode);
+long libos_sys_openat(int dirfd, const char *path, int flags, uint32_t mode);
+long libos_sys_creat(const char *path, uint32_t mode);
+long libos_sys_close(int fd);
+long libos_sys_lseek(int fd, int64_t off, int whence);
+long libos_sys_stat(const char *path, struct linux_stat *st);
+long libos_sys_fstat(int fd, struct linux_stat *st);
+long libos_sys_lstat(const char *path, struct linux_stat *st);
+long libos_sys_newfstatat(int dirfd, const char *path, struct linux_stat *st, int flags);
+long libos_sys_statx(int dirfd, const char *path, int flags, unsigned int mask,
+                     struct linux_statx *stx);
+long libos_sys_getdents64(int fd, void *buf, size_t size);
+long libos_sys_mkdir(const char *path, uint32_t mode);
+long libos_sys_mkdirat(int dirfd, const char *path, uint32_t mode);
+long libos_sys_rmdir(const char *path);
+long libos_sys_unlink(const char *path);
+long libos_sys_unlinkat(int dirfd, const char *path, int flags);
+long libos_sys_rename(const char *oldpath, const char *newpath);
+long libos_sys_renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+long libos_sys_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                         unsigned int flags);
+long libos_sys_fcntl(int fd, int cmd, uint64_t arg);
+long libos_sys_dup(int fd);
+long libos_sys_dup2(int oldfd, int newfd);
+long libos_sys_dup3(int oldfd, int newfd, int flags);
+long libos_sys_ioctl(int fd, unsigned int cmd, uint64_t arg);
+long libos_sys_getcwd(char *buf, size_t size);
+long libos_sys_chdir(const char *path);
+long libos_sys_fchdir(int fd);
+long libos_sys_access(const char *path, int mode);
+long libos_sys_faccessat(int dirfd, const char *path, int mode);
+long libos_sys_faccessat2(int dirfd, const char *path, int mode, int flags);
+long libos_sys_readlink(const char *path, char *buf, size_t size);
+long libos_sys_readlinkat(int dirfd, const char *path, char *buf, size_t size);
+long libos_sys_ftruncate(int fd, int64_t length);
+long libos_sys_truncate(const char *path, int64_t length);
+long libos_sys_fsync(int fd);
+long libos_sys_fdatasync(int fd);
+long libos_sys_umask(uint32_t mask);
+long libos_sys_chmod(const char *path, uint32_t mode);
+long libos_sys_fchmod(int fd, uint32_t mode);
+long libos_sys_fchmodat(int dirfd, const char *path, uint32_t mode);
+
+/* sys/mm.c: memory */
+long libos_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off);
+long libos_sys_munmap(void *addr, size_t len);
+long libos_sys_mprotect(void *addr, size_t len, int prot);
+long libos_sys_brk(void *addr);
+long libos_sys_madvise(void *addr, size_t len, int advice);
+
+/* sys/process.c: identity, exit, limits */
+long libos_sys_exit(int status);
+long libos_sys_exit_group(int status);
+long libos_sys_getpid(void);
+long libos_sys_getppid(void);
+long libos_sys_gettid(void);
+long libos_sys_getuid(void);
+long libos_sys_geteuid(void);
+long libos_sys_getgid(void);
+long libos_sys_getegid(void);
+long libos_sys_getresuid(uint32_t *r, uint32_t *e, uint32_t *s);
+long libos_sys_getresgid(uint32_t *r, uint32_t *e, uint32_t *s);
+long libos_sys_getgroups(int size, uint32_t *list);
+long libos_sys_getpgrp(void);
+long libos_sys_getpgid(int pid);
+long libos_sys_getsid(int pid);
+long libos_sys_set_tid_address(uint32_t *tidptr);
+long libos_sys_arch_prctl(int code, uint64_t addr);
+long libos_sys_prlimit64(int pid, int resource, const struct linux_rlimit *new_limit,
+                         struct linux_rlimit *old_limit);
+long libos_sys_getrlimit(int resource, struct linux_rlimit *rlim);
+long libos_sys_setrlimit(int resource, const struct linux_rlimit *rlim);
+long libos_sys_uname(struct linux_utsname *buf);
+long libos_sys_set_robust_list(void *head, size_t len);
+long libos_sys_sched_yield(void);
+
+/* sys/signal.c: recorded for now */
+long libos_sys_rt_sigaction(int sig, const struct linux_sigaction *act,
+                            struct linux_sigaction *oldact, size_t sigsetsize);
+long libos_sys_rt_sigprocmask(int how, const uint64_t *set, uint64_t *oldset, size_t sigsetsize);
+long libos_sys_sigaltstack(const void *ss, void *old_ss);
+long libos_sys_kill(int pid, int sig);
+long libos_sys_tkill(int tid, int sig);
+long libos_sys_tgkill(int tgid, int tid, int sig);
+void libos_signal_init(void);
+
+/* sys/time.c */
+long libos_sys_clock_gettime(int clock, struct linux_timespec *tp);
+long libos_sys_clock_getres(int clock, struct linux_timespec *tp);
+long libos_sys_gettimeofday(struct linux_timeval *tv, struct linux_timezone *tz);
+long libos_sys_time(int64_t *t);
+long libos_sys_nanosleep(const struct linux_timespec *req, struct linux_timespec *rem);
+long libos_sys_clock_nanosleep(int clock, int flags, const struct linux_timespec *req,
+                               struct linux_timespec *rem);
+
+/* sys/misc.c */
+long libos_sys_getrandom(void *buf, size_t len, unsigned int flags);
+
+#endif

@@ -1,0 +1,61 @@
+/* Files, fd table and the VFS (libos/fs/). */
+#ifndef SABOT_LIBOS_VFS_H
+#define SABOT_LIBOS_VFS_H
+
+#include "libos.h"
+
+struct libos_file;
+struct libos_mount;
+
+struct libos_file_ops {
+    /* pos: in/out file position for seekable files (NULL for pread-style
+     * callers is never passed; pread passes a local copy). */
+    int64_t (*read)(struct libos_file *f, void *buf, size_t n, uint64_t *pos);
+    int64_t (*write)(struct libos_file *f, const void *buf, size_t n, uint64_t *pos);
+    /* Returns the new position or -errno. NULL: -ESPIPE. */
+    int64_t (*seek)(struct libos_file *f, int64_t off, int whence);
+    int (*stat)(struct libos_file *f, struct linux_stat *st);
+    /* Fills buf with linux_dirent64 records from f->pos on; returns bytes. */
+    int64_t (*getdents64)(struct libos_file *f, void *buf, size_t size);
+    long (*ioctl)(struct libos_file *f, unsigned int cmd, uint64_t arg);
+    /* Map len bytes at off. flags/prot are Linux MAP_ and PROT_ values;
+     * *addr in: placement (with MAP_FIXED), out: where it went. */
+    int (*mmap)(struct libos_file *f, void **addr, size_t len, int prot, int flags, uint64_t off);
+    int (*truncate)(struct libos_file *f, uint64_t len);
+    int (*fsync)(struct libos_file *f);
+    void (*release)(struct libos_file *f);
+};
+
+struct libos_file {
+    int refcount;
+    const struct libos_file_ops *ops;
+    uint32_t flags;          /* O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH ... */
+    uint64_t pos;
+    struct libos_lock lock;
+    char *path;              /* absolute libos path, for fchdir and tracing */
+    struct libos_mount *mount;
+    pal_handle_t *handle;    /* PAL stream, if any */
+    void *priv;              /* file-system specific */
+};
+
+void libos_file_get(struct libos_file *f);
+void libos_file_put(struct libos_file *f);
+
+/* fd table of the process. */
+long libos_fd_install(struct libos_file *f, int min_fd, bool cloexec); /* takes a ref */
+struct libos_file *libos_fd_get(int fd);   /* new ref or NULL */
+long libos_fd_close(int fd);
+
+/* Set up mounts from the manifest, /dev, and fds 0-2 from boot stdio. */
+long libos_vfs_init(void);
+
+/* Open a path relative to dirfd (AT_FDCWD or an fd) with Linux open
+ * flags, obeying mounts and the manifest. */
+long libos_vfs_open(int dirfd, const char *path, int flags, uint32_t mode,
+                    struct libos_file **out);
+/* Host path behind a file, for debugger registration; -ENOENT if none. */
+long libos_vfs_host_path(struct libos_file *f, char *buf, size_t size);
+/* The current working directory (libos path). */
+const char *libos_vfs_cwd(void);
+
+#endif

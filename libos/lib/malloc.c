@@ -1,0 +1,114 @@
+/* The libos heap. Small blocks come from power-of-two size classes carved
+ * out of 64 KiB chunks; large blocks get their own pages. Every block has a
+ * 16-byte header holding its usable size, so free/realloc need no lookup. */
+#include "libos.h"
+
+#define MIN_SHIFT 4   /* 16 bytes */
+#define MAX_SHIFT 11  /* 2048 bytes */
+#define NCLASSES (MAX_SHIFT - MIN_SHIFT + 1)
+#define CHUNK_SIZE (64 * 1024)
+#define HDR 16
+
+struct free_block {
+    struct free_block *next;
+};
+
+static struct free_block *g_free_lists[NCLASSES];
+static struct libos_lock g_heap_lock = LIBOS_LOCK_INIT;
+
+static int size_class(size_t size) {
+    int c = 0;
+    while (((size_t)1 << (c + MIN_SHIFT)) < size)
+        c++;
+    return c;
+}
+
+static void *pages_alloc(size_t size) {
+    void *p = NULL;
+    if (pal_mem_alloc(&p, size, PAL_PROT_READ | PAL_PROT_WRITE, 0) < 0)
+        return NULL;
+    return p;
+}
+
+static bool refill(int c) {
+    size_t bsize = ((size_t)1 << (c + MIN_SHIFT)) + HDR;
+    char *chunk = pages_alloc(CHUNK_SIZE);
+    if (!chunk)
+        return false;
+    for (size_t off = 0; off + bsize <= CHUNK_SIZE; off += bsize) {
+        struct free_block *b = (struct free_block *)(chunk + off);
+        b->next = g_free_lists[c];
+        g_free_lists[c] = b;
+    }
+    return true;
+}
+
+void *libos_malloc(size_t size) {
+    if (size == 0)
+        size = 1;
+    if (size > ((size_t)1 << MAX_SHIFT)) {
+        size_t total = ALIGN_UP(size + HDR, LIBOS_PAGE_SIZE);
+        if (total < size)
+            return NULL;
+        char *p = pages_alloc(total);
+        if (!p)
+            return NULL;
+        *(size_t *)p = total - HDR;
+        return p + HDR;
+    }
+    int c = size_class(size);
+    libos_lock(&g_heap_lock);
+    if (!g_free_lists[c] && !refill(c)) {
+        libos_unlock(&g_heap_lock);
+        return NULL;
+    }
+    struct free_block *b = g_free_lists[c];
+    g_free_lists[c] = b->next;
+    libos_unlock(&g_heap_lock);
+    *(size_t *)b = (size_t)1 << (c + MIN_SHIFT);
+    return (char *)b + HDR;
+}
+
+static size_t block_size(void *p) {
+    return *(size_t *)((char *)p - HDR);
+}
+
+void libos_free(void *p) {
+    if (!p)
+        return;
+    size_t size = block_size(p);
+    char *base = (char *)p - HDR;
+    if (size > ((size_t)1 << MAX_SHIFT)) {
+        pal_mem_free(base, size + HDR);
+        return;
+    }
+    int c = size_class(size);
+    struct free_block *b = (struct free_block *)base;
+    libos_lock(&g_heap_lock);
+    b->next = g_free_lists[c];
+    g_free_lists[c] = b;
+    libos_unlock(&g_heap_lock);
+}
+
+void *libos_calloc(size_t n, size_t size) {
+    if (size && n > (size_t)-1 / size)
+        return NULL;
+    void *p = libos_malloc(n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+void *libos_realloc(void *p, size_t size) {
+    if (!p)
+        return libos_malloc(size);
+    size_t old = block_size(p);
+    if (size <= old)
+        return p;
+    void *n = libos_malloc(size);
+    if (!n)
+        return NULL;
+    memcpy(n, p, old);
+    libos_free(p);
+    return n;
+}

@@ -1,0 +1,263 @@
+/* mmap, munmap, mprotect, brk, madvise. The PAL does the mapping; the VMA
+ * list (mm/vma.c) decides what the app may touch. */
+#include "libos_mm.h"
+#include "libos_syscalls.h"
+#include "libos_vfs.h"
+
+static uint32_t pal_prot(int prot) {
+    return ((prot & PROT_READ) ? PAL_PROT_READ : 0) | ((prot & PROT_WRITE) ? PAL_PROT_WRITE : 0) |
+           ((prot & PROT_EXEC) ? PAL_PROT_EXEC : 0);
+}
+
+/* Before MAP_FIXED replaces [start, end): every page there must be app
+ * memory or free. Free gaps are claimed with NOREPLACE so a fixed mapping
+ * can never land on the libos, the PAL or the runtime. */
+static long claim_fixed_range(uint64_t start, uint64_t end) {
+    uint64_t at = start;
+    struct libos_vma v;
+    while (at < end) {
+        if (libos_vma_lookup(at, &v)) {
+            at = v.end;
+            continue;
+        }
+        uint64_t gap_end = end;
+        for (uint64_t p = at; p < end; p += LIBOS_PAGE_SIZE)
+            if (libos_vma_lookup(p, &v)) {
+                gap_end = p;
+                break;
+            }
+        void *addr = (void *)at;
+        int r = pal_mem_alloc(&addr, gap_end - at, PAL_PROT_NONE, PAL_MEM_NOREPLACE);
+        if (r < 0) {
+            log_warn("mmap: MAP_FIXED at %#lx overlaps memory that is not the program's",
+                     (unsigned long)at);
+            return -ENOMEM;
+        }
+        libos_vma_insert(at, gap_end, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, VMA_ANON);
+        at = gap_end;
+    }
+    return 0;
+}
+
+long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_file *f,
+                  uint64_t off) {
+    int type = flags & MAP_TYPE;
+    if (!len || (off & (LIBOS_PAGE_SIZE - 1)) || (type != MAP_PRIVATE && type != MAP_SHARED &&
+                                                   type != MAP_SHARED_VALIDATE))
+        return -EINVAL;
+    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+        return -EINVAL;
+    size_t size = ALIGN_UP(len, LIBOS_PAGE_SIZE);
+    if (size < len)
+        return -ENOMEM;
+    bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+    if (fixed && (addr & (LIBOS_PAGE_SIZE - 1)))
+        return -EINVAL;
+    if (addr + size < addr)
+        return -ENOMEM;
+    if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED)) {
+        struct libos_vma v;
+        for (uint64_t p = addr; p < addr + size; p += LIBOS_PAGE_SIZE)
+            if (libos_vma_lookup(p, &v))
+                return -EEXIST;
+    }
+    if (flags & MAP_FIXED) {
+        long r = claim_fixed_range(addr, addr + size);
+        if (r < 0)
+            return r;
+    }
+    uint32_t placement = (flags & MAP_FIXED) ? PAL_MEM_FIXED
+                       : (flags & MAP_FIXED_NOREPLACE) ? PAL_MEM_NOREPLACE
+                       : addr ? PAL_MEM_HINT : 0;
+    void *where = (void *)addr;
+    long r;
+    if (f) {
+        if (!f->ops->mmap)
+            return -ENODEV;
+        int acc = f->flags & O_ACCMODE;
+        if (acc == O_WRONLY || (type != MAP_PRIVATE && (prot & PROT_WRITE) && acc != O_RDWR))
+            return -EACCES;
+        if (placement != PAL_MEM_FIXED && placement != PAL_MEM_NOREPLACE && !addr)
+            where = NULL;
+        int fl = (flags & ~(MAP_FIXED | MAP_FIXED_NOREPLACE)) |
+                 (placement == PAL_MEM_FIXED ? MAP_FIXED
+                  : placement == PAL_MEM_NOREPLACE ? MAP_FIXED_NOREPLACE : 0);
+        r = f->ops->mmap(f, &where, size, prot, fl, off);
+    } else {
+        r = libos_errno_from_pal(pal_mem_alloc(&where, size, pal_prot(prot), placement));
+    }
+    if (r < 0)
+        return r == -EEXIST && !(flags & MAP_FIXED_NOREPLACE) ? -ENOMEM : r;
+    uint64_t start = (uint64_t)where;
+    r = libos_vma_insert(start, start + size, prot, flags, f ? VMA_FILE : VMA_ANON);
+    if (r < 0) {
+        pal_mem_free(where, size);
+        return r;
+    }
+    return (long)start;
+}
+
+long libos_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off) {
+    if (flags & MAP_ANONYMOUS)
+        return libos_mm_map((uint64_t)addr, len, prot, flags, NULL, 0);
+    struct libos_file *f = libos_fd_get(fd);
+    if (!f)
+        return -EBADF;
+    long r = libos_mm_map((uint64_t)addr, len, prot, flags, f, (uint64_t)off);
+    libos_file_put(f);
+    return r;
+}
+
+/* Apply fn to every app-owned piece of [start, end). */
+static long for_each_app_piece(uint64_t start, uint64_t end,
+                               long (*fn)(uint64_t s, uint64_t e, void *arg), void *arg) {
+    uint64_t at = start;
+    struct libos_vma v;
+    while (at < end) {
+        if (!libos_vma_lookup(at, &v)) {
+            at += LIBOS_PAGE_SIZE;
+            continue;
+        }
+        uint64_t e = MIN(v.end, end);
+        long r = fn(at, e, arg);
+        if (r < 0)
+            return r;
+        at = e;
+    }
+    return 0;
+}
+
+static long unmap_piece(uint64_t s, uint64_t e, void *arg) {
+    pal_mem_free((void *)s, e - s);
+    return 0;
+}
+
+long libos_sys_munmap(void *addr, size_t len) {
+    uint64_t a = (uint64_t)addr;
+    if ((a & (LIBOS_PAGE_SIZE - 1)) || !len)
+        return -EINVAL;
+    uint64_t end = ALIGN_UP(a + len, LIBOS_PAGE_SIZE);
+    if (end < a)
+        return -EINVAL;
+    /* Only app memory is released; libos memory in the range stays. */
+    for_each_app_piece(a, end, unmap_piece, NULL);
+    libos_vma_remove(a, end);
+    return 0;
+}
+
+static long protect_piece(uint64_t s, uint64_t e, void *arg) {
+    int prot = *(int *)arg;
+    struct libos_vma v;
+    libos_vma_lookup(s, &v);
+    if (v.kind == VMA_RESERVED)
+        return -ENOMEM;
+    long r = libos_errno_from_pal(pal_mem_protect((void *)s, e - s, pal_prot(prot)));
+    if (r < 0)
+        return r;
+    return libos_vma_insert(s, e, prot, v.flags, v.kind);
+}
+
+long libos_sys_mprotect(void *addr, size_t len, int prot) {
+    uint64_t a = (uint64_t)addr;
+    if (a & (LIBOS_PAGE_SIZE - 1))
+        return -EINVAL;
+    prot &= ~(PROT_GROWSDOWN | PROT_GROWSUP);
+    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+        return -EINVAL;
+    uint64_t end = ALIGN_UP(a + len, LIBOS_PAGE_SIZE);
+    if (end < a)
+        return -ENOMEM;
+    if (!libos_vma_covered(a, end))
+        return -ENOMEM;
+    return for_each_app_piece(a, end, protect_piece, &prot);
+}
+
+static long dontneed_piece(uint64_t s, uint64_t e, void *arg) {
+    struct libos_vma v;
+    libos_vma_lookup(s, &v);
+    if (v.kind == VMA_FILE || (v.flags & MAP_TYPE) != MAP_PRIVATE)
+        return 0; /* file-backed pages would be re-read; keep them */
+    void *where = (void *)s;
+    /* Fresh zero pages, like the kernel gives on the next touch. */
+    return libos_errno_from_pal(pal_mem_alloc(&where, e - s, pal_prot(v.prot), PAL_MEM_FIXED));
+}
+
+long libos_sys_madvise(void *addr, size_t len, int advice) {
+    uint64_t a = (uint64_t)addr;
+    if (a & (LIBOS_PAGE_SIZE - 1))
+        return -EINVAL;
+    uint64_t end = ALIGN_UP(a + len, LIBOS_PAGE_SIZE);
+    switch (advice) {
+    case MADV_DONTNEED:
+        if (!libos_vma_covered(a, end))
+            return -ENOMEM;
+        return for_each_app_piece(a, end, dontneed_piece, NULL);
+    case MADV_NORMAL:
+    case MADV_RANDOM:
+    case MADV_SEQUENTIAL:
+    case MADV_WILLNEED:
+    case MADV_FREE:
+    case MADV_DONTFORK:
+    case MADV_DOFORK:
+    case MADV_MERGEABLE:
+    case MADV_UNMERGEABLE:
+    case MADV_HUGEPAGE:
+    case MADV_NOHUGEPAGE:
+    case MADV_DONTDUMP:
+    case MADV_DODUMP:
+        /* Hints only: correct to ignore (MADV_FREE may keep contents). */
+        return libos_vma_covered(a, end) ? 0 : -ENOMEM;
+    default:
+        return -EINVAL;
+    }
+}
+
+/* The program break: [g_brk_start, g_brk_cur) is RW app memory, up to
+ * g_brk_max reserved (no access) so nothing else is placed there. */
+static uint64_t g_brk_start, g_brk_cur, g_brk_max;
+static struct libos_lock g_brk_lock = LIBOS_LOCK_INIT;
+
+void libos_brk_init(uint64_t start, uint64_t max_size) {
+    start = ALIGN_UP(start, LIBOS_PAGE_SIZE);
+    void *where = (void *)start;
+    if (pal_mem_alloc(&where, max_size, PAL_PROT_NONE, PAL_MEM_NOREPLACE) < 0) {
+        log_warn("cannot reserve %lu bytes for brk at %#lx; brk will fail",
+                 (unsigned long)max_size, (unsigned long)start);
+        g_brk_start = g_brk_cur = g_brk_max = start;
+        return;
+    }
+    libos_vma_insert(start, start + max_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     VMA_RESERVED);
+    g_brk_start = g_brk_cur = start;
+    g_brk_max = start + max_size;
+}
+
+long libos_sys_brk(void *addr) {
+    uint64_t want = (uint64_t)addr;
+    libos_lock(&g_brk_lock);
+    if (want < g_brk_start || want > g_brk_max) {
+        want = g_brk_cur; /* Linux answers the current break on failure */
+        goto out;
+    }
+    uint64_t old_top = ALIGN_UP(g_brk_cur, LIBOS_PAGE_SIZE);
+    uint64_t new_top = ALIGN_UP(want, LIBOS_PAGE_SIZE);
+    if (new_top > old_top) {
+        if (pal_mem_protect((void *)old_top, new_top - old_top,
+                            PAL_PROT_READ | PAL_PROT_WRITE) < 0) {
+            want = g_brk_cur;
+            goto out;
+        }
+        libos_vma_insert(old_top, new_top, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, VMA_BRK);
+    } else if (new_top < old_top) {
+        /* Give the pages back zeroed and inaccessible. */
+        void *where = (void *)new_top;
+        pal_mem_alloc(&where, old_top - new_top, PAL_PROT_NONE, PAL_MEM_FIXED);
+        libos_vma_insert(new_top, old_top, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+                         VMA_RESERVED);
+    }
+    g_brk_cur = want;
+out:
+    libos_unlock(&g_brk_lock);
+    return (long)want;
+}

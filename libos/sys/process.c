@@ -1,0 +1,159 @@
+/* Process identity, exit and resource limits. */
+#include "libos_syscalls.h"
+
+long libos_sys_exit(int status) {
+    /* Single-threaded for now: the last thread's exit ends the process. */
+    libos_exit_process(status & 0xff);
+}
+
+long libos_sys_exit_group(int status) {
+    libos_exit_process(status & 0xff);
+}
+
+long libos_sys_getpid(void) { return g_process.pid; }
+long libos_sys_getppid(void) { return g_process.ppid; }
+long libos_sys_gettid(void) { return libos_current_thread()->tid; }
+long libos_sys_getuid(void) { return g_process.uid; }
+long libos_sys_geteuid(void) { return g_process.euid; }
+long libos_sys_getgid(void) { return g_process.gid; }
+long libos_sys_getegid(void) { return g_process.egid; }
+long libos_sys_getpgrp(void) { return g_process.pgid; }
+
+static long put_ids(uint32_t *r, uint32_t *e, uint32_t *s, uint32_t rv, uint32_t ev, uint32_t sv) {
+    if (!libos_user_range_ok(r, 4, true) || !libos_user_range_ok(e, 4, true) ||
+        !libos_user_range_ok(s, 4, true))
+        return -EFAULT;
+    *r = rv, *e = ev, *s = sv;
+    return 0;
+}
+
+long libos_sys_getresuid(uint32_t *r, uint32_t *e, uint32_t *s) {
+    return put_ids(r, e, s, g_process.uid, g_process.euid, g_process.suid);
+}
+
+long libos_sys_getresgid(uint32_t *r, uint32_t *e, uint32_t *s) {
+    return put_ids(r, e, s, g_process.gid, g_process.egid, g_process.sgid);
+}
+
+long libos_sys_getgroups(int size, uint32_t *list) {
+    /* One supplementary group: the primary one, as a plain login has. */
+    if (size < 0)
+        return -EINVAL;
+    if (size == 0)
+        return 1;
+    if (!libos_user_range_ok(list, sizeof(uint32_t), true))
+        return -EFAULT;
+    list[0] = g_process.gid;
+    return 1;
+}
+
+static bool is_self(int pid) {
+    return pid == 0 || (uint32_t)pid == g_process.pid;
+}
+
+long libos_sys_getpgid(int pid) {
+    return is_self(pid) ? (long)g_process.pgid : pid < 0 ? -EINVAL : -ESRCH;
+}
+
+long libos_sys_getsid(int pid) {
+    return is_self(pid) ? (long)g_process.sid : pid < 0 ? -EINVAL : -ESRCH;
+}
+
+long libos_sys_set_tid_address(uint32_t *tidptr) {
+    libos_current_thread()->clear_child_tid = tidptr;
+    return libos_current_thread()->tid;
+}
+
+long libos_sys_set_robust_list(void *head, size_t len) {
+    if (len != 24) /* sizeof(struct robust_list_head) */
+        return -EINVAL;
+    libos_current_thread()->robust_list = head;
+    return 0;
+}
+
+long libos_sys_sched_yield(void) {
+    pal_thread_yield();
+    return 0;
+}
+
+long libos_sys_arch_prctl(int code, uint64_t addr) {
+    uint64_t v;
+    switch (code) {
+    case ARCH_SET_FS:
+        if (addr >= (1ULL << 47))
+            return -EPERM; /* not a canonical user address */
+        return libos_errno_from_pal(pal_segment_base_set(PAL_SEG_FS, addr));
+    case ARCH_GET_FS:
+        if (!libos_user_range_ok((void *)addr, 8, true))
+            return -EFAULT;
+        if (pal_segment_base_get(PAL_SEG_FS, &v) < 0)
+            return -EINVAL;
+        *(uint64_t *)addr = v;
+        return 0;
+    case ARCH_SET_GS:
+    case ARCH_GET_GS:
+        /* GS holds the PAL's per-thread block. */
+        log_warn("arch_prctl: the GS base is reserved by sabot; refusing ARCH_%s_GS",
+                 code == ARCH_SET_GS ? "SET" : "GET");
+        return -EPERM;
+    case ARCH_GET_CPUID:
+        return 1;
+    case ARCH_SET_CPUID:
+        return -ENODEV; /* CPUID faulting is not offered */
+    default:
+        return -EINVAL;
+    }
+}
+
+long libos_sys_prlimit64(int pid, int resource, const struct linux_rlimit *new_limit,
+                         struct linux_rlimit *old_limit) {
+    if (!is_self(pid))
+        return pid < 0 ? -EINVAL : -ESRCH;
+    if (resource < 0 || resource >= RLIMIT_NLIMITS)
+        return -EINVAL;
+    struct linux_rlimit nl;
+    if (new_limit) {
+        if (!libos_user_range_ok(new_limit, sizeof(nl), false))
+            return -EFAULT;
+        nl = *new_limit;
+        if (nl.rlim_cur > nl.rlim_max)
+            return -EINVAL;
+    }
+    if (old_limit && !libos_user_range_ok(old_limit, sizeof(*old_limit), true))
+        return -EFAULT;
+    libos_lock(&g_process.lock);
+    struct linux_rlimit *cur = &g_process.rlimits[resource];
+    if (new_limit && nl.rlim_max > cur->rlim_max && g_process.euid != 0) {
+        libos_unlock(&g_process.lock);
+        return -EPERM;
+    }
+    if (old_limit)
+        *old_limit = *cur;
+    if (new_limit)
+        *cur = nl;
+    libos_unlock(&g_process.lock);
+    return 0;
+}
+
+long libos_sys_getrlimit(int resource, struct linux_rlimit *rlim) {
+    return libos_sys_prlimit64(0, resource, NULL, rlim);
+}
+
+long libos_sys_setrlimit(int resource, const struct linux_rlimit *rlim) {
+    return libos_sys_prlimit64(0, resource, rlim, NULL);
+}
+
+long libos_sys_uname(struct linux_utsname *buf) {
+    if (!libos_user_range_ok(buf, sizeof(*buf), true))
+        return -EFAULT;
+    memset(buf, 0, sizeof(*buf));
+    libos_strlcpy(buf->sysname, "Linux", sizeof(buf->sysname));
+    libos_strlcpy(buf->nodename, g_boot->host.hostname, sizeof(buf->nodename));
+    /* The host's release: programs gate features on it (glibc needs >= 3.2). */
+    libos_strlcpy(buf->release, g_boot->host.os_release[0] ? g_boot->host.os_release : "6.1.0",
+                  sizeof(buf->release));
+    libos_strlcpy(buf->version, "#1 SMP sabot", sizeof(buf->version));
+    libos_strlcpy(buf->machine, "x86_64", sizeof(buf->machine));
+    libos_strlcpy(buf->domainname, "(none)", sizeof(buf->domainname));
+    return 0;
+}

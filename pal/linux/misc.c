@@ -1,0 +1,164 @@
+/* Time, randomness, CPU, segments, host facts, debugger hooks. */
+#include "pal_linux.h"
+
+int pal_time_get(enum pal_clock clock, uint64_t *ns) {
+    static const int host_clock[] = {
+        [PAL_CLOCK_REALTIME] = HOST_CLOCK_REALTIME,
+        [PAL_CLOCK_MONOTONIC] = HOST_CLOCK_MONOTONIC,
+        [PAL_CLOCK_PROCESS_CPU] = HOST_CLOCK_PROCESS_CPUTIME_ID,
+        [PAL_CLOCK_THREAD_CPU] = HOST_CLOCK_THREAD_CPUTIME_ID,
+    };
+    if ((unsigned)clock > PAL_CLOCK_THREAD_CPU)
+        return -PAL_ERR_INVAL;
+    struct host_timespec ts;
+    long r = host_syscall2(__NR_clock_gettime, host_clock[clock], &ts);
+    if (host_is_err(r))
+        return pal_linux_err(r);
+    *ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+    return 0;
+}
+
+int pal_random(void *buf, size_t size) {
+    char *p = buf;
+    while (size) {
+        long r = host_syscall3(__NR_getrandom, p, size, 0);
+        if (r == -EINTR)
+            continue;
+        if (host_is_err(r))
+            return pal_linux_err(r);
+        p += r;
+        size -= r;
+    }
+    return 0;
+}
+
+int pal_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]) {
+    __asm__ volatile("cpuid"
+                     : "=a"(out[0]), "=b"(out[1]), "=c"(out[2]), "=d"(out[3])
+                     : "a"(leaf), "c"(subleaf));
+    return 0;
+}
+
+int pal_segment_base_set(enum pal_segment seg, uint64_t base) {
+    if (seg != PAL_SEG_FS)
+        return -PAL_ERR_DENIED; /* GS belongs to the PAL */
+    long r = host_syscall2(__NR_arch_prctl, HOST_ARCH_SET_FS, base);
+    if (host_is_err(r))
+        return pal_linux_err(r);
+    return 0;
+}
+
+int pal_segment_base_get(enum pal_segment seg, uint64_t *base) {
+    long r = host_syscall2(__NR_arch_prctl, seg == PAL_SEG_FS ? HOST_ARCH_GET_FS : HOST_ARCH_GET_GS,
+                           base);
+    return pal_linux_err(r);
+}
+
+static void copy_field(char *dst, size_t size, const char *src) {
+    size_t n = pal_strlen(src);
+    if (n >= size)
+        n = size - 1;
+    pal_memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+int pal_host_info(struct pal_host_info *info) {
+    pal_memset(info, 0, sizeof(*info));
+    copy_field(info->pal_name, sizeof(info->pal_name), "linux");
+    struct host_utsname u;
+    if (!host_is_err(host_syscall1(__NR_uname, &u))) {
+        copy_field(info->hostname, sizeof(info->hostname), u.nodename);
+        copy_field(info->os_release, sizeof(info->os_release), u.release);
+    }
+    uint64_t mask[16];
+    long n = host_syscall3(__NR_sched_getaffinity, 0, sizeof(mask), mask);
+    for (long i = 0; !host_is_err(n) && i < n / 8; i++)
+        info->cpu_count += __builtin_popcountll(mask[i]);
+    if (!info->cpu_count)
+        info->cpu_count = 1;
+    info->page_size = 4096;
+    struct pal_mem_info mi;
+    if (pal_mem_query(&mi) == 0)
+        info->mem_total = mi.total;
+    info->host_uid = (uint32_t)host_syscall0(__NR_getuid);
+    info->host_gid = (uint32_t)host_syscall0(__NR_getgid);
+    return 0;
+}
+
+int pal_debug_log(const char *msg, size_t len) {
+    long r = host_syscall3(__NR_write, 2, msg, len);
+    return host_is_err(r) ? pal_linux_err(r) : 0;
+}
+
+/* Debugger registration: gdb follows the dynamic loader's r_debug list of
+ * the sabot process itself, so loaded app objects are appended there and
+ * r_brk (where gdb keeps a breakpoint) is called, like ld.so does. */
+struct debug_link_map {
+    uint64_t l_addr;
+    char *l_name;
+    void *l_ld;
+    struct debug_link_map *l_next, *l_prev;
+};
+struct debug_r_debug {
+    int r_version;
+    struct debug_link_map *r_map;
+    void (*r_brk)(void);
+    enum { RT_CONSISTENT, RT_ADD, RT_DELETE } r_state;
+    uint64_t r_ldbase;
+};
+extern struct debug_r_debug _r_debug __attribute__((weak));
+
+static void debug_notify(int state) {
+    _r_debug.r_state = state;
+    if (_r_debug.r_brk)
+        _r_debug.r_brk();
+}
+
+int pal_debug_map_add(const char *name, uint64_t base) {
+    if (!&_r_debug || !_r_debug.r_map)
+        return -PAL_ERR_NOTSUPPORTED;
+    struct debug_link_map *m = pal_linux_malloc(sizeof(*m));
+    if (!m)
+        return -PAL_ERR_NOMEM;
+    pal_memset(m, 0, sizeof(*m));
+    m->l_addr = base;
+    m->l_name = pal_linux_strdup(name);
+    debug_notify(RT_ADD);
+    struct debug_link_map *last = _r_debug.r_map;
+    while (last->l_next)
+        last = last->l_next;
+    last->l_next = m;
+    m->l_prev = last;
+    debug_notify(RT_CONSISTENT);
+    return 0;
+}
+
+int pal_debug_map_remove(uint64_t base) {
+    if (!&_r_debug || !_r_debug.r_map)
+        return -PAL_ERR_NOTSUPPORTED;
+    for (struct debug_link_map *m = _r_debug.r_map->l_next; m; m = m->l_next) {
+        if (m->l_addr != base || !m->l_name)
+            continue;
+        debug_notify(RT_DELETE);
+        m->l_prev->l_next = m->l_next;
+        if (m->l_next)
+            m->l_next->l_prev = m->l_prev;
+        debug_notify(RT_CONSISTENT);
+        return 0;
+    }
+    return -PAL_ERR_NOTFOUND;
+}
+
+int pal_attestation_report(const void *user_data, size_t user_size, void *target_info,
+                           size_t *target_size, void *report, size_t *report_size) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+
+int pal_attestation_quote(const void *user_data, size_t user_size, void *quote,
+                          size_t *quote_size) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+
+int pal_get_key(const char *name, void *key, size_t *size) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}

@@ -1,0 +1,70 @@
+/* Internals of the Linux PAL. Freestanding: every host call goes through
+ * pal_host_syscall() in syscall.S, the only code Syscall User Dispatch lets
+ * reach the kernel directly. */
+#ifndef SABOT_PAL_LINUX_H
+#define SABOT_PAL_LINUX_H
+
+#include "host_linux.h"
+#include "pal.h"
+
+long pal_host_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+#define host_syscall0(n) pal_host_syscall(n, 0, 0, 0, 0, 0, 0)
+#define host_syscall1(n, a) pal_host_syscall(n, (long)(a), 0, 0, 0, 0, 0)
+#define host_syscall2(n, a, b) pal_host_syscall(n, (long)(a), (long)(b), 0, 0, 0, 0)
+#define host_syscall3(n, a, b, c) pal_host_syscall(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define host_syscall4(n, a, b, c, d)                                                           \
+    pal_host_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define host_syscall5(n, a, b, c, d, e)                                                        \
+    pal_host_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+#define host_syscall6(n, a, b, c, d, e, f)                                                     \
+    pal_host_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+
+/* MAP_FIXED / MAP_FIXED_NOREPLACE for PAL_MEM_* placement flags. */
+int pal_linux_placement(uint32_t flags);
+
+/* Host -errno (a return value in -4095..-1) to -PAL_ERR_*. */
+int pal_linux_err(long host_ret);
+static inline bool host_is_err(long r) {
+    return (unsigned long)r > (unsigned long)-4096L;
+}
+
+enum pal_linux_handle_kind {
+    HANDLE_FILE = 1,
+    HANDLE_DIR,
+    HANDLE_CONSOLE,
+    HANDLE_EVENT,
+    HANDLE_THREAD,
+    HANDLE_PIPE,
+    HANDLE_SOCKET,
+    HANDLE_PROCESS,
+};
+
+struct pal_handle {
+    uint32_t kind;          /* enum pal_linux_handle_kind */
+    int fd;                 /* host fd, or -1 */
+    uint32_t access;        /* PAL_ACCESS_* given at open */
+    uint32_t options;       /* PAL_OPTION_* */
+    char *path;             /* host path for file/dir (for rename/debug), or NULL */
+    /* dir handles: buffered getdents64 state */
+    char *dirbuf;
+    uint32_t dirbuf_len, dirbuf_pos;
+    bool dir_eof;
+    /* events */
+    uint32_t event_word;
+    bool auto_clear;
+};
+
+/* Small PAL-private heap for handles and strings (mmap-backed). */
+void *pal_linux_malloc(size_t size);
+void pal_linux_free(void *p);
+char *pal_linux_strdup(const char *s);
+struct pal_handle *pal_linux_handle_new(uint32_t kind, int fd);
+void pal_linux_handle_free(struct pal_handle *h);
+
+/* Freestanding helpers (pal/linux/util.c). */
+size_t pal_strlen(const char *s);
+int pal_strncmp(const char *a, const char *b, size_t n);
+void *pal_memcpy(void *d, const void *s, size_t n);
+void *pal_memset(void *d, int c, size_t n);
+
+#endif

@@ -1,0 +1,43 @@
+/* The Linux PAL's syscall region: the only instructions in the process that
+ * may enter the host kernel directly once Syscall User Dispatch is on.
+ * Everything in the PAL calls pal_host_syscall(); signal handlers return
+ * through pal_sigreturn_restorer. Keep this region tiny. */
+    .section .text.pal_syscall, "ax", @progbits
+    .p2align 6
+    .globl pal_syscall_region_start
+    .hidden pal_syscall_region_start
+pal_syscall_region_start:
+
+/* long pal_host_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) */
+    .globl pal_host_syscall
+    .hidden pal_host_syscall
+    .type pal_host_syscall, @function
+pal_host_syscall:
+    .cfi_startproc
+    mov %rdi, %rax
+    mov %rsi, %rdi
+    mov %rdx, %rsi
+    mov %rcx, %rdx
+    mov %r8, %r10
+    mov %r9, %r8
+    mov 8(%rsp), %r9
+    syscall
+    ret
+    .cfi_endproc
+    .size pal_host_syscall, . - pal_host_syscall
+
+/* Restorer for every PAL signal handler (SA_RESTORER): rt_sigreturn. */
+    .globl pal_sigreturn_restorer
+    .hidden pal_sigreturn_restorer
+    .type pal_sigreturn_restorer, @function
+pal_sigreturn_restorer:
+    mov $15, %eax
+    syscall
+    ud2
+    .size pal_sigreturn_restorer, . - pal_sigreturn_restorer
+
+    .globl pal_syscall_region_end
+    .hidden pal_syscall_region_end
+pal_syscall_region_end:
+
+    .section .note.GNU-stack, "", @progbits

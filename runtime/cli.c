@@ -1,0 +1,170 @@
+/* The `sabot` command line, parsed into sabot_options (no side effects, so
+ * it is unit-tested on its own). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sabot_internal.h"
+
+const char g_sabot_usage[] =
+    "usage: sabot run [OPTIONS] [--] PROGRAM [ARGS...]\n"
+    "       sabot run -m MANIFEST.toml [OPTIONS] [[--] PROGRAM [ARGS...]]\n"
+    "       sabot check -m MANIFEST.toml\n"
+    "       sabot --help | --version\n"
+    "\n"
+    "Runs an unmodified Linux program under the Sabot library OS.\n"
+    "\n"
+    "PROGRAM is found like a shell finds it (a name without '/' is looked up in\n"
+    "PATH) and is given to the program as the path it sees inside the sandbox.\n"
+    "Without -m the default policy applies: host / read-only, the working\n"
+    "directory read-write, a private /tmp, the host environment. With -m and no\n"
+    "PROGRAM, the manifest's loader.entrypoint and loader.argv are run.\n"
+    "\n"
+    "Options:\n"
+    "  -m, --manifest FILE     policy manifest (TOML)\n"
+    "  -C, --cwd DIR           host directory to start in (default: current)\n"
+    "      --log-level LEVEL   none, error, warning, info, debug or trace\n"
+    "                          (default: the manifest's log.level, else warning)\n"
+    "      --trace[=FILE]      trace system calls to stderr or to FILE\n"
+    "  -h, --help              show this help\n"
+    "  -V, --version           show the version\n"
+    "\n"
+    "The exit status is the program's (128+N when killed by signal N); sabot's\n"
+    "own usage and manifest errors exit with 2.\n";
+
+static int usage_err(char *err, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int usage_err(char *err, size_t size, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && size)
+        vsnprintf(err, size, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* "--name=value", "--name value", "-xvalue", "-x value" -> value. Returns
+ * 1 when arg matches, 0 when it does not, -1 when the value is missing. */
+static int opt_value(int argc, char **argv, int *i, const char *shortopt, const char *longopt,
+                     const char **value) {
+    const char *a = argv[*i];
+    size_t ll = strlen(longopt);
+    if (!strncmp(a, longopt, ll) && a[ll] == '=') {
+        *value = a + ll + 1;
+        return 1;
+    }
+    bool is_short = shortopt && !strncmp(a, shortopt, 2);
+    if (is_short && a[2]) {
+        *value = a + 2;
+        return 1;
+    }
+    if (!strcmp(a, longopt) || (is_short && !a[2])) {
+        if (*i + 1 >= argc)
+            return -1;
+        *value = argv[++*i];
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_option(int argc, char **argv, int *i, struct sabot_cli *cli, char *err,
+                        size_t size) {
+    const char *a = argv[*i], *v = NULL;
+    int m;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        cli->command = SABOT_CMD_HELP;
+        return 0;
+    }
+    if ((m = opt_value(argc, argv, i, "-m", "--manifest", &v)) != 0) {
+        if (m < 0)
+            return usage_err(err, size, "option %s needs a file name", a);
+        cli->opts.manifest_path = v;
+        return 0;
+    }
+    if ((m = opt_value(argc, argv, i, "-C", "--cwd", &v)) != 0) {
+        if (m < 0)
+            return usage_err(err, size, "option %s needs a directory", a);
+        cli->opts.cwd = v;
+        return 0;
+    }
+    if ((m = opt_value(argc, argv, i, NULL, "--log-level", &v)) != 0) {
+        if (m < 0)
+            return usage_err(err, size, "option %s needs a level", a);
+        cli->opts.log_level = sabot_log_level_from_name(v);
+        if (cli->opts.log_level < 0)
+            return usage_err(err, size,
+                             "unknown log level '%s' (use none, error, warning, info, debug "
+                             "or trace)", v);
+        return 0;
+    }
+    /* --trace takes its file only after '=': "--trace prog" runs prog. */
+    if (!strcmp(a, "--trace") || !strncmp(a, "--trace=", 8)) {
+        cli->trace = true;
+        if (a[7] == '=') {
+            if (!a[8])
+                return usage_err(err, size, "option --trace= needs a file name");
+            cli->opts.trace_path = a + 8;
+        } else {
+            cli->opts.trace_fd = 2;
+        }
+        return 0;
+    }
+    return usage_err(err, size, "unknown option '%s'", a);
+}
+
+int sabot_cli_parse(int argc, char **argv, struct sabot_cli *cli, char *err, size_t err_size) {
+    memset(cli, 0, sizeof(*cli));
+    sabot_options_init(&cli->opts);
+    if (err && err_size)
+        err[0] = '\0';
+    if (argc < 2)
+        return usage_err(err, err_size, "missing command (run or check)");
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        cli->command = SABOT_CMD_HELP;
+        return 0;
+    }
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        cli->command = SABOT_CMD_VERSION;
+        return 0;
+    }
+    if (!strcmp(cmd, "run"))
+        cli->command = SABOT_CMD_RUN;
+    else if (!strcmp(cmd, "check"))
+        cli->command = SABOT_CMD_CHECK;
+    else
+        return usage_err(err, err_size, "unknown command '%s' (use run or check)", cmd);
+
+    /* Options end at "--" or at the first word that is not one: the
+     * program's own options follow it untouched. */
+    int i = 2;
+    for (; i < argc; i++) {
+        if (!strcmp(argv[i], "--")) {
+            i++;
+            break;
+        }
+        if (argv[i][0] != '-' || !argv[i][1])
+            break;
+        if (parse_option(argc, argv, &i, cli, err, err_size) < 0)
+            return -1;
+        if (cli->command == SABOT_CMD_HELP)
+            return 0;
+    }
+    if (i < argc) {
+        cli->opts.program = argv[i];
+        cli->opts.argv = (const char *const *)&argv[i];
+    }
+    if (cli->command == SABOT_CMD_CHECK) {
+        if (!cli->opts.manifest_path)
+            return usage_err(err, err_size, "check needs a manifest: sabot check -m FILE.toml");
+        if (cli->opts.program)
+            return usage_err(err, err_size, "check takes no program ('%s')",
+                             cli->opts.program);
+        return 0;
+    }
+    if (!cli->opts.program && !cli->opts.manifest_path)
+        return usage_err(err, err_size,
+                         "nothing to run: sabot run -- PROGRAM [ARGS...] or sabot run -m "
+                         "FILE.toml");
+    return 0;
+}

@@ -1,0 +1,525 @@
+/* libsabot's hosted half: options, the default manifest, manifest checks
+ * and program resolution. Nothing here needs the PAL, so the unit tests
+ * link it without the core. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libos_manifest.h"
+#include "sabot_internal.h"
+
+extern char **environ;
+
+static void set_err(char *err, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t size, const char *fmt, ...) {
+    if (!err || !size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, size, fmt, ap);
+    va_end(ap);
+}
+
+void sabot_options_init(struct sabot_options *opts) {
+    memset(opts, 0, sizeof(*opts));
+    opts->log_level = -1;
+    opts->trace_fd = -1;
+    opts->log_fd = 2;
+}
+
+int sabot_log_level_from_name(const char *name) {
+    static const char *const names[] = {"none", "error", "warning", "info", "debug", "trace"};
+    for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+        if (!strcmp(name, names[i]))
+            return i;
+    if (!strcmp(name, "warn"))
+        return SABOT_LOG_WARNING;
+    return -1;
+}
+
+int sabot_manifest_check(const char *text, size_t len, const char *name, char *err,
+                         size_t err_size) {
+    struct libos_manifest *m = NULL;
+    long r = libos_manifest_parse(text, len, name, &m, err, err_size);
+    if (r < 0)
+        return (int)r;
+    libos_manifest_free(m);
+    return 0;
+}
+
+/* ------------------------------------------------------------ manifest text */
+
+/* A growing string; on allocation failure it goes NULL and stays so. */
+struct sbuf {
+    char *s;
+    size_t len, cap;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t n) {
+    if (!b->s)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *p = realloc(b->s, cap);
+        if (!p) {
+            free(b->s);
+            b->s = NULL;
+            return;
+        }
+        b->s = p;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *s) {
+    sb_add(b, s, strlen(s));
+}
+
+static bool sb_init(struct sbuf *b) {
+    b->len = 0;
+    b->cap = 256;
+    b->s = malloc(b->cap);
+    if (b->s)
+        b->s[0] = '\0';
+    return b->s != NULL;
+}
+
+/* Escapes what a TOML basic string cannot hold raw: quote, backslash and
+ * control characters. Bytes >= 0x80 pass through (TOML text is UTF-8). */
+char *sabot_toml_quote(const char *s) {
+    struct sbuf b;
+    if (!sb_init(&b))
+        return NULL;
+    sb_puts(&b, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char esc[8];
+        switch (*p) {
+        case '"': sb_puts(&b, "\\\""); break;
+        case '\\': sb_puts(&b, "\\\\"); break;
+        case '\n': sb_puts(&b, "\\n"); break;
+        case '\t': sb_puts(&b, "\\t"); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f) {
+                snprintf(esc, sizeof(esc), "\\u%04x", *p);
+                sb_puts(&b, esc);
+            } else {
+                sb_add(&b, (const char *)p, 1);
+            }
+        }
+    }
+    sb_puts(&b, "\"");
+    return b.s;
+}
+
+static void sb_mount(struct sbuf *b, const char *path, const char *type, const char *source,
+                     bool readonly) {
+    char *qp = sabot_toml_quote(path);
+    char *qs = source ? sabot_toml_quote(source) : NULL;
+    if (!qp || (source && !qs)) {
+        free(b->s);
+        b->s = NULL;
+    }
+    sb_puts(b, "\n[[fs.mounts]]\npath = ");
+    sb_puts(b, qp ? qp : "");
+    sb_puts(b, "\ntype = \"");
+    sb_puts(b, type);
+    sb_puts(b, "\"\n");
+    if (qs) {
+        sb_puts(b, "source = ");
+        sb_puts(b, qs);
+        sb_puts(b, "\n");
+    }
+    sb_puts(b, readonly ? "readonly = true\n" : "readonly = false\n");
+    free(qp);
+    free(qs);
+}
+
+char *sabot_default_manifest(const char *cwd) {
+    if (!cwd || cwd[0] != '/')
+        return NULL;
+    char *qcwd = sabot_toml_quote(cwd);
+    struct sbuf b;
+    if (!qcwd || !sb_init(&b)) {
+        free(qcwd);
+        return NULL;
+    }
+    bool cwd_is_root = !strcmp(cwd, "/");
+    bool cwd_is_tmp = !strcmp(cwd, "/tmp");
+    sb_puts(&b, "# Sabot default manifest (generated): host / read-only, the working\n"
+                "# directory read-write, a private /tmp, the host environment.\n"
+                "[loader]\nenv_passthrough = [\"*\"]\n\n[fs]\ncwd = ");
+    sb_puts(&b, qcwd);
+    sb_puts(&b, "\n");
+    sb_mount(&b, "/", "host", "/", true);
+    /* At "/" the working directory stays read-only: a writable host root
+     * would undo the whole policy. */
+    if (!cwd_is_root)
+        sb_mount(&b, cwd, "host", cwd, false);
+    /* Working in the host's /tmp means sharing it, not hiding it. */
+    if (!cwd_is_tmp)
+        sb_mount(&b, "/tmp", "tmpfs", NULL, false);
+    free(qcwd);
+    return b.s;
+}
+
+/* -------------------------------------------------------- program lookup */
+
+void sabot_clean_path(char *path) {
+    char *out = path;
+    const char *in = path;
+    while (*in) {
+        while (*in == '/')
+            in++;
+        size_t n = strcspn(in, "/");
+        if (n == 0 || (n == 1 && in[0] == '.')) {
+            in += n;
+            continue;
+        }
+        *out++ = '/';
+        memmove(out, in, n);    /* out never passes in: it only drops bytes */
+        out += n;
+        in += n;
+    }
+    if (out == path)
+        *out++ = '/';
+    *out = '\0';
+}
+
+static char *join_path(const char *dir, const char *name) {
+    size_t dl = strlen(dir), nl = strlen(name);
+    char *p = malloc(dl + nl + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, dir, dl);
+    p[dl] = '/';
+    memcpy(p + dl + 1, name, nl + 1);
+    return p;
+}
+
+/* Absolute, cleaned host path of a relative or absolute name. */
+static char *host_abs(const char *host_cwd, const char *name) {
+    char *p = name[0] == '/' ? strdup(name) : join_path(host_cwd, name);
+    if (p)
+        sabot_clean_path(p);
+    return p;
+}
+
+static bool is_executable_file(const char *path, int *err) {
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        *err = errno;
+        return false;
+    }
+    if (!S_ISREG(st.st_mode) || access(path, X_OK) < 0) {
+        *err = EACCES;
+        return false;
+    }
+    return true;
+}
+
+/* execvp's search: the first executable regular file wins; EACCES is
+ * reported only if nothing better is found. */
+static int search_path(const char *program, const char *host_cwd, const char *path_env,
+                       char **out) {
+    const char *dirs = path_env ? path_env : "/bin:/usr/bin";
+    int result = -ENOENT;
+    for (const char *d = dirs;; ) {
+        const char *end = strchr(d, ':');
+        size_t n = end ? (size_t)(end - d) : strlen(d);
+        char *dir = n ? strndup(d, n) : strdup(".");
+        char *cand = dir ? join_path(dir, program) : NULL;
+        char *abs = cand ? host_abs(host_cwd, cand) : NULL;
+        free(dir);
+        free(cand);
+        if (!abs)
+            return -ENOMEM;
+        int e = 0;
+        if (is_executable_file(abs, &e)) {
+            *out = abs;
+            return 0;
+        }
+        free(abs);
+        if (e == EACCES)
+            result = -EACCES;
+        if (!end)
+            return result;
+        d = end + 1;
+    }
+}
+
+/* Does mount path/source `prefix` contain `path` (component-wise)? Returns
+ * the length of the prefix to strip, or -1. */
+static long prefix_len(const char *prefix, const char *path) {
+    size_t n = strlen(prefix);
+    if (n == 1 && prefix[0] == '/')
+        return 0;
+    if (strncmp(prefix, path, n) || (path[n] != '/' && path[n] != '\0'))
+        return -1;
+    return (long)n;
+}
+
+/* The mount the libos will use for an app path: the longest prefix. */
+static const struct libos_mount_spec *mount_for_app_path(const struct libos_manifest *m,
+                                                         const char *path) {
+    const struct libos_mount_spec *best = NULL;
+    long best_len = -1;
+    for (size_t i = 0; i < m->mount_count; i++) {
+        long l = prefix_len(m->mounts[i].path, path);
+        if (l > best_len) {
+            best = &m->mounts[i];
+            best_len = l;
+        }
+    }
+    return best;
+}
+
+/* Host path -> app path through the host mount with the longest source. */
+static int host_to_app(const struct libos_manifest *m, const char *program, const char *host,
+                       char **out, char *err, size_t err_size) {
+    const struct libos_mount_spec *best = NULL;
+    long best_len = -1;
+    for (size_t i = 0; i < m->mount_count; i++) {
+        const struct libos_mount_spec *ms = &m->mounts[i];
+        if (ms->type != LIBOS_MOUNT_HOST || !ms->source)
+            continue;
+        long l = prefix_len(ms->source, host);
+        if (l > best_len) {
+            best = ms;
+            best_len = l;
+        }
+    }
+    if (!best) {
+        set_err(err, err_size,
+                "%s: host path %s is not visible inside the sandbox (no host mount in "
+                "fs.mounts covers it)", program, host);
+        return -ENOENT;
+    }
+    char *app = join_path(best->path, host + best_len);
+    if (!app)
+        return -ENOMEM;
+    sabot_clean_path(app);
+    if (mount_for_app_path(m, app) != best) {
+        set_err(err, err_size, "%s: host path %s is hidden inside the sandbox by the mount at %s",
+                program, host, mount_for_app_path(m, app)->path);
+        free(app);
+        return -ENOENT;
+    }
+    *out = app;
+    return 0;
+}
+
+int sabot_resolve_program(const char *program, const char *host_cwd, const char *path_env,
+                          const struct libos_manifest *m, char **out, char *err,
+                          size_t err_size) {
+    if (!program[0]) {
+        set_err(err, err_size, "empty program name");
+        return -ENOENT;
+    }
+    if (program[0] == '/') {
+        /* Already the app's path: the app sees absolute paths through its
+         * own mounts, which may differ from the host's. */
+        *out = strdup(program);
+        return *out ? 0 : -ENOMEM;
+    }
+    char *host = NULL;
+    int r;
+    if (strchr(program, '/')) {
+        host = host_abs(host_cwd, program);
+        if (!host)
+            return -ENOMEM;
+        int e = 0;
+        if (!is_executable_file(host, &e)) {
+            set_err(err, err_size, "%s: %s", program, strerror(e));
+            free(host);
+            return -e;
+        }
+    } else {
+        r = search_path(program, host_cwd, path_env, &host);
+        if (r == -ENOENT)
+            set_err(err, err_size, "%s: command not found in PATH", program);
+        else if (r < 0)
+            set_err(err, err_size, "%s: %s", program, strerror(-r));
+        if (r < 0)
+            return r;
+    }
+    r = host_to_app(m, program, host, out, err, err_size);
+    free(host);
+    return r;
+}
+
+/* ------------------------------------------------------------ preparation */
+
+/* Reads a whole file into a NUL-terminated buffer; 0 or -errno. */
+int sabot_read_file(const char *path, char **text, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -errno;
+    struct sbuf b;
+    if (!sb_init(&b)) {
+        fclose(f);
+        return -ENOMEM;
+    }
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        sb_add(&b, chunk, n);
+    int r = ferror(f) ? -(errno ? errno : EIO) : b.s ? 0 : -ENOMEM;
+    fclose(f);
+    if (r < 0) {
+        free(b.s);
+        return r;
+    }
+    *text = b.s;
+    *size = b.len;
+    return 0;
+}
+
+static const char *env_get(const char *const *envp, const char *name) {
+    size_t n = strlen(name);
+    for (; envp && *envp; envp++)
+        if (!strncmp(*envp, name, n) && (*envp)[n] == '=')
+            return *envp + n + 1;
+    return NULL;
+}
+
+static int load_manifest(const struct sabot_options *opts, struct sabot_prepared *p) {
+    if (opts->manifest_path) {
+        int r = sabot_read_file(opts->manifest_path, &p->manifest, &p->manifest_size);
+        if (r < 0) {
+            set_err(opts->err, opts->err_size, "cannot read manifest '%s': %s",
+                    opts->manifest_path, strerror(-r));
+            return r;
+        }
+        p->manifest_name = strdup(opts->manifest_path);
+    } else if (opts->manifest_text) {
+        p->manifest_size = opts->manifest_size ? opts->manifest_size
+                                               : strlen(opts->manifest_text);
+        p->manifest = malloc(p->manifest_size + 1);
+        if (p->manifest) {
+            memcpy(p->manifest, opts->manifest_text, p->manifest_size);
+            p->manifest[p->manifest_size] = '\0';
+        }
+        p->manifest_name =
+            strdup(opts->manifest_name ? opts->manifest_name : "<manifest>");
+    } else {
+        p->manifest = sabot_default_manifest(p->host_cwd);
+        p->manifest_size = p->manifest ? strlen(p->manifest) : 0;
+        p->manifest_name = strdup("<default manifest>");
+    }
+    return p->manifest && p->manifest_name ? 0 : -ENOMEM;
+}
+
+static int build_argv(const struct sabot_options *opts, const struct libos_manifest *m,
+                      struct sabot_prepared *p) {
+    size_t argc = 0;
+    while (opts->argv && opts->argv[argc])
+        argc++;
+    p->argv = calloc(argc + 2, sizeof(char *));
+    if (!p->argv)
+        return -ENOMEM;
+    if (!opts->program) {
+        if (!m->entrypoint) {
+            set_err(opts->err, opts->err_size,
+                    "no program to run: give one after '--' or set loader.entrypoint in %s",
+                    p->manifest_name);
+            return -EINVAL;
+        }
+        return 0;    /* empty argv: the libos uses loader.entrypoint/argv */
+    }
+    const char *path_env = env_get(opts->envp ? opts->envp : (const char *const *)environ,
+                                   "PATH");
+    /* The libos takes argv[0] as the program's path inside the sandbox. */
+    int r = sabot_resolve_program(opts->program, p->host_cwd, path_env, m, &p->argv[0],
+                                  opts->err, opts->err_size);
+    if (r < 0)
+        return r;
+    for (size_t i = 1; i < argc; i++) {
+        p->argv[i] = strdup(opts->argv[i]);
+        if (!p->argv[i])
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static int open_trace(const struct sabot_options *opts, struct sabot_prepared *p) {
+    p->trace_fd = opts->trace_fd;
+    if (p->trace_fd >= 0 || !opts->trace_path)
+        return 0;
+    p->trace_fd = open(opts->trace_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (p->trace_fd < 0) {
+        int e = errno;
+        set_err(opts->err, opts->err_size, "cannot open trace file '%s': %s", opts->trace_path,
+                strerror(e));
+        return -e;
+    }
+    p->trace_fd_owned = true;
+    return 0;
+}
+
+int sabot_prepare(const struct sabot_options *opts, struct sabot_prepared *p) {
+    memset(p, 0, sizeof(*p));
+    p->trace_fd = -1;
+    p->log_fd = opts->log_fd >= 0 ? opts->log_fd : 2;
+    p->envp = opts->envp ? opts->envp : (const char *const *)environ;
+    p->chdir_needed = opts->cwd != NULL;
+    if (opts->err && opts->err_size)
+        opts->err[0] = '\0';
+
+    p->host_cwd = opts->cwd ? realpath(opts->cwd, NULL) : getcwd(NULL, 0);
+    if (!p->host_cwd) {
+        int e = errno;
+        set_err(opts->err, opts->err_size, "cannot use working directory '%s': %s",
+                opts->cwd ? opts->cwd : ".", strerror(e));
+        return -e;
+    }
+    int r = load_manifest(opts, p);
+    if (r < 0)
+        goto fail;
+    struct libos_manifest *m = NULL;
+    long pr = libos_manifest_parse(p->manifest, p->manifest_size, p->manifest_name, &m,
+                                   opts->err, opts->err_size);
+    if (pr < 0) {
+        r = (int)pr;
+        goto fail;
+    }
+    r = build_argv(opts, m, p);
+    if (opts->log_level >= 0)
+        p->log_level = opts->log_level;
+    else
+        p->log_level = m->log_level >= 0 ? m->log_level : SABOT_LOG_WARNING;
+    libos_manifest_free(m);
+    if (r < 0)
+        goto fail;
+    r = open_trace(opts, p);
+    if (r < 0)
+        goto fail;
+    return 0;
+fail:
+    if (opts->err && opts->err_size && !opts->err[0])
+        set_err(opts->err, opts->err_size, "%s", strerror(-r));
+    sabot_prepared_free(p);
+    return r;
+}
+
+void sabot_prepared_free(struct sabot_prepared *p) {
+    free(p->manifest);
+    free(p->manifest_name);
+    for (size_t i = 0; p->argv && p->argv[i]; i++)
+        free(p->argv[i]);
+    free(p->argv);
+    free(p->host_cwd);
+    if (p->trace_fd_owned && p->trace_fd >= 0)
+        close(p->trace_fd);
+    memset(p, 0, sizeof(*p));
+    p->trace_fd = -1;
+}

@@ -1,0 +1,59 @@
+#!/bin/sh
+# gdb must stop at `break main` in the app run under sabot, show it as frame
+# #0 in bt, and let it run to a normal exit.
+#
+# usage: gdb_main.sh SABOT|native SABOT_GDB_PY PROGRAM WORKDIR
+# "native" runs PROGRAM under gdb directly: it checks that gdb itself works
+# here (ptrace allowed), so a failure of the sabot run is sabot's.
+set -eu
+
+sabot=$1 gdbpy=$2 prog=$3 work=$4
+here=$(cd "$(dirname "$0")" && pwd)
+
+if ! command -v gdb >/dev/null 2>&1; then
+    echo "SKIP: gdb is not installed"
+    exit 77
+fi
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work"
+
+if [ "$sabot" = native ]; then
+    set -- gdb -nx -batch -x "$here/main.gdb" --args "$prog" hello
+else
+    if [ ! -f "$gdbpy" ]; then
+        echo "FAIL: $gdbpy (the SIGSYS handling script) is missing"
+        exit 1
+    fi
+    set -- gdb -nx -batch -x "$gdbpy" -x "$here/main.gdb" --args "$sabot" run -- "$prog" hello
+fi
+echo "command: $*"
+set +e
+timeout 100 "$@" </dev/null >out.txt 2>&1
+rc=$?
+set -e
+
+fail=0
+check() { # check REGEX WHAT
+    if ! grep -Eq "$1" out.txt; then
+        echo "FAIL: $2 (no line matching: $1)"
+        fail=1
+    fi
+}
+check '^Breakpoint 1, main \(.*\) at .*gdb_target\.c:[0-9]+' \
+    "gdb did not stop at the app's main (gdb_target.c)"
+check '^#0  main \(.*\) at .*gdb_target\.c:[0-9]+' "bt frame #0 is not the app's main"
+check '^gdb_target: sum 15$' "the program's output is missing"
+check '^\[Inferior 1 \(process [0-9]+\) exited normally\]' "the program did not exit normally"
+if [ $rc = 124 ]; then
+    echo "FAIL: gdb timed out"
+    fail=1
+fi
+if [ $fail = 1 ]; then
+    echo "---- gdb output (last 80 lines; gdb exit status $rc) ----"
+    tail -n 80 out.txt
+    exit 1
+fi
+grep -E '^(Breakpoint 1,|#[0-9]|\[Inferior)' out.txt
+echo "PASS"
+cd / && rm -rf "$work"

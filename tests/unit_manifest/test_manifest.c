@@ -1,0 +1,397 @@
+/* Unit tests for the manifest schema (libos/manifest/manifest.c), hosted. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "libos_manifest.h"
+#include "libos_toml.h"
+
+#define T_EINVAL (-22)
+#define T_ERANGE (-34)
+
+static char g_err[512];
+
+static struct libos_manifest *parse_ok(const char *text) {
+    struct libos_manifest *m = NULL;
+    long rc = libos_manifest_parse(text, strlen(text), "m.toml", &m, g_err, sizeof(g_err));
+    if (rc != 0)
+        fail_msg("manifest rejected: %s", g_err);
+    assert_non_null(m);
+    return m;
+}
+
+static void parse_err(const char *text, const char *expect) {
+    struct libos_manifest *m = (struct libos_manifest *)1;
+    memset(g_err, 0, sizeof(g_err));
+    long rc = libos_manifest_parse(text, strlen(text), "m.toml", &m, g_err, sizeof(g_err));
+    if (rc == 0)
+        fail_msg("manifest <<%s>> accepted, expected: %s", text, expect);
+    assert_int_equal(rc, T_EINVAL);
+    assert_null(m);
+    assert_string_equal(g_err, expect);
+}
+
+static const char *FULL =
+    "# every key\n"
+    "[loader]\n"
+    "entrypoint = \"/usr/bin/python3\"\n"
+    "argv = [\"python3\", \"-c\", \"print(1)\"]\n"
+    "env_passthrough = [\"TERM\", \"LANG\"]\n"
+    "[loader.env]\n"
+    "PATH = \"/usr/bin:/bin\"\n"
+    "EMPTY = \"\"\n"
+    "\n"
+    "[fs]\n"
+    "cwd = \"/work\"\n"
+    "[[fs.mounts]]\n"
+    "path = \"/\"\n"
+    "type = \"host\"\n"
+    "source = \"/\"\n"
+    "[[fs.mounts]]\n"
+    "path = \"/work/\"\n"
+    "type = \"host\"\n"
+    "source = \"/home/me/proj\"\n"
+    "readonly = false\n"
+    "[[fs.mounts]]\n"
+    "path = \"//tmp/./\"\n"
+    "type = \"tmpfs\"\n"
+    "\n"
+    "[limits]\n"
+    "memory = \"1G\"\n"
+    "stack = \"8M\"\n"
+    "brk = 65536\n"
+    "open_files = 1024\n"
+    "threads = 64\n"
+    "processes = 16\n"
+    "[pal]\n"
+    "name = \"kvm\"\n"
+    "[log]\n"
+    "level = \"trace\"\n";
+
+static void test_full_manifest(void **state) {
+    struct libos_manifest *m = parse_ok(FULL);
+    assert_string_equal(m->name, "m.toml");
+    assert_string_equal(m->entrypoint, "/usr/bin/python3");
+    assert_non_null(m->argv);
+    assert_string_equal(m->argv[0], "python3");
+    assert_string_equal(m->argv[1], "-c");
+    assert_string_equal(m->argv[2], "print(1)");
+    assert_null(m->argv[3]);
+    assert_int_equal(m->env_count, 2);
+    assert_string_equal(m->env[0].name, "PATH");
+    assert_string_equal(m->env[0].value, "/usr/bin:/bin");
+    assert_string_equal(m->env[1].name, "EMPTY");
+    assert_string_equal(m->env[1].value, "");
+    assert_int_equal(m->env_passthrough_count, 2);
+    assert_string_equal(m->env_passthrough[0], "TERM");
+    assert_string_equal(m->env_passthrough[1], "LANG");
+    assert_null(m->env_passthrough[2]);
+    assert_string_equal(m->cwd, "/work");
+    assert_int_equal(m->mount_count, 3);
+    assert_string_equal(m->mounts[0].path, "/");
+    assert_int_equal(m->mounts[0].type, LIBOS_MOUNT_HOST);
+    assert_string_equal(m->mounts[0].source, "/");
+    assert_true(m->mounts[0].readonly); /* host default */
+    assert_int_equal(m->mounts[0].line, 12);
+    assert_string_equal(m->mounts[1].path, "/work"); /* normalized */
+    assert_string_equal(m->mounts[1].source, "/home/me/proj");
+    assert_false(m->mounts[1].readonly);
+    assert_int_equal(m->mounts[1].line, 16);
+    assert_string_equal(m->mounts[2].path, "/tmp");
+    assert_int_equal(m->mounts[2].type, LIBOS_MOUNT_TMPFS);
+    assert_null(m->mounts[2].source);
+    assert_false(m->mounts[2].readonly); /* tmpfs default */
+    assert_true(m->limit_memory == 1ull << 30);
+    assert_true(m->limit_stack == 8ull << 20);
+    assert_true(m->limit_brk == 65536);
+    assert_int_equal(m->limit_open_files, 1024);
+    assert_int_equal(m->limit_threads, 64);
+    assert_int_equal(m->limit_processes, 16);
+    assert_string_equal(m->pal, "kvm");
+    assert_int_equal(m->log_level, 5);
+    /* The tree stays available for keys added later. */
+    assert_non_null(m->root);
+    assert_string_equal(libos_toml_str(libos_toml_get(m->root, "pal.name")), "kvm");
+    libos_manifest_free(m);
+}
+
+static void test_defaults(void **state) {
+    struct libos_manifest *m = parse_ok("# nothing\n");
+    assert_null(m->entrypoint);
+    assert_null(m->argv);
+    assert_int_equal(m->env_count, 0);
+    assert_int_equal(m->env_passthrough_count, 0);
+    assert_int_equal(m->mount_count, 0);
+    assert_null(m->cwd);
+    assert_true(m->limit_memory == 0 && m->limit_stack == 0 && m->limit_threads == 0);
+    assert_null(m->pal);
+    assert_int_equal(m->log_level, -1);
+    libos_manifest_free(m);
+
+    /* Inline-table mounts, "*" passthrough, readonly tmpfs, every log level. */
+    m = parse_ok("loader.env_passthrough = [\"*\"]\n"
+                 "loader.argv = []\n"
+                 "fs.mounts = [ { path = \"/a\", type = \"tmpfs\", readonly = true },\n"
+                 "              { path = \"/b\", type = \"host\", source = \"/srv\" } ]\n"
+                 "log.level = \"none\"\n");
+    assert_string_equal(m->env_passthrough[0], "*");
+    assert_non_null(m->argv);
+    assert_null(m->argv[0]);
+    assert_int_equal(m->mount_count, 2);
+    assert_true(m->mounts[0].readonly);
+    assert_int_equal(m->mounts[1].type, LIBOS_MOUNT_HOST);
+    assert_int_equal(m->mounts[1].line, 4);
+    assert_int_equal(m->log_level, 0);
+    libos_manifest_free(m);
+
+    const char *levels[] = {"none", "error", "warning", "info", "debug", "trace"};
+    for (int i = 0; i < 6; i++) {
+        char text[64];
+        snprintf(text, sizeof(text), "[log]\nlevel = \"%s\"\n", levels[i]);
+        m = parse_ok(text);
+        assert_int_equal(m->log_level, i);
+        libos_manifest_free(m);
+    }
+    const char *pals[] = {"linux", "kvm", "enclave"};
+    for (int i = 0; i < 3; i++) {
+        char text[64];
+        snprintf(text, sizeof(text), "pal.name = \"%s\"\n", pals[i]);
+        m = parse_ok(text);
+        assert_string_equal(m->pal, pals[i]);
+        libos_manifest_free(m);
+    }
+}
+
+static void test_unknown_keys(void **state) {
+    parse_err("[fs]\ncwd = \"/\"\n\n[[fs.mount]]\npath = \"/\"\n",
+              "m.toml:4: unknown key 'fs.mount' (did you mean 'fs.mounts'?)");
+    parse_err("[network]\nallow = []\n", "m.toml:1: unknown key 'network'");
+    parse_err("[loadr]\n", "m.toml:1: unknown key 'loadr' (did you mean 'loader'?)");
+    parse_err("[loader]\nentrypiont = \"/x\"\n",
+              "m.toml:2: unknown key 'loader.entrypiont' (did you mean 'loader.entrypoint'?)");
+    parse_err("[[fs.mounts]]\npath = \"/\"\ntype = \"host\"\nsorce = \"/\"\n",
+              "m.toml:4: unknown key 'fs.mounts[0].sorce' (did you mean 'fs.mounts[0].source'?)");
+    parse_err("[limits]\nmemory = \"1G\"\nfiles = 3\n", "m.toml:3: unknown key 'limits.files'");
+    /* insecure__ options exist only where the schema lists them. */
+    parse_err("[loader]\ninsecure__use_host_env = true\n",
+              "m.toml:2: unknown insecure option 'loader.insecure__use_host_env'");
+    parse_err("insecure__x = 1\n", "m.toml:1: unknown insecure option 'insecure__x'");
+}
+
+static void test_wrong_types(void **state) {
+    parse_err("fs = 1\n", "m.toml:1: fs must be a table");
+    parse_err("[loader]\nentrypoint = \"/bin/sh\"\nargv = \"sh\"\n",
+              "m.toml:3: loader.argv must be an array of strings");
+    parse_err("[loader]\nargv = [\n  \"sh\",\n  1,\n]\n",
+              "m.toml:4: loader.argv must be an array of strings");
+    parse_err("[loader]\nentrypoint = \"bin/sh\"\n",
+              "m.toml:2: loader.entrypoint must be an absolute path (a string starting with '/')");
+    parse_err("[loader]\nentrypoint = 1\n",
+              "m.toml:2: loader.entrypoint must be an absolute path (a string starting with '/')");
+    parse_err("[loader]\nenv = [\"A=1\"]\n", "m.toml:2: loader.env must be a table of strings");
+    parse_err("[loader.env]\nA = \"1\"\nB = 2\n", "m.toml:3: loader.env.B must be a string");
+    parse_err("[loader.env]\nA.B = \"1\"\n", "m.toml:2: loader.env.A must be a string");
+    parse_err("[loader]\nenv_passthrough = \"*\"\n",
+              "m.toml:2: loader.env_passthrough must be an array of strings");
+    parse_err("[fs]\ncwd = \"work\"\n",
+              "m.toml:2: fs.cwd must be an absolute path (a string starting with '/')");
+    parse_err("[fs]\nmounts = [\"/\"]\n", "m.toml:2: fs.mounts must be an array of tables");
+    parse_err("[fs.mounts]\npath = \"/\"\n", "m.toml:1: fs.mounts must be an array of tables");
+    parse_err("[[fs.mounts]]\npath = \"/t\"\ntype = \"tmpfs\"\nreadonly = \"yes\"\n",
+              "m.toml:4: fs.mounts[0].readonly must be true or false");
+    parse_err("[limits]\nmemory = true\n",
+              "m.toml:2: limits.memory must be a size such as \"64M\" or an integer");
+    parse_err("[limits]\nthreads = 0\n", "m.toml:2: limits.threads must be an integer > 0");
+    parse_err("[limits]\nprocesses = -1\n", "m.toml:2: limits.processes must be an integer > 0");
+    parse_err("[limits]\nopen_files = \"64\"\n",
+              "m.toml:2: limits.open_files must be an integer > 0");
+    parse_err("[pal]\nname = 3\n", "m.toml:2: pal.name must be a string");
+    parse_err("log = { level = 4 }\n", "m.toml:1: log.level must be a string");
+}
+
+static void test_bad_values(void **state) {
+    parse_err("[limits]\nmemory = \"64X\"\n",
+              "m.toml:2: limits.memory: invalid size \"64X\" (use e.g. \"4096\", \"64K\", \"8M\", "
+              "\"1G\")");
+    parse_err("[limits]\nstack = \"99999999999T\"\n",
+              "m.toml:2: limits.stack: size \"99999999999T\" is too large");
+    parse_err("[limits]\nbrk = \"0K\"\n", "m.toml:2: limits.brk must be > 0");
+    parse_err("[limits]\nbrk = 0\n", "m.toml:2: limits.brk must be > 0");
+    parse_err("[pal]\nname = \"xen\"\n", "m.toml:2: pal.name must be \"linux\", \"kvm\" or \"enclave\"");
+    parse_err("[log]\nlevel = \"verbose\"\n",
+              "m.toml:2: log.level must be \"none\", \"error\", \"warning\", \"info\", \"debug\" or "
+              "\"trace\"");
+    parse_err("[loader.env]\n\"A=B\" = \"x\"\n",
+              "m.toml:2: loader.env.\"A=B\": invalid variable name");
+    parse_err("[loader]\nenv_passthrough = [\"HOME\", \"\"]\n",
+              "m.toml:2: loader.env_passthrough: invalid variable name \"\"");
+}
+
+static void test_mount_errors(void **state) {
+    parse_err("[[fs.mounts]]\ntype = \"tmpfs\"\n", "m.toml:1: fs.mounts[0] needs a 'path'");
+    parse_err("[[fs.mounts]]\npath = \"/x\"\n",
+              "m.toml:1: fs.mounts[0] needs a 'type' (\"host\" or \"tmpfs\")");
+    parse_err("[[fs.mounts]]\npath = \"/\"\ntype = \"tmpfs\"\n[[fs.mounts]]\npath = \"/h\"\n"
+              "type = \"host\"\n",
+              "m.toml:4: fs.mounts[1] needs a 'source' (host directory) for type \"host\"");
+    parse_err("[[fs.mounts]]\npath = \"/t\"\ntype = \"tmpfs\"\nsource = \"/tmp\"\n",
+              "m.toml:4: fs.mounts[0].source is not allowed for type \"tmpfs\"");
+    parse_err("[[fs.mounts]]\npath = \"/t\"\ntype = \"nfs\"\n",
+              "m.toml:3: fs.mounts[0].type must be \"host\" or \"tmpfs\"");
+    parse_err("[[fs.mounts]]\npath = \"/t\"\ntype = \"host\"\nsource = \"rel/dir\"\n",
+              "m.toml:4: fs.mounts[0].source must be an absolute path (a string starting with "
+              "'/')");
+    parse_err("[[fs.mounts]]\npath = \"/a/../b\"\ntype = \"tmpfs\"\n",
+              "m.toml:2: fs.mounts[0].path must not contain '..'");
+    parse_err("[[fs.mounts]]\n"
+              "path = \"/data\"\n"
+              "type = \"tmpfs\"\n"
+              "[[fs.mounts]]\n"
+              "path = \"/x\"\n"
+              "type = \"tmpfs\"\n"
+              "[[fs.mounts]]\n"
+              "path = \"//data/\"\n"
+              "type = \"host\"\n"
+              "source = \"/srv\"\n",
+              "m.toml:8: fs.mounts[2].path: \"/data\" is already mounted (line 1)");
+}
+
+static void test_toml_errors_pass_through(void **state) {
+    parse_err("[loader]\nargv = [\"a\",\n", "m.toml:2: unterminated array");
+    parse_err("[fs]\n[fs]\n", "m.toml:2: 'fs' is already defined (line 1)");
+    /* NULL name falls back to "manifest". */
+    struct libos_manifest *m = NULL;
+    long rc = libos_manifest_parse("x = 1\n", 6, NULL, &m, g_err, sizeof(g_err));
+    assert_int_equal(rc, T_EINVAL);
+    assert_string_equal(g_err, "manifest:1: unknown key 'x'");
+}
+
+static void test_parse_size(void **state) {
+    static const struct {
+        const char *s;
+        uint64_t v;
+    } good[] = {
+        {"0", 0},
+        {"4096", 4096},
+        {"64K", 64ull << 10},
+        {"64k", 64ull << 10},
+        {"8M", 8ull << 20},
+        {"8MB", 8ull << 20},
+        {"8MiB", 8ull << 20},
+        {"1G", 1ull << 30},
+        {"3g", 3ull << 30},
+        {"2T", 2ull << 40},
+        {"512B", 512},
+        {"18446744073709551615", UINT64_MAX},
+        {"16777215T", 16777215ull << 40},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        uint64_t v = 1234;
+        long rc = libos_parse_size(good[i].s, &v);
+        if (rc != 0 || v != good[i].v)
+            fail_msg("libos_parse_size(\"%s\") = %ld, %llu", good[i].s, rc,
+                     (unsigned long long)v);
+    }
+    static const char *bad[] = {"", "M", "8X", "8 M", " 8", "-1", "+1", "8Mi", "8iB",
+                                "8MBB", "1.5G", "0x10", "8KM"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint64_t v = 1234;
+        long rc = libos_parse_size(bad[i], &v);
+        if (rc != T_EINVAL || v != 1234)
+            fail_msg("libos_parse_size(\"%s\") = %ld, want -EINVAL", bad[i], rc);
+    }
+    uint64_t v;
+    assert_int_equal(libos_parse_size("18446744073709551616", &v), T_ERANGE);
+    assert_int_equal(libos_parse_size("99999999999999999999999", &v), T_ERANGE);
+    assert_int_equal(libos_parse_size("16777216T", &v), T_ERANGE);
+    assert_int_equal(libos_parse_size(NULL, &v), T_EINVAL);
+}
+
+static char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(1 << 20);
+    *len = fread(buf, 1, (1 << 20) - 1, f);
+    fclose(f);
+    return buf;
+}
+
+/* Every example in manifests/ must be accepted; they are what users copy. */
+static void test_example_manifests(void **state) {
+    DIR *d = opendir(SABOT_MANIFEST_DIR);
+    assert_non_null(d);
+    int count = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t n = strlen(de->d_name);
+        if (n < 6 || strcmp(de->d_name + n - 5, ".toml") != 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s", SABOT_MANIFEST_DIR, de->d_name);
+        size_t len;
+        char *text = read_file(path, &len);
+        assert_non_null(text);
+        struct libos_manifest *m = NULL;
+        long rc = libos_manifest_parse(text, len, de->d_name, &m, g_err, sizeof(g_err));
+        if (rc != 0)
+            fail_msg("%s", g_err);
+        if (strcmp(de->d_name, "default.toml") == 0) {
+            /* The default policy: host / read-only, cwd read-write, private /tmp. */
+            assert_true(m->mount_count >= 3);
+            assert_string_equal(m->mounts[0].path, "/");
+            assert_true(m->mounts[0].readonly);
+            int tmp = 0, rw_host = 0;
+            for (size_t i = 0; i < m->mount_count; i++) {
+                tmp += strcmp(m->mounts[i].path, "/tmp") == 0 &&
+                       m->mounts[i].type == LIBOS_MOUNT_TMPFS;
+                rw_host += m->mounts[i].type == LIBOS_MOUNT_HOST && !m->mounts[i].readonly &&
+                           m->cwd && strcmp(m->mounts[i].path, m->cwd) == 0;
+            }
+            assert_int_equal(tmp, 1);
+            assert_int_equal(rw_host, 1);
+        }
+        libos_manifest_free(m);
+        free(text);
+        count++;
+    }
+    closedir(d);
+    assert_true(count >= 2);
+}
+
+/* tests/unit_manifest/bad.toml: a realistic broken manifest. */
+static void test_bad_example(void **state) {
+    size_t len;
+    char *text = read_file(SABOT_UNIT_MANIFEST_DIR "/bad.toml", &len);
+    assert_non_null(text);
+    struct libos_manifest *m = NULL;
+    long rc = libos_manifest_parse(text, len, "bad.toml", &m, g_err, sizeof(g_err));
+    assert_int_equal(rc, T_EINVAL);
+    assert_null(m);
+    assert_string_equal(g_err, "bad.toml:13: unknown key 'fs.mounts[1].read_only' (did you mean "
+                               "'fs.mounts[1].readonly'?)");
+    free(text);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_manifest),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_mount_errors),
+        cmocka_unit_test(test_toml_errors_pass_through),
+        cmocka_unit_test(test_parse_size),
+        cmocka_unit_test(test_example_manifests),
+        cmocka_unit_test(test_bad_example),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

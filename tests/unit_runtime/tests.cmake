@@ -1,0 +1,66 @@
+# Runtime: option parsing, default manifest, program lookup (CMocka, no
+# PAL needed) and the `sabot` command's error paths (CTest).
+set(RT_DIR ${CMAKE_CURRENT_LIST_DIR})
+
+add_executable(unit_runtime ${RT_DIR}/test_runtime.c)
+target_compile_options(unit_runtime PRIVATE ${SABOT_HOSTED_FLAGS})
+target_link_libraries(unit_runtime PRIVATE sabot_front cmocka)
+add_test(NAME unit_runtime COMMAND unit_runtime)
+
+set(RT_EXPECT ${RT_DIR}/expect.sh)
+set(RT_DATA ${RT_DIR}/data)
+function(rt_cli_test name exit_code stderr_re)
+  add_test(NAME runtime_cli_${name}
+           COMMAND ${RT_EXPECT} ${exit_code} ${stderr_re} ${ARGN})
+endfunction()
+
+rt_cli_test(no_command 2 "missing command" -- $<TARGET_FILE:sabot>)
+rt_cli_test(bad_command 2 "unknown command 'frobnicate'" -- $<TARGET_FILE:sabot> frobnicate)
+rt_cli_test(bad_option 2 "unknown option '--bogus'" --
+            $<TARGET_FILE:sabot> run --bogus -- /bin/true)
+rt_cli_test(bad_log_level 2 "unknown log level 'loud'" --
+            $<TARGET_FILE:sabot> run --log-level loud -- /bin/true)
+rt_cli_test(missing_option_value 2 "option -m needs a file name" --
+            $<TARGET_FILE:sabot> run -m)
+rt_cli_test(nothing_to_run 2 "nothing to run" -- $<TARGET_FILE:sabot> run)
+rt_cli_test(missing_manifest 2
+            "cannot read manifest '/nonexistent/m.toml': No such file or directory" --
+            $<TARGET_FILE:sabot> run -m /nonexistent/m.toml -- /bin/true)
+rt_cli_test(manifest_is_dir 2 "cannot read manifest '${RT_DATA}': Is a directory" --
+            $<TARGET_FILE:sabot> run -m ${RT_DATA} -- /bin/true)
+rt_cli_test(bad_manifest_syntax 2 "^sabot: ${RT_DATA}/bad_syntax.toml:3: " --
+            $<TARGET_FILE:sabot> run -m ${RT_DATA}/bad_syntax.toml -- /bin/true)
+rt_cli_test(bad_manifest_key 2 "^sabot: ${RT_DATA}/bad_key.toml:5: .*no_such_key" --
+            $<TARGET_FILE:sabot> run -m ${RT_DATA}/bad_key.toml)
+rt_cli_test(no_entrypoint 2 "no program to run" --
+            $<TARGET_FILE:sabot> run -m ${RT_DATA}/no_entry.toml)
+rt_cli_test(command_not_found 2 "no-such-command-xyz: command not found in PATH" --
+            $<TARGET_FILE:sabot> run -- no-such-command-xyz)
+rt_cli_test(relative_missing 2 "./no-such-file: No such file or directory" --
+            $<TARGET_FILE:sabot> run -- ./no-such-file)
+rt_cli_test(bad_trace_file 2 "cannot open trace file '/nonexistent/t': No such file" --
+            $<TARGET_FILE:sabot> run --trace=/nonexistent/t -- /bin/true)
+rt_cli_test(check_bad 2 "^sabot: ${RT_DATA}/bad_syntax.toml:3: " --
+            $<TARGET_FILE:sabot> check -m ${RT_DATA}/bad_syntax.toml)
+rt_cli_test(check_needs_manifest 2 "check needs a manifest" -- $<TARGET_FILE:sabot> check)
+rt_cli_test(check_good 0 EMPTY "good.toml: ok" --
+            $<TARGET_FILE:sabot> check -m ${RT_DATA}/good.toml)
+rt_cli_test(version 0 EMPTY "^sabot [0-9]+\\.[0-9]+\\.[0-9]+$" -- $<TARGET_FILE:sabot> --version)
+rt_cli_test(help 0 EMPTY "^usage: sabot run" -- $<TARGET_FILE:sabot> --help)
+
+# gdb must not see a `main` in sabot: `break main` is for the app.
+find_program(RT_GDB gdb)
+if(RT_GDB)
+  add_test(NAME runtime_no_main_symbol
+           COMMAND ${RT_EXPECT} 0 "Function \"main\" not defined" --
+                   ${RT_GDB} -nx -batch -ex "break main" $<TARGET_FILE:sabot>)
+  # The header must be the last line: nothing listed under it.
+  add_test(NAME runtime_gdb_info_functions
+           COMMAND sh -c "out=$(\"$0\" -nx -batch -ex 'info functions ^main$' \"$1\" 2>&1) && echo \"$out\" && test \"$(echo \"$out\" | tail -n 1)\" = 'All functions matching regular expression \"^main$\":'"
+                   ${RT_GDB} $<TARGET_FILE:sabot>)
+  # Auto-loading from the build tree sets up SIGSYS handling.
+  add_test(NAME runtime_gdb_autoload
+           COMMAND ${RT_EXPECT} 0 "" "SIGSYS +No\tNo\tYes" --
+                   ${RT_GDB} -nx -batch -iex "add-auto-load-safe-path ${CMAKE_BINARY_DIR}"
+                   -ex "info signals SIGSYS" $<TARGET_FILE:sabot>)
+endif()
