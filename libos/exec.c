@@ -47,8 +47,10 @@ static uint64_t hwcap(void) {
 }
 
 __attribute__((noreturn)) static void jump_to(uint64_t entry, uint64_t sp) {
-    /* ABI: rsp at argc, rdx = 0 (no rtld_fini), other registers clear. */
+    /* ABI: rsp at argc, rdx = 0 (no rtld_fini), other registers clear.
+     * The entry travels in r15, the one register not cleared. */
     __asm__ volatile("mov %0, %%rsp\n\t"
+                     "mov %1, %%r15\n\t"
                      "xor %%eax, %%eax\n\t"
                      "xor %%ebx, %%ebx\n\t"
                      "xor %%ecx, %%ecx\n\t"
@@ -63,9 +65,9 @@ __attribute__((noreturn)) static void jump_to(uint64_t entry, uint64_t sp) {
                      "xor %%r12d, %%r12d\n\t"
                      "xor %%r13d, %%r13d\n\t"
                      "xor %%r14d, %%r14d\n\t"
-                     "jmp *%1"
+                     "jmp *%%r15"
                      :
-                     : "r"(sp), "r"(entry)
+                     : "a"(sp), "b"(entry)
                      : "memory");
     __builtin_unreachable();
 }

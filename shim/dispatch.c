@@ -12,7 +12,10 @@ static long enosys(long nr) {
     uint64_t *word = &g_enosys_logged[(unsigned long)nr < SHIM_NR_SYSCALLS ? nr / 64 : 0];
     if ((unsigned long)nr >= SHIM_NR_SYSCALLS ||
         !(__atomic_fetch_or(word, bit, __ATOMIC_RELAXED) & bit))
-        log_warn("unimplemented syscall %s (%ld): returning ENOSYS", shim_syscall_name(nr), nr);
+        /* rseq is an optional optimisation glibc probes at every start;
+         * its absence is not news. */
+        libos_log(nr == 334 ? LOG_INFO : LOG_WARN,
+                  "unimplemented syscall %s (%ld): returning ENOSYS", shim_syscall_name(nr), nr);
     return -ENOSYS;
 }
 

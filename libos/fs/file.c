@@ -108,8 +108,8 @@ static long dir_fill(struct libos_file *f, struct libos_dirlist *l) {
     return 0;
 }
 
+/* Callers (sys/fs.c) hold f->lock around getdents64 and seek. */
 static int64_t dir_getdents64(struct libos_file *f, void *buf, size_t size) {
-    libos_lock(&f->lock);
     struct libos_dirlist *l = f->priv;
     long r = 0;
     if (!l) {
@@ -119,7 +119,6 @@ static int64_t dir_getdents64(struct libos_file *f, void *buf, size_t size) {
             if (l)
                 libos_dirlist_free(l);
             libos_free(l);
-            libos_unlock(&f->lock);
             return r;
         }
         f->priv = l;
@@ -144,7 +143,6 @@ static int64_t dir_getdents64(struct libos_file *f, void *buf, size_t size) {
         used += reclen;
         f->pos++;
     }
-    libos_unlock(&f->lock);
     return r ? r : (int64_t)used;
 }
 
@@ -157,7 +155,6 @@ static void dir_drop(struct libos_file *f) {
 }
 
 static int64_t dir_seek(struct libos_file *f, int64_t off, int whence) {
-    libos_lock(&f->lock);
     int64_t pos = whence == SEEK_SET ? off : whence == SEEK_CUR ? (int64_t)f->pos + off : -1;
     if (whence != SEEK_SET && whence != SEEK_CUR)
         pos = -EINVAL;
@@ -168,7 +165,6 @@ static int64_t dir_seek(struct libos_file *f, int64_t off, int whence) {
             dir_drop(f); /* rewinddir sees new entries */
         f->pos = pos;
     }
-    libos_unlock(&f->lock);
     return pos;
 }
 

@@ -71,18 +71,19 @@ static int hf_stat(struct libos_file *f, struct linux_stat *st) {
 }
 
 static int64_t hf_write(struct libos_file *f, const void *buf, size_t n, uint64_t *pos) {
-    bool append = f->flags & O_APPEND;
-    /* The handle was opened with PAL_ACCESS_APPEND: the host appends. */
-    int64_t r = pal_stream_write(f->handle, append ? PAL_OFFSET_NONE : *pos, buf, n);
+    uint64_t at = *pos;
+    if (f->flags & O_APPEND) {
+        /* Explicit end offset: right even when O_APPEND came from F_SETFL. */
+        struct linux_stat st;
+        int r = hf_stat(f, &st);
+        if (r)
+            return r;
+        at = st.st_size;
+    }
+    int64_t r = pal_stream_write(f->handle, at, buf, n);
     if (r < 0)
         return libos_errno_from_pal((int)r);
-    if (append) {
-        struct linux_stat st;
-        if (!hf_stat(f, &st))
-            *pos = st.st_size;
-    } else {
-        *pos += r;
-    }
+    *pos = at + r;
     return r;
 }
 

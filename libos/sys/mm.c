@@ -220,12 +220,16 @@ static struct libos_lock g_brk_lock = LIBOS_LOCK_INIT;
 void libos_brk_init(uint64_t start, uint64_t max_size) {
     start = ALIGN_UP(start, LIBOS_PAGE_SIZE);
     void *where = (void *)start;
-    if (pal_mem_alloc(&where, max_size, PAL_PROT_NONE, PAL_MEM_NOREPLACE) < 0) {
-        log_warn("cannot reserve %lu bytes for brk at %#lx; brk will fail",
-                 (unsigned long)max_size, (unsigned long)start);
+    /* Right after the program if there is room (as Linux does for
+     * non-PIE programs); a PIE loaded by the PAL may have neighbours, so
+     * then anywhere. */
+    if (pal_mem_alloc(&where, max_size, PAL_PROT_NONE, PAL_MEM_NOREPLACE) < 0 &&
+        pal_mem_alloc(&where, max_size, PAL_PROT_NONE, PAL_MEM_HINT) < 0) {
+        log_warn("cannot reserve %lu bytes for brk; brk will fail", (unsigned long)max_size);
         g_brk_start = g_brk_cur = g_brk_max = start;
         return;
     }
+    start = (uint64_t)where;
     libos_vma_insert(start, start + max_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
                      VMA_RESERVED);
     g_brk_start = g_brk_cur = start;

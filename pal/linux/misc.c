@@ -73,7 +73,8 @@ int pal_host_info(struct pal_host_info *info) {
     uint64_t mask[16];
     long n = host_syscall3(__NR_sched_getaffinity, 0, sizeof(mask), mask);
     for (long i = 0; !host_is_err(n) && i < n / 8; i++)
-        info->cpu_count += __builtin_popcountll(mask[i]);
+        for (uint64_t m = mask[i]; m; m &= m - 1) /* count bits without libgcc */
+            info->cpu_count++;
     if (!info->cpu_count)
         info->cpu_count = 1;
     info->page_size = 4096;

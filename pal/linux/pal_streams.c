@@ -41,10 +41,10 @@ static enum uri_scheme uri_parse(const char *uri, const char **rest) {
         const char *prefix;
         enum uri_scheme scheme;
     } table[] = {
-        {"file:", URI_FILE},       {"dir:", URI_DIR},         {"console:", URI_CONSOLE},
-        {"pipe:", URI_LATER},      {"pipe.srv:", URI_LATER},  {"tcp:", URI_LATER},
-        {"tcp.srv:", URI_LATER},   {"udp:", URI_LATER},       {"udp.srv:", URI_LATER},
-        {"unix:", URI_LATER},      {"unix.srv:", URI_LATER},  {"eventfd:", URI_LATER},
+        {"file:", URI_FILE},     {"dir:", URI_DIR},        {"console:", URI_CONSOLE},
+        {"pipe:", URI_LATER},    {"pipe.srv:", URI_LATER}, {"tcp:", URI_LATER},
+        {"tcp.srv:", URI_LATER}, {"udp:", URI_LATER},      {"udp.srv:", URI_LATER},
+        {"unix:", URI_LATER},    {"unix.srv:", URI_LATER}, {"eventfd:", URI_LATER},
     };
     if (!uri)
         return URI_BAD;
@@ -84,27 +84,43 @@ static int err(long host_ret) {
 
 static uint32_t type_from_mode(uint32_t mode) {
     switch (mode & HOST_S_IFMT) {
-    case HOST_S_IFREG: return PAL_TYPE_FILE;
-    case HOST_S_IFDIR: return PAL_TYPE_DIR;
-    case HOST_S_IFLNK: return PAL_TYPE_SYMLINK;
-    case HOST_S_IFCHR: return PAL_TYPE_CHARDEV;
-    case HOST_S_IFBLK: return PAL_TYPE_BLOCKDEV;
-    case HOST_S_IFIFO: return PAL_TYPE_FIFO;
-    case HOST_S_IFSOCK: return PAL_TYPE_SOCKET;
-    default: return PAL_TYPE_UNKNOWN;
+    case HOST_S_IFREG:
+        return PAL_TYPE_FILE;
+    case HOST_S_IFDIR:
+        return PAL_TYPE_DIR;
+    case HOST_S_IFLNK:
+        return PAL_TYPE_SYMLINK;
+    case HOST_S_IFCHR:
+        return PAL_TYPE_CHARDEV;
+    case HOST_S_IFBLK:
+        return PAL_TYPE_BLOCKDEV;
+    case HOST_S_IFIFO:
+        return PAL_TYPE_FIFO;
+    case HOST_S_IFSOCK:
+        return PAL_TYPE_SOCKET;
+    default:
+        return PAL_TYPE_UNKNOWN;
     }
 }
 
 static uint8_t type_from_dtype(uint8_t d_type) {
     switch (d_type) {
-    case HOST_DT_REG: return PAL_TYPE_FILE;
-    case HOST_DT_DIR: return PAL_TYPE_DIR;
-    case HOST_DT_LNK: return PAL_TYPE_SYMLINK;
-    case HOST_DT_CHR: return PAL_TYPE_CHARDEV;
-    case HOST_DT_BLK: return PAL_TYPE_BLOCKDEV;
-    case HOST_DT_FIFO: return PAL_TYPE_FIFO;
-    case HOST_DT_SOCK: return PAL_TYPE_SOCKET;
-    default: return PAL_TYPE_UNKNOWN;
+    case HOST_DT_REG:
+        return PAL_TYPE_FILE;
+    case HOST_DT_DIR:
+        return PAL_TYPE_DIR;
+    case HOST_DT_LNK:
+        return PAL_TYPE_SYMLINK;
+    case HOST_DT_CHR:
+        return PAL_TYPE_CHARDEV;
+    case HOST_DT_BLK:
+        return PAL_TYPE_BLOCKDEV;
+    case HOST_DT_FIFO:
+        return PAL_TYPE_FIFO;
+    case HOST_DT_SOCK:
+        return PAL_TYPE_SOCKET;
+    default:
+        return PAL_TYPE_UNKNOWN;
     }
 }
 
@@ -134,10 +150,17 @@ static uint32_t host_prot(uint32_t prot) {
 static int host_open_flags(uint32_t access, uint32_t create, uint32_t options) {
     int flags = O_CLOEXEC;
     switch (access & PAL_ACCESS_MASK) {
-    case PAL_ACCESS_RDONLY: flags |= O_RDONLY; break;
-    case PAL_ACCESS_WRONLY: flags |= O_WRONLY; break;
-    case PAL_ACCESS_RDWR: flags |= O_RDWR; break;
-    default: return -1;
+    case PAL_ACCESS_RDONLY:
+        flags |= O_RDONLY;
+        break;
+    case PAL_ACCESS_WRONLY:
+        flags |= O_WRONLY;
+        break;
+    case PAL_ACCESS_RDWR:
+        flags |= O_RDWR;
+        break;
+    default:
+        return -1;
     }
     if (access & PAL_ACCESS_APPEND)
         flags |= O_APPEND;
@@ -233,9 +256,12 @@ int pal_stream_open(const char *uri, uint32_t access, uint32_t perm, uint32_t cr
     if (!out)
         return -PAL_ERR_INVAL;
     switch (uri_parse(uri, &rest)) {
-    case URI_CONSOLE: return open_console(rest, access, options, out);
-    case URI_LATER: return -PAL_ERR_NOTSUPPORTED;
-    case URI_BAD: return -PAL_ERR_INVAL;
+    case URI_CONSOLE:
+        return open_console(rest, access, options, out);
+    case URI_LATER:
+        return -PAL_ERR_NOTSUPPORTED;
+    case URI_BAD:
+        return -PAL_ERR_INVAL;
     case URI_DIR:
         if (rest[0] == '\0')
             return -PAL_ERR_INVAL;
@@ -315,8 +341,8 @@ int pal_stream_delete(const char *uri) {
     const char *path = uri_path(uri, &scheme);
     if (!path)
         return uri_error(uri);
-    long r = host_syscall3(__NR_unlinkat, HOST_AT_FDCWD, path,
-                           scheme == URI_DIR ? AT_REMOVEDIR : 0);
+    long r =
+        host_syscall3(__NR_unlinkat, HOST_AT_FDCWD, path, scheme == URI_DIR ? AT_REMOVEDIR : 0);
     return host_is_err(r) ? err(r) : 0;
 }
 
@@ -441,8 +467,7 @@ static int set_nonblock(int fd, bool on) {
     return host_is_err(r) ? err(r) : 0;
 }
 
-int pal_stream_attr_set_handle(pal_handle_t *h, uint32_t mask,
-                               const struct pal_stream_attr *attr) {
+int pal_stream_attr_set_handle(pal_handle_t *h, uint32_t mask, const struct pal_stream_attr *attr) {
     if (!handle_has_fd(h))
         return -PAL_ERR_BADHANDLE;
     if (!attr || (mask & ~(uint32_t)(PAL_ATTR_MODE | PAL_ATTR_NONBLOCK | PAL_ATTR_TIMES)))

@@ -104,8 +104,7 @@ int pal_thread_create(pal_thread_fn fn, void *arg, pal_handle_t **out) {
 void pal_thread_exit(uint32_t *clear_tid) {
     trap_forever();
 }
-void pal_thread_yield(void) {
-}
+void pal_thread_yield(void) {}
 int pal_thread_set_affinity(pal_handle_t *h, const void *mask, size_t size) {
     return NI;
 }
