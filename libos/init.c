@@ -28,6 +28,7 @@ static void process_init(void) {
     g_process.uid = g_process.euid = g_process.suid = g_boot->host.host_uid;
     g_process.gid = g_process.egid = g_process.sgid = g_boot->host.host_gid;
     g_process.umask = 022;
+    g_process.dumpable = 1;
     for (int i = 0; i < RLIMIT_NLIMITS; i++)
         set_rlimit(i, RLIM_INFINITY, RLIM_INFINITY);
     uint64_t stack = g_manifest->limit_stack ? g_manifest->limit_stack : 8 << 20;
@@ -145,6 +146,8 @@ void libos_start(const struct pal_boot_info *boot) {
         libos_exit_process(2);
     }
     g_process.exec_path = libos_strdup(exec);
+    const char *base = strrchr(exec, '/');
+    libos_strlcpy(g_main_thread.comm, base ? base + 1 : exec, sizeof(g_main_thread.comm));
 
     struct libos_elf_image exe, interp;
     r = libos_elf_load(exec, &exe);

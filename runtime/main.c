@@ -1,6 +1,5 @@
 /* The `sabot` command. The C entry is sabot_main: `main` is only an alias
  * that the build strips, so `break main` in gdb finds the app's main. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -67,6 +67,7 @@ const struct shim_syscall g_shim_syscalls[SHIM_NR_SYSCALLS] = {
     SYS(121, getpgid, "d"),
     SYS(124, getsid, "d"),
     SYS(131, sigaltstack, "pp"),
+    SYS(157, prctl, "dxxxx"),
     SYS(158, arch_prctl, "xx"),
     SYS(160, setrlimit, "dp"),
     SYS(186, gettid, ""),

@@ -102,6 +102,8 @@ struct libos_process {
     struct linux_sigaction sigactions[LINUX_NSIG];
     struct libos_lock lock;
     char *exec_path;              /* libos path of the running program */
+    int pdeathsig, dumpable;
+    bool no_new_privs;
     int exit_status;
 };
 extern struct libos_process g_process;
@@ -117,6 +119,7 @@ struct libos_thread {
     void *robust_list;
     uint64_t altstack_sp, altstack_size;
     uint32_t altstack_flags;
+    char comm[16];                /* prctl(PR_SET_NAME) */
 };
 static inline struct libos_thread *libos_current_thread(void) {
     return (struct libos_thread *)pal_tcb_libos_get();

@@ -56,6 +56,8 @@ long libos_sys_umask(uint32_t mask);
 long libos_sys_chmod(const char *path, uint32_t mode);
 long libos_sys_fchmod(int fd, uint32_t mode);
 long libos_sys_fchmodat(int dirfd, const char *path, uint32_t mode);
+long libos_sys_symlink(const char *target, const char *linkpath);
+long libos_sys_symlinkat(const char *target, int dirfd, const char *linkpath);
 
 /* sys/mm.c: memory */
 long libos_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off);
@@ -89,6 +91,7 @@ long libos_sys_setrlimit(int resource, const struct linux_rlimit *rlim);
 long libos_sys_uname(struct linux_utsname *buf);
 long libos_sys_set_robust_list(void *head, size_t len);
 long libos_sys_sched_yield(void);
+long libos_sys_prctl(int option, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
 
 /* sys/signal.c: recorded for now */
 long libos_sys_rt_sigaction(int sig, const struct linux_sigaction *act,

@@ -157,3 +157,65 @@ long libos_sys_uname(struct linux_utsname *buf) {
     libos_strlcpy(buf->domainname, "(none)", sizeof(buf->domainname));
     return 0;
 }
+
+#define PR_SET_PDEATHSIG 1
+#define PR_GET_PDEATHSIG 2
+#define PR_GET_DUMPABLE 3
+#define PR_SET_DUMPABLE 4
+#define PR_SET_NAME 15
+#define PR_GET_NAME 16
+#define PR_CAPBSET_READ 23
+#define PR_SET_NO_NEW_PRIVS 38
+#define PR_GET_NO_NEW_PRIVS 39
+
+long libos_sys_prctl(int option, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5) {
+    struct libos_thread *t = libos_current_thread();
+    switch (option) {
+    case PR_SET_NAME: {
+        char name[16];
+        long r = libos_copy_user_string(name, sizeof(name), (const char *)a2);
+        if (r == -ENAMETOOLONG) { /* Linux truncates silently */
+            memcpy(name, (const char *)a2, 15);
+            r = 0;
+        }
+        if (r < 0)
+            return r;
+        name[15] = '\0';
+        libos_strlcpy(t->comm, name, sizeof(t->comm));
+        return 0;
+    }
+    case PR_GET_NAME:
+        if (!libos_user_range_ok((void *)a2, 16, true))
+            return -EFAULT;
+        memcpy((void *)a2, t->comm, 16);
+        return 0;
+    case PR_SET_PDEATHSIG:
+        if (a2 > LINUX_NSIG)
+            return -EINVAL;
+        g_process.pdeathsig = (int)a2;
+        return 0;
+    case PR_GET_PDEATHSIG:
+        if (!libos_user_range_ok((void *)a2, sizeof(int), true))
+            return -EFAULT;
+        *(int *)a2 = g_process.pdeathsig;
+        return 0;
+    case PR_GET_DUMPABLE:
+        return g_process.dumpable;
+    case PR_SET_DUMPABLE:
+        if (a2 > 1)
+            return -EINVAL;
+        g_process.dumpable = (int)a2;
+        return 0;
+    case PR_SET_NO_NEW_PRIVS:
+        if (a2 != 1 || a3 || a4 || a5)
+            return -EINVAL;
+        g_process.no_new_privs = true;
+        return 0;
+    case PR_GET_NO_NEW_PRIVS:
+        return g_process.no_new_privs;
+    case PR_CAPBSET_READ:
+        return a2 <= 40 ? (g_process.euid == 0) : -EINVAL;
+    default:
+        return -EINVAL;
+    }
+}

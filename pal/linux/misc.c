@@ -107,16 +107,31 @@ struct debug_r_debug {
     enum { RT_CONSISTENT, RT_ADD, RT_DELETE } r_state;
     uint64_t r_ldbase;
 };
-extern struct debug_r_debug _r_debug __attribute__((weak));
+/* The dynamic loader publishes its r_debug in the DT_DEBUG entry of the
+ * executable's dynamic section; gdb finds it the same way. */
+struct debug_dyn {
+    int64_t tag;
+    uint64_t val;
+};
+extern struct debug_dyn _DYNAMIC[] __attribute__((weak));
+#define DT_DEBUG 21
 
-static void debug_notify(int state) {
-    _r_debug.r_state = state;
-    if (_r_debug.r_brk)
-        _r_debug.r_brk();
+static struct debug_r_debug *r_debug(void) {
+    for (struct debug_dyn *d = _DYNAMIC; d && d->tag; d++)
+        if (d->tag == DT_DEBUG)
+            return (struct debug_r_debug *)d->val;
+    return 0;
+}
+
+static void debug_notify(struct debug_r_debug *r, int state) {
+    r->r_state = state;
+    if (r->r_brk)
+        r->r_brk();
 }
 
 int pal_debug_map_add(const char *name, uint64_t base) {
-    if (!&_r_debug || !_r_debug.r_map)
+    struct debug_r_debug *r = r_debug();
+    if (!r || !r->r_map)
         return -PAL_ERR_NOTSUPPORTED;
     struct debug_link_map *m = pal_linux_malloc(sizeof(*m));
     if (!m)
@@ -124,27 +139,28 @@ int pal_debug_map_add(const char *name, uint64_t base) {
     pal_memset(m, 0, sizeof(*m));
     m->l_addr = base;
     m->l_name = pal_linux_strdup(name);
-    debug_notify(RT_ADD);
-    struct debug_link_map *last = _r_debug.r_map;
+    debug_notify(r, RT_ADD);
+    struct debug_link_map *last = r->r_map;
     while (last->l_next)
         last = last->l_next;
     last->l_next = m;
     m->l_prev = last;
-    debug_notify(RT_CONSISTENT);
+    debug_notify(r, RT_CONSISTENT);
     return 0;
 }
 
 int pal_debug_map_remove(uint64_t base) {
-    if (!&_r_debug || !_r_debug.r_map)
+    struct debug_r_debug *r = r_debug();
+    if (!r || !r->r_map)
         return -PAL_ERR_NOTSUPPORTED;
-    for (struct debug_link_map *m = _r_debug.r_map->l_next; m; m = m->l_next) {
+    for (struct debug_link_map *m = r->r_map->l_next; m; m = m->l_next) {
         if (m->l_addr != base || !m->l_name)
             continue;
-        debug_notify(RT_DELETE);
+        debug_notify(r, RT_DELETE);
         m->l_prev->l_next = m->l_next;
         if (m->l_next)
             m->l_next->l_prev = m->l_prev;
-        debug_notify(RT_CONSISTENT);
+        debug_notify(r, RT_CONSISTENT);
         return 0;
     }
     return -PAL_ERR_NOTFOUND;

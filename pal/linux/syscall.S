@@ -31,7 +31,9 @@ pal_host_syscall:
     .hidden pal_sigreturn_restorer
     .type pal_sigreturn_restorer, @function
 pal_sigreturn_restorer:
-    mov $15, %eax
+    /* Exactly the bytes gdb recognises as a signal trampoline, so
+     * backtraces continue from the libos into the app. */
+    mov $15, %rax
     syscall
     ud2
     .size pal_sigreturn_restorer, . - pal_sigreturn_restorer

@@ -3,16 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
-__attribute__((noinline)) int gdb_target_work(int n)
-{
+__attribute__((noinline)) int gdb_target_work(int n) {
     int sum = 0;
     for (int i = 1; i <= n; i++)
         sum += i;
     return sum;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     int sum = gdb_target_work(argc > 1 ? (int)strlen(argv[1]) : 3);
     printf("gdb_target: sum %d\n", sum);
     return sum == 15 ? 0 : 1; /* run with one 5-character argument */

@@ -13,84 +13,102 @@ static int g_failures;
 static const char *g_prog = "test";
 
 /* Unbuffered stdout so a crash under the libos still shows every line. */
-static inline void check_init(const char *prog)
-{
+static inline void check_init(const char *prog) {
     g_prog = prog;
     setvbuf(stdout, NULL, _IONBF, 0);
 }
 
-static inline const char *errname(int e)
-{
+static inline const char *errname(int e) {
     switch (e) {
-    case 0: return "0";
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case EBADF: return "EBADF";
-    case EACCES: return "EACCES";
-    case EEXIST: return "EEXIST";
-    case EXDEV: return "EXDEV";
-    case ENOTDIR: return "ENOTDIR";
-    case EISDIR: return "EISDIR";
-    case EINVAL: return "EINVAL";
-    case ENOSPC: return "ENOSPC";
-    case EROFS: return "EROFS";
-    case ENOMEM: return "ENOMEM";
-    case ENOTEMPTY: return "ENOTEMPTY";
-    case ELOOP: return "ELOOP";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    case EFAULT: return "EFAULT";
-    case ESPIPE: return "ESPIPE";
-    case ENOSYS: return "ENOSYS";
-    case EBUSY: return "EBUSY";
-    default: return "E?";
+    case 0:
+        return "0";
+    case EPERM:
+        return "EPERM";
+    case ENOENT:
+        return "ENOENT";
+    case EBADF:
+        return "EBADF";
+    case EACCES:
+        return "EACCES";
+    case EEXIST:
+        return "EEXIST";
+    case EXDEV:
+        return "EXDEV";
+    case ENOTDIR:
+        return "ENOTDIR";
+    case EISDIR:
+        return "EISDIR";
+    case EINVAL:
+        return "EINVAL";
+    case ENOSPC:
+        return "ENOSPC";
+    case EROFS:
+        return "EROFS";
+    case ENOMEM:
+        return "ENOMEM";
+    case ENOTEMPTY:
+        return "ENOTEMPTY";
+    case ELOOP:
+        return "ELOOP";
+    case ENAMETOOLONG:
+        return "ENAMETOOLONG";
+    case EFAULT:
+        return "EFAULT";
+    case ESPIPE:
+        return "ESPIPE";
+    case ENOSYS:
+        return "ENOSYS";
+    case EBUSY:
+        return "EBUSY";
+    default:
+        return "E?";
     }
 }
 
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (cond) {                                                                            \
-            printf("ok   %s:%d: ", g_prog, __LINE__);                                          \
-        } else {                                                                               \
-            printf("FAIL %s:%d: (%s) ", g_prog, __LINE__, #cond);                              \
-            g_failures++;                                                                      \
-        }                                                                                      \
-        printf(__VA_ARGS__);                                                                   \
-        printf("\n");                                                                          \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            printf("ok   %s:%d: ", g_prog, __LINE__);                                              \
+        } else {                                                                                   \
+            printf("FAIL %s:%d: (%s) ", g_prog, __LINE__, #cond);                                  \
+            g_failures++;                                                                          \
+        }                                                                                          \
+        printf(__VA_ARGS__);                                                                       \
+        printf("\n");                                                                              \
     } while (0)
 
 /* CALL must return -1 (or NULL-ish cast to long -1) with errno == ERR. */
-#define CHECK_ERR(call, err)                                                                   \
-    do {                                                                                       \
-        errno = 0;                                                                             \
-        long r_ = (long)(call);                                                                \
-        int e_ = errno;                                                                        \
-        if (r_ == -1 && e_ == (err)) {                                                         \
-            printf("ok   %s:%d: %s -> %s\n", g_prog, __LINE__, #call, errname(err));           \
-        } else {                                                                               \
-            printf("FAIL %s:%d: %s -> %ld errno %s(%d), want -1 %s(%d)\n", g_prog, __LINE__,  \
-                   #call, r_, errname(e_), e_, errname(err), err);                             \
-            g_failures++;                                                                      \
-        }                                                                                      \
+#define CHECK_ERR(call, err)                                                                       \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        long r_ = (long)(call);                                                                    \
+        int e_ = errno;                                                                            \
+        if (r_ == -1 && e_ == (err)) {                                                             \
+            printf("ok   %s:%d: %s -> %s\n", g_prog, __LINE__, #call, errname(err));               \
+        } else {                                                                                   \
+            printf("FAIL %s:%d: %s -> %ld errno %s(%d), want -1 %s(%d)\n", g_prog, __LINE__,       \
+                   #call, r_, errname(e_), e_, errname(err), err);                                 \
+            g_failures++;                                                                          \
+        }                                                                                          \
     } while (0)
 
 /* CALL must not return -1; yields the result. */
-#define CHECK_OK(call)                                                                         \
-    ({                                                                                         \
-        errno = 0;                                                                             \
-        long r_ = (long)(call);                                                                \
-        if (r_ == -1) {                                                                        \
-            printf("FAIL %s:%d: %s -> -1 errno %s(%d)\n", g_prog, __LINE__, #call,             \
-                   errname(errno), errno);                                                     \
-            g_failures++;                                                                      \
-        } else {                                                                               \
-            printf("ok   %s:%d: %s -> %ld\n", g_prog, __LINE__, #call, r_);                    \
-        }                                                                                      \
-        r_;                                                                                    \
+#define CHECK_OK(call)                                                                             \
+    ({                                                                                             \
+        errno = 0;                                                                                 \
+        long r_ = (long)(call);                                                                    \
+        if (r_ == -1) {                                                                            \
+            printf("FAIL %s:%d: %s -> -1 errno %s(%d)\n", g_prog, __LINE__, #call, errname(errno), \
+                   errno);                                                                         \
+            g_failures++;                                                                          \
+        } else {                                                                                   \
+            printf("ok   %s:%d: %s -> %ld\n", g_prog, __LINE__, #call, r_);                        \
+        }                                                                                          \
+        r_;                                                                                        \
     })
 
 /* Final line the runner looks for; exit status is the verdict. */
-static inline int check_done(void)
-{
+static inline int check_done(void) {
     if (g_failures) {
         printf("%s: %d FAILED\n", g_prog, g_failures);
         return 1;

@@ -205,7 +205,8 @@ static void test_random(void) {
 static void test_cpuid(void) {
     uint32_t out[4] = {0}, nat[4];
     check_eq(pal_cpuid(0, 0, out), 0, "cpuid: leaf 0 returns 0");
-    __asm__ volatile("cpuid" : "=a"(nat[0]), "=b"(nat[1]), "=c"(nat[2]), "=d"(nat[3])
+    __asm__ volatile("cpuid"
+                     : "=a"(nat[0]), "=b"(nat[1]), "=c"(nat[2]), "=d"(nat[3])
                      : "a"(0), "c"(0));
     /* vendor string: ebx, edx, ecx */
     check(out[1] == nat[1] && out[3] == nat[3] && out[2] == nat[2],
@@ -395,8 +396,8 @@ static void test_file_io(void) {
     check_eq(pal_stream_open(f1, PAL_ACCESS_RDWR, 0600, PAL_CREATE_ALWAYS, 0, &h), 0,
              "open: create a file");
     pal_handle_t *h2 = NULL;
-    check_eq(pal_stream_open(f1, PAL_ACCESS_RDWR, 0600, PAL_CREATE_ALWAYS, 0, &h2),
-             -PAL_ERR_EXISTS, "open: CREATE_ALWAYS on an existing file is EXISTS");
+    check_eq(pal_stream_open(f1, PAL_ACCESS_RDWR, 0600, PAL_CREATE_ALWAYS, 0, &h2), -PAL_ERR_EXISTS,
+             "open: CREATE_ALWAYS on an existing file is EXISTS");
     check_eq(pal_stream_write(h, PAL_OFFSET_NONE, "hello world", 11), 11, "write: 11 bytes");
     char buf[64] = {0};
     check_eq(pal_stream_read(h, PAL_OFFSET_NONE, buf, sizeof(buf)), 0,
@@ -475,8 +476,8 @@ static void test_map(void) {
     pal_stream_write(h, PAGE, "second", 6);
 
     void *m = NULL;
-    check_eq(pal_stream_map(h, &m, PAL_PROT_READ | PAL_PROT_WRITE, PAL_MAP_SHARED, 0, 2 * PAGE),
-             0, "map: shared read/write");
+    check_eq(pal_stream_map(h, &m, PAL_PROT_READ | PAL_PROT_WRITE, PAL_MAP_SHARED, 0, 2 * PAGE), 0,
+             "map: shared read/write");
     char buf[8] = {0};
     if (m) {
         check(mem_eq((char *)m + PAGE, "second", 6), "map: file contents visible");
@@ -486,8 +487,8 @@ static void test_map(void) {
         check_eq(pal_mem_free(m, 2 * PAGE), 0, "map: mem_free unmaps");
     }
     void *pm = NULL;
-    check_eq(pal_stream_map(h, &pm, PAL_PROT_READ | PAL_PROT_WRITE, PAL_MAP_PRIVATE, PAGE, PAGE),
-             0, "map: private at offset");
+    check_eq(pal_stream_map(h, &pm, PAL_PROT_READ | PAL_PROT_WRITE, PAL_MAP_PRIVATE, PAGE, PAGE), 0,
+             "map: private at offset");
     if (pm) {
         check(mem_eq(pm, "second", 6), "map: offset honoured");
         memcpy(pm, "PRIV", 4);
@@ -518,14 +519,12 @@ static void test_open_errors(void) {
     check_eq(pal_stream_open(uri(u1, "file:", "nonexistent"), PAL_ACCESS_RDONLY, 0,
                              PAL_CREATE_NEVER, 0, &h),
              -PAL_ERR_NOTFOUND, "open: missing file is NOTFOUND");
-    check_eq(pal_stream_open(uri(u1, "file:", NULL), PAL_ACCESS_WRONLY, 0, PAL_CREATE_NEVER, 0,
-                             &h),
+    check_eq(pal_stream_open(uri(u1, "file:", NULL), PAL_ACCESS_WRONLY, 0, PAL_CREATE_NEVER, 0, &h),
              -PAL_ERR_ISDIR, "open: directory for writing is ISDIR");
     check_eq(pal_stream_open(uri(u1, "file:", "f1"), PAL_ACCESS_RDONLY, 0, PAL_CREATE_NEVER,
                              PAL_OPTION_DIRECTORY, &h),
              -PAL_ERR_NOTDIR, "open: DIRECTORY option on a file is NOTDIR");
-    check_eq(pal_stream_open(uri(u1, "dir:", "f1"), PAL_ACCESS_RDONLY, 0, PAL_CREATE_NEVER, 0,
-                             &h),
+    check_eq(pal_stream_open(uri(u1, "dir:", "f1"), PAL_ACCESS_RDONLY, 0, PAL_CREATE_NEVER, 0, &h),
              -PAL_ERR_NOTDIR, "open: dir: on a file is NOTDIR");
     check_eq(pal_stream_open("bogus:x", PAL_ACCESS_RDONLY, 0, PAL_CREATE_NEVER, 0, &h),
              -PAL_ERR_INVAL, "open: unknown scheme is INVAL");
@@ -585,19 +584,18 @@ static void test_dirs(void) {
     check_eq(pal_stream_open(sub, PAL_ACCESS_RDONLY, 0700, PAL_CREATE_ALWAYS, 0, &d2),
              -PAL_ERR_EXISTS, "open dir: CREATE_ALWAYS on an existing dir is EXISTS");
     struct pal_stream_attr at;
-    check(pal_stream_attr_query(sub, false, &at) == 0 && at.type == PAL_TYPE_DIR &&
-              at.mode == 0700,
+    check(pal_stream_attr_query(sub, false, &at) == 0 && at.type == PAL_TYPE_DIR && at.mode == 0700,
           "attr_query: directory type and mode");
 
     static const char *files[] = {"sub/a", "sub/b", "sub/c"};
     for (int i = 0; i < 3; i++) {
-        pal_handle_t *f = open_or_null(uri(u2, "file:", files[i]), PAL_ACCESS_WRONLY,
-                                       PAL_CREATE_TRY, 0);
+        pal_handle_t *f =
+            open_or_null(uri(u2, "file:", files[i]), PAL_ACCESS_WRONLY, PAL_CREATE_TRY, 0);
         if (f)
             pal_stream_close(f);
     }
-    pal_handle_t *e = open_or_null(uri(u2, "dir:", "sub/d"), PAL_ACCESS_RDONLY, PAL_CREATE_ALWAYS,
-                                   0);
+    pal_handle_t *e =
+        open_or_null(uri(u2, "dir:", "sub/d"), PAL_ACCESS_RDONLY, PAL_CREATE_ALWAYS, 0);
     if (e)
         pal_stream_close(e);
 
@@ -611,8 +609,7 @@ static void test_dirs(void) {
               has_name(names, n, "d", types, PAL_TYPE_DIR),
           "readdir: names and types");
     char tiny[8];
-    check_eq(d ? pal_stream_readdir(d, tiny, sizeof(tiny)) : -1, 0,
-             "readdir: 0 at the end");
+    check_eq(d ? pal_stream_readdir(d, tiny, sizeof(tiny)) : -1, 0, "readdir: 0 at the end");
     if (d)
         pal_stream_close(d);
     d = open_or_null(sub, PAL_ACCESS_RDONLY, 0, 0);
@@ -649,8 +646,7 @@ static void test_dirs(void) {
     check_eq(r, 0, "delete: files");
     check_eq(pal_stream_delete(uri(u2, "dir:", "sub/e")), 0, "delete: empty dir");
     check_eq(pal_stream_delete(subdir), 0, "delete: emptied dir");
-    check_eq(pal_stream_attr_query(subdir, false, &at), -PAL_ERR_NOTFOUND,
-             "delete: dir is gone");
+    check_eq(pal_stream_attr_query(subdir, false, &at), -PAL_ERR_NOTFOUND, "delete: dir is gone");
     check_eq(pal_stream_delete(uri(u2, "file:", "nonexistent")), -PAL_ERR_NOTFOUND,
              "delete: missing file is NOTFOUND");
 }
@@ -670,15 +666,14 @@ static void test_symlinks(void) {
     check_eq(pal_stream_readlink(uri(u2, "file:", "f1"), buf, sizeof(buf)), -PAL_ERR_INVAL,
              "readlink: not a symlink is INVAL");
 
-    pal_handle_t *t = open_or_null(uri(u2, "file:", "target"), PAL_ACCESS_WRONLY,
-                                   PAL_CREATE_ALWAYS, 0);
+    pal_handle_t *t =
+        open_or_null(uri(u2, "file:", "target"), PAL_ACCESS_WRONLY, PAL_CREATE_ALWAYS, 0);
     if (t)
         pal_stream_close(t);
     check(pal_stream_attr_query(link, false, &at) == 0 && at.type == PAL_TYPE_FILE,
           "attr_query: follow reaches the target");
     pal_handle_t *h = NULL;
-    check_eq(pal_stream_open(link, PAL_ACCESS_RDONLY, 0, PAL_CREATE_NEVER, PAL_OPTION_NOFOLLOW,
-                             &h),
+    check_eq(pal_stream_open(link, PAL_ACCESS_RDONLY, 0, PAL_CREATE_NEVER, PAL_OPTION_NOFOLLOW, &h),
              -PAL_ERR_LOOP, "open: NOFOLLOW on a symlink is LOOP");
     h = open_or_null(link, PAL_ACCESS_RDONLY, 0, 0);
     check(h != NULL, "open: follows a symlink by default");
@@ -822,7 +817,9 @@ static uint64_t fault_write(volatile void *p) {
     uint64_t rax = 0;
     g_exc.skip = 3;
     __asm__ volatile(".byte 0xc6, 0x07, 0x01" /* movb $1, (%rdi) */
-                     : "+a"(rax) : "D"(p) : "memory");
+                     : "+a"(rax)
+                     : "D"(p)
+                     : "memory");
     return rax;
 }
 
@@ -830,7 +827,9 @@ static uint64_t fault_read(volatile void *p) {
     uint64_t rax = 0;
     g_exc.skip = 2;
     __asm__ volatile(".byte 0x8a, 0x0f" /* movb (%rdi), %cl */
-                     : "+a"(rax) : "D"(p) : "rcx", "memory");
+                     : "+a"(rax)
+                     : "D"(p)
+                     : "rcx", "memory");
     return rax;
 }
 
@@ -845,7 +844,9 @@ static uint64_t fault_div0(void) {
     uint64_t rax = 1, rdx = 0;
     g_exc.skip = 3;
     __asm__ volatile(".byte 0x48, 0xf7, 0xf1" /* div %rcx */
-                     : "+a"(rax), "+d"(rdx) : "c"(0UL) : "memory");
+                     : "+a"(rax), "+d"(rdx)
+                     : "c"(0UL)
+                     : "memory");
     return rax;
 }
 

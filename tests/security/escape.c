@@ -15,22 +15,19 @@
 
 #define MAXF 4
 
-static int errno_from_name(const char *s)
-{
+static int errno_from_name(const char *s) {
     for (int e = 1; e < 134; e++)
         if (strcmp(errname(e), s) == 0)
             return e;
     return -1;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
+static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Sorted, comma-separated names in DIR without . and .. */
-static int list_dir(const char *dir, char *out, size_t size)
-{
+static int list_dir(const char *dir, char *out, size_t size) {
     DIR *d = opendir(dir);
     if (!d)
         return -1;
@@ -50,8 +47,7 @@ static int list_dir(const char *dir, char *out, size_t size)
     return 0;
 }
 
-static int read_file(int fd, char *out, size_t size)
-{
+static int read_file(int fd, char *out, size_t size) {
     ssize_t n = read(fd, out, size - 1);
     close(fd);
     if (n < 0)
@@ -63,8 +59,7 @@ static int read_file(int fd, char *out, size_t size)
 }
 
 /* Runs one operation; returns 0 or -1 with errno, text results in out. */
-static int run_op(char **f, int nf, char *out, size_t size)
-{
+static int run_op(char **f, int nf, char *out, size_t size) {
     const char *op = f[0];
     out[0] = '\0';
     if (!strcmp(op, "read") && nf == 2) {
@@ -133,8 +128,7 @@ static int run_op(char **f, int nf, char *out, size_t size)
     return -2;
 }
 
-static void check_op(char *spec)
-{
+static void check_op(char *spec) {
     char *copy = strdup(spec), *f[MAXF + 1];
     int nf = 0;
     for (char *s = copy, *tok; (tok = strsep(&s, "|")) != NULL;)
@@ -153,8 +147,8 @@ static void check_op(char *spec)
     if (r == -2) {
         CHECK(0, "unknown operation '%s'", spec);
     } else if (want[0] == '=') {
-        CHECK(r == 0 && strcmp(out, want + 1) == 0, "%s -> %s '%.80s'", spec,
-              r ? errname(e) : "ok", out);
+        CHECK(r == 0 && strcmp(out, want + 1) == 0, "%s -> %s '%.80s'", spec, r ? errname(e) : "ok",
+              out);
     } else if (want[0] == '!') {
         CHECK(strstr(out, want + 1) == NULL, "%s -> %s, result lacks the text ('%.60s')", spec,
               r ? errname(e) : "ok", out);
@@ -168,8 +162,7 @@ static void check_op(char *spec)
     free(copy);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     check_init("escape");
     for (int i = 1; i < argc; i++)
         check_op(argv[i]);

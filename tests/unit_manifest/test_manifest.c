@@ -336,7 +336,7 @@ static void test_example_manifests(void **state) {
             continue;
         char path[1024];
         snprintf(path, sizeof(path), "%s/%s", SABOT_MANIFEST_DIR, de->d_name);
-        size_t len;
+        size_t len = 0;
         char *text = read_file(path, &len);
         assert_non_null(text);
         struct libos_manifest *m = NULL;
@@ -368,7 +368,7 @@ static void test_example_manifests(void **state) {
 
 /* tests/unit_manifest/bad.toml: a realistic broken manifest. */
 static void test_bad_example(void **state) {
-    size_t len;
+    size_t len = 0;
     char *text = read_file(SABOT_UNIT_MANIFEST_DIR "/bad.toml", &len);
     assert_non_null(text);
     struct libos_manifest *m = NULL;

@@ -21,7 +21,8 @@ static char g_err[1024];
 
 #define ARGV(...) ((char *[]){__VA_ARGS__, NULL})
 #define ARGC(...) ((int)(sizeof((char *[]){__VA_ARGS__}) / sizeof(char *)))
-#define PARSE(cli, ...) sabot_cli_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), cli, g_err, sizeof(g_err))
+#define PARSE(cli, ...)                                                                      \
+    sabot_cli_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), cli, g_err, sizeof(g_err))
 
 /* ---------------------------------------------------------------- CLI */
 
