@@ -1,5 +1,6 @@
 /* Syscall dispatch: one entry for every PAL (SIGSYS on Linux, LSTAR or a
  * rewritten call site elsewhere). */
+#include "libos_syscalls.h"
 #include "shim.h"
 
 typedef long (*syscall_fn)(long, long, long, long, long, long);
@@ -40,5 +41,6 @@ void shim_syscall_dispatch(enum pal_event ev, const struct pal_event_info *info,
         shim_trace_syscall(nr, a, ret);
     if (!s || !s->sets_context)
         ctx->rax = (uint64_t)ret;
+    libos_signal_deliver_pending(ctx);
     t->ctx = saved;
 }

@@ -5,6 +5,7 @@
 
 #define SYS(nr, name, fmt) [nr] = {(void *)libos_sys_##name, fmt, false, false}
 #define SYS_HEX(nr, name, fmt) [nr] = {(void *)libos_sys_##name, fmt, true, false}
+#define SYS_CTX(nr, name, fmt) [nr] = {(void *)libos_sys_##name, fmt, false, true}
 
 const struct shim_syscall g_shim_syscalls[SHIM_NR_SYSCALLS] = {
     SYS(0, read, "dBu"),
@@ -21,6 +22,7 @@ const struct shim_syscall g_shim_syscalls[SHIM_NR_SYSCALLS] = {
     SYS_HEX(12, brk, "p"),
     SYS(13, rt_sigaction, "Sppu"),
     SYS(14, rt_sigprocmask, "dppu"),
+    SYS_CTX(15, rt_sigreturn, ""),
     SYS(16, ioctl, "dxx"),
     SYS(17, pread64, "dBud"),
     SYS(18, pwrite64, "dbud"),
@@ -28,6 +30,7 @@ const struct shim_syscall g_shim_syscalls[SHIM_NR_SYSCALLS] = {
     SYS(20, writev, "dpd"),
     SYS(21, access, "so"),
     SYS(24, sched_yield, ""),
+    SYS(26, msync, "pux"),
     SYS(28, madvise, "pud"),
     SYS(32, dup, "d"),
     SYS(33, dup2, "dd"),

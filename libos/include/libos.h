@@ -120,6 +120,8 @@ struct libos_thread {
     uint64_t altstack_sp, altstack_size;
     uint32_t altstack_flags;
     char comm[16];                /* prctl(PR_SET_NAME) */
+    uint64_t sigpending;          /* signals waiting for delivery */
+    struct linux_siginfo siginfo[LINUX_NSIG]; /* info of each pending signal */
 };
 static inline struct libos_thread *libos_current_thread(void) {
     return (struct libos_thread *)pal_tcb_libos_get();

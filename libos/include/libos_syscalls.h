@@ -65,6 +65,7 @@ long libos_sys_munmap(void *addr, size_t len);
 long libos_sys_mprotect(void *addr, size_t len, int prot);
 long libos_sys_brk(void *addr);
 long libos_sys_madvise(void *addr, size_t len, int advice);
+long libos_sys_msync(void *addr, size_t len, int flags);
 
 /* sys/process.c: identity, exit, limits */
 long libos_sys_exit(int status);
@@ -101,7 +102,12 @@ long libos_sys_sigaltstack(const void *ss, void *old_ss);
 long libos_sys_kill(int pid, int sig);
 long libos_sys_tkill(int tid, int sig);
 long libos_sys_tgkill(int tgid, int tid, int sig);
+long libos_sys_rt_sigreturn(void);
 void libos_signal_init(void);
+/* Queue a signal for a thread; delivered when it next returns to the app. */
+void libos_signal_queue(struct libos_thread *t, const struct linux_siginfo *si);
+/* Run pending, unblocked signals against the app state in ctx. */
+void libos_signal_deliver_pending(struct pal_context *ctx);
 
 /* sys/time.c */
 long libos_sys_clock_gettime(int clock, struct linux_timespec *tp);

@@ -459,4 +459,65 @@ struct linux_sigaction {
 #define AT_SYSINFO_EHDR 33
 #define AT_MINSIGSTKSZ 51
 
+/* signal frames (x86-64) */
+#define SI_USER 0
+#define SI_KERNEL 0x80
+#define SI_QUEUE (-1)
+#define SI_TKILL (-6)
+#define SEGV_MAPERR 1
+#define SEGV_ACCERR 2
+#define BUS_ADRERR 2
+#define ILL_ILLOPN 2
+#define FPE_INTDIV 1
+#define FPE_FLTDIV 3
+#define TRAP_BRKPT 1
+
+struct linux_siginfo {
+    int si_signo;
+    int si_errno;
+    int si_code;
+    int _pad0;
+    union {
+        struct {
+            int pid;
+            uint32_t uid;
+        } kill;
+        struct {
+            uint64_t addr;
+        } fault;
+        char _pad[112];
+    };
+};
+
+struct linux_stack_t {
+    uint64_t ss_sp;
+    int ss_flags;
+    int pad;
+    uint64_t ss_size;
+};
+#define SS_ONSTACK 1
+#define SS_DISABLE 2
+#define SS_AUTODISARM (1U << 31)
+#define LINUX_MINSIGSTKSZ 2048
+
+struct linux_sigcontext {
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+    uint16_t cs, gs, fs, ss;
+    uint64_t err, trapno, oldmask, cr2;
+    uint64_t fpstate;
+    uint64_t reserved1[8];
+};
+
+struct linux_ucontext {
+    uint64_t uc_flags;
+    uint64_t uc_link;
+    struct linux_stack_t uc_stack;
+    struct linux_sigcontext uc_mcontext;
+    uint64_t uc_sigmask;
+};
+#define UC_FP_XSTATE 1
+#define UC_SIGCONTEXT_SS 2
+#define UC_STRICT_RESTORE_SS 4
+
 #endif

@@ -779,13 +779,13 @@ static long parse_keyval(struct parser *ps, struct libos_toml *table) {
         if (!c) {
             c = node_new(ps, t, LIBOS_TOML_TABLE, parts[i], line);
             if (!c) {
-                free_parts(parts + i, n - i);
+                free_parts(parts, n);
                 return nomem(ps);
             }
             parts[i] = NULL;
             c->flags = TF_DOTTED;
             if (c->depth > LIBOS_TOML_MAX_DEPTH) {
-                free_parts(parts + i, n - i);
+                free_parts(parts, n);
                 return perr(ps, line, "nesting deeper than %d levels", LIBOS_TOML_MAX_DEPTH);
             }
         } else if (c->type != LIBOS_TOML_TABLE || !(c->flags & TF_DOTTED)) {
@@ -839,7 +839,7 @@ static long parse_header(struct parser *ps) {
         if (!c) {
             c = node_new(ps, t, aot && final ? LIBOS_TOML_ARRAY : LIBOS_TOML_TABLE, parts[i], line);
             if (!c) {
-                free_parts(parts + i, n - i);
+                free_parts(parts, n);
                 return nomem(ps);
             }
             parts[i] = NULL;

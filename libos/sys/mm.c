@@ -265,3 +265,21 @@ out:
     libos_unlock(&g_brk_lock);
     return (long)want;
 }
+
+#define MS_ASYNC 1
+#define MS_INVALIDATE 2
+#define MS_SYNC 4
+
+/* Shared file mappings on the Linux PAL are the host's page cache, so
+ * they are already coherent with read/write; msync only has to check its
+ * arguments. A PAL that maps files by copying must write back here. */
+long libos_sys_msync(void *addr, size_t len, int flags) {
+    uint64_t a = (uint64_t)addr;
+    if ((a & (LIBOS_PAGE_SIZE - 1)) || (flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
+        ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+        return -EINVAL;
+    uint64_t end = ALIGN_UP(a + len, LIBOS_PAGE_SIZE);
+    if (end < a)
+        return -ENOMEM;
+    return libos_vma_covered(a, end) ? 0 : -ENOMEM;
+}

@@ -1,11 +1,28 @@
-/* Signals. This issue records dispositions and masks and applies default
- * actions to faults and host interrupts; delivery to app handlers arrives
- * with the threads/signals issue. */
+/* Signals: dispositions, masks, pending sets, delivery to app handlers on
+ * a Linux-layout rt_sigframe, rt_sigreturn, default actions. One thread per
+ * process for now; the pending set is per thread. */
 #include "libos_mm.h"
 #include "libos_syscalls.h"
 
 #define SIGBIT(s) (1ULL << ((s)-1))
 #define UNBLOCKABLE (SIGBIT(SIGKILL) | SIGBIT(SIGSTOP))
+#define FP_XSTATE_MAGIC1 0x46505853U
+#define FXSAVE_SIZE 512
+#define X86_EFLAGS_TF 0x100
+#define X86_EFLAGS_DF 0x400
+/* Flags user code may change through rt_sigreturn (Linux FIX_EFLAGS). */
+#define USER_EFLAGS 0x3f7fd5
+
+static const char *signal_name(int sig) {
+    static const char *const names[] = {
+        [SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT",
+        [SIGILL] = "SIGILL",   [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",
+        [SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",   [SIGKILL] = "SIGKILL",
+        [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
+        [SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM",
+    };
+    return sig > 0 && sig < (int)ARRAY_SIZE(names) && names[sig] ? names[sig] : "a signal";
+}
 
 long libos_sys_rt_sigaction(int sig, const struct linux_sigaction *act,
                             struct linux_sigaction *oldact, size_t sigsetsize) {
@@ -58,67 +75,270 @@ long libos_sys_rt_sigprocmask(int how, const uint64_t *set, uint64_t *oldset, si
         *oldset = old;
     }
     if (set)
-        t->sigmask = nset & ~UNBLOCKABLE;
+        t->sigmask = nset & ~UNBLOCKABLE; /* newly unblocked ones arrive on return */
     return 0;
 }
 
-struct linux_stack_t {
-    uint64_t ss_sp;
-    int ss_flags;
-    int pad;
-    uint64_t ss_size;
-};
-#define SS_ONSTACK 1
-#define SS_DISABLE 2
-#define SS_AUTODISARM (1U << 31)
-#define LINUX_MINSIGSTKSZ 2048
+static bool on_altstack(const struct libos_thread *t, uint64_t sp) {
+    return t->altstack_size && sp > t->altstack_sp && sp <= t->altstack_sp + t->altstack_size;
+}
 
 long libos_sys_sigaltstack(const void *ss_ptr, void *old_ptr) {
     struct libos_thread *t = libos_current_thread();
     const struct linux_stack_t *ss = ss_ptr;
     struct linux_stack_t *old = old_ptr;
+    bool on = on_altstack(t, t->ctx ? t->ctx->rsp : 0);
     if (old) {
         if (!libos_user_range_ok(old, sizeof(*old), true))
             return -EFAULT;
         old->ss_sp = t->altstack_sp;
         old->ss_size = t->altstack_size;
-        old->ss_flags = t->altstack_flags ? t->altstack_flags : (t->altstack_size ? 0 : SS_DISABLE);
+        old->ss_flags = on ? SS_ONSTACK : t->altstack_size ? (int)t->altstack_flags : SS_DISABLE;
         old->pad = 0;
     }
     if (ss) {
         if (!libos_user_range_ok(ss, sizeof(*ss), false))
             return -EFAULT;
-        unsigned flags = (unsigned)ss->ss_flags & ~SS_AUTODISARM;
-        if (flags != 0 && flags != SS_DISABLE && flags != SS_ONSTACK)
+        if (on)
+            return -EPERM;
+        unsigned mode = (unsigned)ss->ss_flags & ~SS_AUTODISARM;
+        if (mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK)
             return -EINVAL;
-        if (flags == SS_DISABLE) {
+        if (mode == SS_DISABLE) {
             t->altstack_sp = t->altstack_size = 0;
-            t->altstack_flags = SS_DISABLE;
+            t->altstack_flags = 0;
             return 0;
         }
         if (ss->ss_size < LINUX_MINSIGSTKSZ)
             return -ENOMEM;
         t->altstack_sp = ss->ss_sp;
         t->altstack_size = ss->ss_size;
-        t->altstack_flags = 0;
+        t->altstack_flags = (unsigned)ss->ss_flags & SS_AUTODISARM;
     }
     return 0;
 }
 
-static const char *signal_name(int sig) {
-    static const char *const names[] = {
-        [SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
-        [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE",
-        [SIGKILL] = "SIGKILL", [SIGSEGV] = "SIGSEGV", [SIGTERM] = "SIGTERM",
-    };
-    return sig > 0 && sig < (int)ARRAY_SIZE(names) && names[sig] ? names[sig] : "signal";
+/* Default action of sig. */
+enum { ACT_TERM, ACT_IGNORE, ACT_STOP, ACT_CONT };
+static int default_action(int sig) {
+    switch (sig) {
+    case SIGCHLD:
+    case SIGURG:
+    case SIGWINCH:
+        return ACT_IGNORE;
+    case SIGCONT:
+        return ACT_CONT;
+    case SIGSTOP:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+        return ACT_STOP;
+    default:
+        return ACT_TERM; /* core-dumping signals end the same way, without a core */
+    }
 }
 
-/* Default action for a fatal signal: the process ends as if killed. */
-static __attribute__((noreturn)) void terminate_by_signal(int sig, uint64_t addr, uint64_t rip) {
-    log_info("program terminated by %s (address %#lx, rip %#lx)", signal_name(sig),
-             (unsigned long)addr, (unsigned long)rip);
+static __attribute__((noreturn)) void terminate_by_signal(int sig, const struct linux_siginfo *si,
+                                                          uint64_t rip) {
+    bool fault = sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE;
+    if (fault)
+        log_info("program terminated by %s (address %#lx, rip %#lx)", signal_name(sig),
+                 (unsigned long)si->fault.addr, (unsigned long)rip);
+    else
+        log_info("program terminated by %s", signal_name(sig));
     libos_exit_process(128 + sig);
+}
+
+/* Size of the host's FPU/XSAVE image at fp, 0 if none. */
+static size_t fpstate_size(const void *fp) {
+    if (!fp)
+        return 0;
+    const uint32_t *sw = (const uint32_t *)((const char *)fp + 464);
+    return sw[0] == FP_XSTATE_MAGIC1 && sw[1] > FXSAVE_SIZE && sw[1] < 65536 ? sw[1]
+                                                                              : FXSAVE_SIZE;
+}
+
+struct rt_sigframe {
+    uint64_t pretcode; /* sa_restorer: where the handler returns */
+    struct linux_ucontext uc;
+    struct linux_siginfo info;
+};
+
+/* Build the handler's frame on the app stack and point ctx at the
+ * handler. Returns false when the frame cannot be written. */
+static bool setup_frame(struct libos_thread *t, struct pal_context *ctx, int sig,
+                        const struct linux_sigaction *sa, const struct linux_siginfo *si) {
+    uint64_t sp = ctx->rsp - 128; /* skip the red zone */
+    bool was_on = on_altstack(t, ctx->rsp);
+    if ((sa->flags & SA_ONSTACK) && t->altstack_size && !was_on)
+        sp = t->altstack_sp + t->altstack_size;
+    size_t fpsize = fpstate_size(ctx->fpregs);
+    uint64_t fp = 0;
+    if (fpsize) {
+        sp = ALIGN_DOWN(sp - fpsize, 64);
+        fp = sp;
+    }
+    sp = ALIGN_DOWN(sp - sizeof(struct rt_sigframe), 16) - 8; /* as if called */
+    struct rt_sigframe *f = (struct rt_sigframe *)sp;
+    uint64_t top = fp ? fp + fpsize : sp + sizeof(*f);
+    if (!libos_user_range_ok((void *)sp, top - sp, true))
+        return false;
+    if (fp)
+        memcpy((void *)fp, ctx->fpregs, fpsize);
+    memset(f, 0, sizeof(*f));
+    f->pretcode = sa->restorer;
+    f->info = *si;
+    f->uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (fpsize > FXSAVE_SIZE ? UC_FP_XSTATE : 0);
+    f->uc.uc_stack.ss_sp = t->altstack_sp;
+    f->uc.uc_stack.ss_size = t->altstack_size;
+    f->uc.uc_stack.ss_flags = was_on ? SS_ONSTACK : t->altstack_size ? 0 : SS_DISABLE;
+    struct linux_sigcontext *m = &f->uc.uc_mcontext;
+    m->r8 = ctx->r8, m->r9 = ctx->r9, m->r10 = ctx->r10, m->r11 = ctx->r11;
+    m->r12 = ctx->r12, m->r13 = ctx->r13, m->r14 = ctx->r14, m->r15 = ctx->r15;
+    m->rdi = ctx->rdi, m->rsi = ctx->rsi, m->rbp = ctx->rbp, m->rbx = ctx->rbx;
+    m->rdx = ctx->rdx, m->rax = ctx->rax, m->rcx = ctx->rcx, m->rsp = ctx->rsp;
+    m->rip = ctx->rip, m->eflags = ctx->rflags;
+    m->cs = 0x33, m->ss = 0x2b;
+    m->oldmask = t->sigmask;
+    m->fpstate = fp;
+    if (sig == SIGSEGV || sig == SIGBUS)
+        m->cr2 = si->fault.addr;
+    f->uc.uc_sigmask = t->sigmask;
+
+    ctx->rdi = sig;
+    ctx->rsi = (uint64_t)&f->info;
+    ctx->rdx = (uint64_t)&f->uc;
+    ctx->rax = 0;
+    ctx->rsp = sp;
+    ctx->rip = sa->handler;
+    ctx->rflags &= ~(uint64_t)(X86_EFLAGS_TF | X86_EFLAGS_DF);
+    if ((sa->flags & SA_ONSTACK) && (t->altstack_flags & SS_AUTODISARM) && !was_on)
+        t->altstack_sp = t->altstack_size = 0;
+    return true;
+}
+
+/* Act on one signal for the current thread, whose app state is ctx. */
+static void deliver(struct libos_thread *t, struct pal_context *ctx, int sig,
+                    const struct linux_siginfo *si) {
+    libos_lock(&g_process.lock);
+    struct linux_sigaction sa = g_process.sigactions[sig - 1];
+    if (sa.handler > SIG_IGN && (sa.flags & SA_RESETHAND))
+        g_process.sigactions[sig - 1].handler = SIG_DFL;
+    libos_unlock(&g_process.lock);
+    if (sa.handler == SIG_IGN)
+        return;
+    if (sa.handler == SIG_DFL) {
+        int act = default_action(sig);
+        if (act == ACT_TERM)
+            terminate_by_signal(sig, si, ctx->rip);
+        if (act == ACT_STOP)
+            log_warn("%s would stop the process; job control is not supported, ignored",
+                     signal_name(sig));
+        return;
+    }
+    if (!(sa.flags & SA_RESTORER) || !setup_frame(t, ctx, sig, &sa, si)) {
+        /* No way to run the handler: Linux kills with SIGSEGV. */
+        struct linux_siginfo segv = {.si_signo = SIGSEGV, .si_code = SI_KERNEL};
+        terminate_by_signal(SIGSEGV, &segv, ctx->rip);
+    }
+    t->sigmask |= sa.mask | ((sa.flags & SA_NODEFER) ? 0 : SIGBIT(sig));
+    t->sigmask &= ~UNBLOCKABLE;
+}
+
+void libos_signal_queue(struct libos_thread *t, const struct linux_siginfo *si) {
+    int sig = si->si_signo;
+    if (t->sigpending & SIGBIT(sig))
+        return; /* standard signals do not queue twice */
+    t->siginfo[sig - 1] = *si;
+    t->sigpending |= SIGBIT(sig);
+}
+
+void libos_signal_deliver_pending(struct pal_context *ctx) {
+    struct libos_thread *t = libos_current_thread();
+    uint64_t ready = t->sigpending & ~t->sigmask;
+    if (likely(!ready))
+        return;
+    /* One handler frame at a time; the rest arrive when it returns. */
+    for (int sig = 1; sig <= LINUX_NSIG && ready; sig++) {
+        if (!(ready & SIGBIT(sig)))
+            continue;
+        ready &= ~SIGBIT(sig);
+        t->sigpending &= ~SIGBIT(sig);
+        struct linux_siginfo si = t->siginfo[sig - 1];
+        uint64_t rip = ctx->rip;
+        deliver(t, ctx, sig, &si);
+        if (ctx->rip != rip)
+            return;
+    }
+}
+
+long libos_sys_rt_sigreturn(void) {
+    struct libos_thread *t = libos_current_thread();
+    struct pal_context *ctx = t->ctx;
+    /* The handler's ret popped pretcode, so the frame starts 8 below. */
+    struct rt_sigframe *f = (struct rt_sigframe *)(ctx->rsp - 8);
+    if (!libos_user_range_ok(f, sizeof(*f), false)) {
+        struct linux_siginfo segv = {.si_signo = SIGSEGV, .si_code = SI_KERNEL};
+        terminate_by_signal(SIGSEGV, &segv, ctx->rip);
+    }
+    const struct linux_sigcontext *m = &f->uc.uc_mcontext;
+    size_t hsize = fpstate_size(ctx->fpregs);
+    if (m->fpstate && hsize) {
+        size_t asize = fpstate_size((void *)m->fpstate);
+        if (libos_user_range_ok((void *)m->fpstate, FXSAVE_SIZE, false) &&
+            libos_user_range_ok((void *)m->fpstate, asize, false)) {
+            /* Take the app's register contents but keep the host's
+             * format words, so a forged frame cannot break the PAL's
+             * own restore. */
+            char *dst = ctx->fpregs;
+            const char *src = (const char *)m->fpstate;
+            memcpy(dst, src, 464);
+            uint32_t *mxcsr = (uint32_t *)(dst + 24);
+            *mxcsr &= 0xffff;
+            if (asize == hsize && hsize > FXSAVE_SIZE + 64) {
+                uint64_t host_bv = *(uint64_t *)(dst + FXSAVE_SIZE);
+                uint64_t app_bv = *(const uint64_t *)(src + FXSAVE_SIZE);
+                memcpy(dst + FXSAVE_SIZE + 64, src + FXSAVE_SIZE + 64,
+                       hsize - FXSAVE_SIZE - 64 - 4); /* keep the trailing magic */
+                *(uint64_t *)(dst + FXSAVE_SIZE) = app_bv & host_bv;
+            }
+        }
+    }
+    ctx->r8 = m->r8, ctx->r9 = m->r9, ctx->r10 = m->r10, ctx->r11 = m->r11;
+    ctx->r12 = m->r12, ctx->r13 = m->r13, ctx->r14 = m->r14, ctx->r15 = m->r15;
+    ctx->rdi = m->rdi, ctx->rsi = m->rsi, ctx->rbp = m->rbp, ctx->rbx = m->rbx;
+    ctx->rdx = m->rdx, ctx->rax = m->rax, ctx->rcx = m->rcx, ctx->rsp = m->rsp;
+    ctx->rip = m->rip;
+    ctx->rflags = (ctx->rflags & ~(uint64_t)USER_EFLAGS) | (m->eflags & USER_EFLAGS);
+    t->sigmask = f->uc.uc_sigmask & ~UNBLOCKABLE;
+    return (long)ctx->rax;
+}
+
+static int fault_signal(enum pal_event ev, const struct pal_event_info *info,
+                        struct linux_siginfo *si) {
+    memset(si, 0, sizeof(*si));
+    si->fault.addr = info->addr;
+    struct libos_vma v;
+    switch (ev) {
+    case PAL_EVENT_ILLEGAL:
+        si->si_code = ILL_ILLOPN;
+        return si->si_signo = SIGILL;
+    case PAL_EVENT_ARITHMETIC:
+        si->si_code = info->host_code == PAL_FAULT_INTDIV ? FPE_INTDIV : FPE_FLTDIV;
+        return si->si_signo = SIGFPE;
+    case PAL_EVENT_BREAKPOINT:
+        si->si_code = TRAP_BRKPT;
+        return si->si_signo = SIGTRAP;
+    default:
+        if (info->host_code == PAL_FAULT_BUS) {
+            si->si_code = BUS_ADRERR;
+            return si->si_signo = SIGBUS;
+        }
+        /* The libos's map decides: no app mapping there is MAPERR. */
+        bool mapped = libos_vma_lookup(info->addr, &v) && v.kind != VMA_RESERVED;
+        si->si_code = mapped ? SEGV_ACCERR : SEGV_MAPERR;
+        return si->si_signo = SIGSEGV;
+    }
 }
 
 static void fault_event(enum pal_event ev, const struct pal_event_info *info,
@@ -127,12 +347,15 @@ static void fault_event(enum pal_event ev, const struct pal_event_info *info,
     if (!libos_vma_lookup(ctx->rip, &v))
         libos_panic("fault in sabot itself (event %d, address %#lx, rip %#lx)", ev,
                     (unsigned long)info->addr, (unsigned long)ctx->rip);
-    int sig = ev == PAL_EVENT_ILLEGAL      ? SIGILL
-            : ev == PAL_EVENT_ARITHMETIC  ? SIGFPE
-            : ev == PAL_EVENT_BREAKPOINT  ? SIGTRAP
-            : info->host_code == PAL_FAULT_BUS ? SIGBUS
-                                               : SIGSEGV;
-    terminate_by_signal(sig, info->addr, ctx->rip);
+    struct libos_thread *t = libos_current_thread();
+    struct linux_siginfo si;
+    int sig = fault_signal(ev, info, &si);
+    /* A blocked or ignored synchronous fault cannot be deferred: Linux
+     * applies the default action. */
+    uint64_t handler = g_process.sigactions[sig - 1].handler;
+    if ((t->sigmask & SIGBIT(sig)) || handler == SIG_IGN)
+        terminate_by_signal(sig, &si, ctx->rip);
+    deliver(t, ctx, sig, &si);
 }
 
 static void interrupt_event(enum pal_event ev, const struct pal_event_info *info,
@@ -140,10 +363,12 @@ static void interrupt_event(enum pal_event ev, const struct pal_event_info *info
     int sig = info->source == PAL_INT_INTERRUPT ? SIGINT
             : info->source == PAL_INT_HANGUP    ? SIGHUP
                                                 : SIGTERM;
-    uint64_t handler = g_process.sigactions[sig - 1].handler;
-    if (handler == SIG_IGN)
-        return;
-    terminate_by_signal(sig, 0, ctx->rip);
+    struct linux_siginfo si = {.si_signo = sig, .si_code = SI_USER};
+    libos_signal_queue(libos_current_thread(), &si);
+    /* Only safe to run a handler if the app (not the libos) was interrupted. */
+    struct libos_vma v;
+    if (libos_vma_lookup(ctx->rip, &v))
+        libos_signal_deliver_pending(ctx);
 }
 
 void libos_signal_init(void) {
@@ -155,52 +380,31 @@ void libos_signal_init(void) {
     pal_set_event_handler(PAL_EVENT_QUIT, interrupt_event);
 }
 
-/* Default action of sig: true if it ends the process. */
-static bool default_terminates(int sig) {
-    switch (sig) {
-    case SIGCHLD:
-    case SIGURG:
-    case SIGWINCH:
-    case SIGCONT:
-        return false;
-    default:
-        return true;
-    }
-}
-
-/* A signal sent by the process to itself. Handlers run with the
- * threads/signals issue; until then only default and ignore actions. */
-static long send_self(int sig) {
+static long send_self(int sig, int code) {
+    if (sig < 0 || sig > LINUX_NSIG)
+        return -EINVAL;
     if (sig == 0)
         return 0;
-    if (sig < 1 || sig > LINUX_NSIG)
-        return -EINVAL;
-    uint64_t handler = g_process.sigactions[sig - 1].handler;
-    bool blocked = libos_current_thread()->sigmask & SIGBIT(sig);
-    if (sig == SIGKILL || (handler == SIG_DFL && !blocked)) {
-        if (default_terminates(sig) && sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN &&
-            sig != SIGTTOU)
-            terminate_by_signal(sig, 0, libos_current_thread()->ctx->rip);
-        return 0;
-    }
-    if (handler == SIG_IGN)
-        return 0;
-    log_warn("delivering %s to a handler or while blocked is not implemented yet",
-             signal_name(sig));
-    return -ENOSYS;
+    struct linux_siginfo si = {.si_signo = sig, .si_code = code};
+    si.kill.pid = g_process.pid;
+    si.kill.uid = g_process.uid;
+    libos_signal_queue(libos_current_thread(), &si);
+    return 0; /* delivered on the way back to the app */
 }
 
 long libos_sys_kill(int pid, int sig) {
     if (pid != 0 && pid != -1 && (uint32_t)pid != g_process.pid &&
         (uint32_t)-pid != g_process.pgid)
         return -ESRCH;
-    return send_self(sig);
+    return send_self(sig, SI_USER);
 }
 
 long libos_sys_tkill(int tid, int sig) {
+    if (tid <= 0)
+        return -EINVAL;
     if ((uint32_t)tid != libos_current_thread()->tid)
-        return tid <= 0 ? -EINVAL : -ESRCH;
-    return send_self(sig);
+        return -ESRCH;
+    return send_self(sig, SI_TKILL);
 }
 
 long libos_sys_tgkill(int tgid, int tid, int sig) {

@@ -9,6 +9,7 @@
 #   jail_root     a host directory mounted at /: .., symlinks (absolute, relative,
 #                 to host paths) all stay inside it
 #   jail_data     only /data and /bin mounted: nothing else of the host exists
+#   private_tmp   default manifest: /tmp is the program's own, not the host's
 set -eu
 
 sabot=$1 escape=$2 w=$3 case=$4
@@ -31,7 +32,11 @@ ln -s ../../../../../../../../etc/passwd "$w/jail/data/up"
 ln -s "$w/outside/secret.txt" "$w/jail/data/hostabs"
 ln -s ../../outside "$w/jail/data/outlink" # on the host: $w/outside
 ln -s / "$w/jail/data/rootlink"
-snapshot() { (cd "$w/outside" && find . -exec ls -ld --time-style=+%s {} + | sort && cat secret.txt ro/victim.txt); }
+# Everything under outside/: names, modes, sizes, mtimes and the contents.
+snapshot() {
+    (cd "$w/outside" && find . -exec ls -ld --time-style=+%s {} + | sort &&
+        cat secret.txt ro/victim.txt)
+}
 snapshot >"$w/before"
 probe=/etc/sabot-escape-probe.$$
 trap 'rm -f "$probe"' EXIT
@@ -62,6 +67,28 @@ rofs)
     rc=$?
     set -e
     want_log=fs.mounts
+    ;;
+private_tmp)
+    # The default manifest gives the program its own /tmp: host files in
+    # /tmp are invisible and what the program writes there never reaches it.
+    hostfile=/tmp/sabot-host-probe.$$
+    echo HOST-TMP >"$hostfile"
+    trap 'rm -f "$probe" "$hostfile" /tmp/sabot-private-probe.$$' EXIT
+    cd "$w/cwd"
+    set +e
+    "$sabot" run -- "$escape" \
+        "read|$hostfile|ENOENT" \
+        "create|/tmp/sabot-private-probe.$$|ok" \
+        "read|/tmp/sabot-private-probe.$$|=" \
+        "list|/tmp|=sabot-private-probe.$$" \
+        >"$w/out" 2>"$w/err"
+    rc=$?
+    set -e
+    want_log=
+    if [ -e /tmp/sabot-private-probe.$$ ]; then
+        echo "FAIL: the program's /tmp file appeared in the host's /tmp"
+        rc=1
+    fi
     ;;
 jail_root)
     cat >"$w/jail.toml" <<EOT

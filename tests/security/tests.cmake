@@ -15,7 +15,7 @@ if(SABOT_SEC_MUSL_GCC)
     VERBATIM)
   add_custom_target(security_programs ALL DEPENDS ${SABOT_SEC_BIN})
   if(TARGET sabot)
-    foreach(c rofs jail_root jail_data)
+    foreach(c rofs private_tmp jail_root jail_data)
       add_test(NAME security.${c}
         COMMAND sh ${SABOT_SEC_SRC}/run_security.sh $<TARGET_FILE:sabot> ${SABOT_SEC_BIN}
                 ${SABOT_SEC_DIR}/work/${c} ${c})
