@@ -118,10 +118,10 @@ static long read_interp(struct libos_file *f, const elf64_phdr *p, char **out) {
     return 0;
 }
 
-static void register_with_debugger(struct libos_file *f, uint64_t bias) {
+static void register_with_debugger(struct libos_file *f, uint64_t bias, uint64_t dynamic) {
     char host[LIBOS_PATH_MAX];
     if (libos_vfs_host_path(f, host, sizeof(host)) >= 0)
-        pal_debug_map_add(host, bias);
+        pal_debug_map_add(host, bias, dynamic);
 }
 
 long libos_elf_load(const char *path, struct libos_elf_image *img) {
@@ -199,7 +199,11 @@ long libos_elf_load(const char *path, struct libos_elf_image *img) {
                 eh.e_phoff + eh.e_phnum * sizeof(elf64_phdr) <= ph[i].p_offset + ph[i].p_filesz)
                 img->phdr = ph[i].p_vaddr + (eh.e_phoff - ph[i].p_offset) + bias;
     }
-    register_with_debugger(f, bias);
+    uint64_t dynamic = 0;
+    for (int i = 0; i < eh.e_phnum; i++)
+        if (ph[i].p_type == PT_DYNAMIC)
+            dynamic = ph[i].p_vaddr + bias;
+    register_with_debugger(f, bias, dynamic);
     r = 0;
 out:
     libos_file_put(f);

@@ -138,8 +138,13 @@ void libos_start(const struct pal_boot_info *boot) {
     }
 
     const char *const *argv = (const char *const *)g_manifest->argv;
-    if (!argv)
+    if (!argv && boot->argv && boot->argv[0])
         argv = boot->argv;
+    static const char *entry_argv[2];
+    if (!argv && g_manifest->entrypoint) {
+        entry_argv[0] = g_manifest->entrypoint; /* like a shell running it by path */
+        argv = entry_argv;
+    }
     const char *exec = g_manifest->entrypoint ? g_manifest->entrypoint : boot->argv ? boot->argv[0] : NULL;
     if (!exec || !argv || !argv[0]) {
         log_error("nothing to run: give a program on the command line or loader.entrypoint");

@@ -8,7 +8,7 @@
 
 const char g_sabot_usage[] =
     "usage: sabot run [OPTIONS] [--] PROGRAM [ARGS...]\n"
-    "       sabot run -m MANIFEST.toml [OPTIONS] [[--] PROGRAM [ARGS...]]\n"
+    "       sabot run -m MANIFEST.toml [OPTIONS] [-- ARGV0 [ARGS...]]\n"
     "       sabot check -m MANIFEST.toml\n"
     "       sabot --help | --version\n"
     "\n"
@@ -17,8 +17,9 @@ const char g_sabot_usage[] =
     "PROGRAM is found like a shell finds it (a name without '/' is looked up in\n"
     "PATH) and is given to the program as the path it sees inside the sandbox.\n"
     "Without -m the default policy applies: host / read-only, the working\n"
-    "directory read-write, a private /tmp, the host environment. With -m and no\n"
-    "PROGRAM, the manifest's loader.entrypoint and loader.argv are run.\n"
+    "directory read-write, a private /tmp, the host environment. A manifest that\n"
+    "sets loader.entrypoint decides what runs: the words after '--' are then its\n"
+    "argv (argv[0] first), unless loader.argv is set too.\n"
     "\n"
     "Options:\n"
     "  -m, --manifest FILE     policy manifest (TOML)\n"

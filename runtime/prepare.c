@@ -419,6 +419,9 @@ static int load_manifest(const struct sabot_options *opts, struct sabot_prepared
     return p->manifest && p->manifest_name ? 0 : -ENOMEM;
 }
 
+/* The libos runs loader.entrypoint when the manifest pins one (the words
+ * of the command line are then only its argv), else boot argv[0], which
+ * must be the program's path inside the sandbox. */
 static int build_argv(const struct sabot_options *opts, const struct libos_manifest *m,
                       struct sabot_prepared *p) {
     size_t argc = 0;
@@ -427,23 +430,30 @@ static int build_argv(const struct sabot_options *opts, const struct libos_manif
     p->argv = calloc(argc + 2, sizeof(char *));
     if (!p->argv)
         return -ENOMEM;
-    if (!opts->program) {
-        if (!m->entrypoint) {
+    size_t first = 0;
+    if (m->entrypoint) {
+        if (!argc && !opts->program) {
+            p->argv[0] = strdup(m->entrypoint);
+            return p->argv[0] ? 0 : -ENOMEM;
+        }
+        if (!argc)
+            return (p->argv[0] = strdup(opts->program)) ? 0 : -ENOMEM;
+    } else {
+        if (!opts->program) {
             set_err(opts->err, opts->err_size,
                     "no program to run: give one after '--' or set loader.entrypoint in %s",
                     p->manifest_name);
             return -EINVAL;
         }
-        return 0;    /* empty argv: the libos uses loader.entrypoint/argv */
+        const char *path_env =
+            env_get(opts->envp ? opts->envp : (const char *const *)environ, "PATH");
+        int r = sabot_resolve_program(opts->program, p->host_cwd, path_env, m, &p->argv[0],
+                                      opts->err, opts->err_size);
+        if (r < 0)
+            return r;
+        first = 1;
     }
-    const char *path_env = env_get(opts->envp ? opts->envp : (const char *const *)environ,
-                                   "PATH");
-    /* The libos takes argv[0] as the program's path inside the sandbox. */
-    int r = sabot_resolve_program(opts->program, p->host_cwd, path_env, m, &p->argv[0],
-                                  opts->err, opts->err_size);
-    if (r < 0)
-        return r;
-    for (size_t i = 1; i < argc; i++) {
+    for (size_t i = first; i < argc; i++) {
         p->argv[i] = strdup(opts->argv[i]);
         if (!p->argv[i])
             return -ENOMEM;

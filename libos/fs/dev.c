@@ -29,8 +29,19 @@ static int dev_find(const char *rel) {
     return -1;
 }
 
+static int64_t g_dev_time;
+
+/* /dev's times: when the libos first looked, like a devtmpfs made at boot. */
+static void dev_times(struct linux_stat *st) {
+    if (!g_dev_time)
+        g_dev_time = libos_now_ns();
+    st->st_atim = (struct linux_timespec){g_dev_time / 1000000000, g_dev_time % 1000000000};
+    st->st_mtim = st->st_ctim = st->st_atim;
+}
+
 static void dev_stat_kind(struct libos_mount *m, int kind, struct linux_stat *st) {
     memset(st, 0, sizeof(*st));
+    dev_times(st);
     st->st_dev = m ? m->dev : 0x20;
     st->st_ino = 100 + kind;
     st->st_nlink = 1;
@@ -284,6 +295,8 @@ static long devfs_lookup(struct libos_mount *m, const char *rel, struct linux_st
         st->st_nlink = 2;
         st->st_mode = S_IFDIR | 0755;
         st->st_blksize = 4096;
+        st->st_size = 4096;
+        dev_times(st);
         return 0;
     }
     int k = dev_find(rel);
@@ -344,6 +357,9 @@ static long devfs_rename(struct libos_mount *m, const char *a, const char *b) {
 static long devfs_chmod(struct libos_mount *m, const char *rel, uint32_t mode) {
     return devfs_denied();
 }
+static long devfs_utimes(struct libos_mount *m, const char *rel, int64_t a, int64_t b) {
+    return 0; /* accepted, not kept */
+}
 
 const struct libos_fs_ops g_dev_fs_ops = {
     .name = "dev",
@@ -354,6 +370,7 @@ const struct libos_fs_ops g_dev_fs_ops = {
     .unlink = devfs_unlink,
     .rename = devfs_rename,
     .chmod = devfs_chmod,
+    .utimes = devfs_utimes,
     .list = devfs_list,
 };
 

@@ -70,21 +70,31 @@ static int hf_stat(struct libos_file *f, struct linux_stat *st) {
     return r;
 }
 
+/* f->priv is non-NULL when the PAL handle itself appends (opened with
+ * O_APPEND): the host then places every write atomically at the end.
+ * O_APPEND added later by F_SETFL writes at the size we see instead;
+ * clearing it with F_SETFL cannot stop the host from appending. */
+#define HOST_APPEND_HANDLE ((void *)1)
+
 static int64_t hf_write(struct libos_file *f, const void *buf, size_t n, uint64_t *pos) {
     uint64_t at = *pos;
-    if (f->flags & O_APPEND) {
-        /* Explicit end offset: right even when O_APPEND came from F_SETFL. */
-        struct linux_stat st;
-        int r = hf_stat(f, &st);
-        if (r)
+    struct linux_stat st;
+    int r;
+    if (f->priv == HOST_APPEND_HANDLE) {
+        at = PAL_OFFSET_NONE;
+    } else if (f->flags & O_APPEND) {
+        if ((r = hf_stat(f, &st)))
             return r;
         at = st.st_size;
     }
-    int64_t r = pal_stream_write(f->handle, at, buf, n);
-    if (r < 0)
-        return libos_errno_from_pal((int)r);
-    *pos = at + r;
-    return r;
+    int64_t w = pal_stream_write(f->handle, at, buf, n);
+    if (w < 0)
+        return libos_errno_from_pal((int)w);
+    if (at != PAL_OFFSET_NONE)
+        *pos = at + w;
+    else if (!(r = hf_stat(f, &st)))
+        *pos = st.st_size;
+    return w;
 }
 
 static int64_t hf_seek(struct libos_file *f, int64_t off, int whence) {
@@ -185,6 +195,7 @@ static long host_open(struct libos_mount *m, const char *rel, const struct linux
     if (r)
         return r;
     f->handle = h;
+    f->priv = (flags & O_APPEND) ? HOST_APPEND_HANDLE : NULL;
     f->ops = (!st || S_ISREG(st->st_mode)) ? &g_host_file_ops : &g_host_stream_ops;
     return 0;
 }
@@ -249,6 +260,27 @@ static long host_chmod(struct libos_mount *m, const char *rel, uint32_t mode) {
     return r;
 }
 
+static long host_utimes(struct libos_mount *m, const char *rel, int64_t atime, int64_t mtime) {
+    struct linux_stat st;
+    long r = host_lookup(m, rel, &st);
+    if (r)
+        return r;
+    pal_handle_t *h;
+    r = open_meta(m, rel, S_ISDIR(st.st_mode), &h);
+    if (r)
+        return r;
+    /* pal.h sets both times: keep an omitted one at its current value. */
+    struct pal_stream_attr a;
+    r = pal_ret(pal_stream_attr_query_handle(h, &a));
+    if (!r) {
+        a.atime_ns = atime >= 0 ? atime : a.atime_ns;
+        a.mtime_ns = mtime >= 0 ? mtime : a.mtime_ns;
+        r = pal_ret(pal_stream_attr_set_handle(h, PAL_ATTR_TIMES, &a));
+    }
+    pal_stream_close(h);
+    return r;
+}
+
 static long host_list(struct libos_mount *m, const char *rel, struct libos_dirlist *l) {
     pal_handle_t *h;
     long r = open_meta(m, rel, true, &h);
@@ -294,5 +326,6 @@ const struct libos_fs_ops g_host_fs_ops = {
     .unlink = host_unlink,
     .rename = host_rename,
     .chmod = host_chmod,
+    .utimes = host_utimes,
     .list = host_list,
 };

@@ -394,6 +394,18 @@ static long tmpfs_chmod(struct libos_mount *m, const char *rel, uint32_t mode) {
     return n ? 0 : -ENOENT;
 }
 
+static long tmpfs_utimes(struct libos_mount *m, const char *rel, int64_t atime, int64_t mtime) {
+    libos_lock(&g_tmpfs_lock);
+    struct tmpfs_node *n = walk(m, rel);
+    if (n) {
+        n->atime = atime >= 0 ? atime : n->atime;
+        n->mtime = mtime >= 0 ? mtime : n->mtime;
+        n->ctime = libos_now_ns();
+    }
+    libos_unlock(&g_tmpfs_lock);
+    return n ? 0 : -ENOENT;
+}
+
 static long tmpfs_list(struct libos_mount *m, const char *rel, struct libos_dirlist *l) {
     libos_lock(&g_tmpfs_lock);
     struct tmpfs_node *d = walk(m, rel);
@@ -402,6 +414,22 @@ static long tmpfs_list(struct libos_mount *m, const char *rel, struct libos_dirl
         r = libos_dirlist_add(l, c->name, c->ino, libos_dtype_from_mode(c->mode));
     libos_unlock(&g_tmpfs_lock);
     return r;
+}
+
+static void free_tree(struct tmpfs_node *n) {
+    while (n) {
+        struct tmpfs_node *next = n->next;
+        free_tree(n->children);
+        node_free(n);
+        n = next;
+    }
+}
+
+void libos_tmpfs_destroy(struct libos_mount *m) {
+    libos_lock(&g_tmpfs_lock);
+    free_tree(m->priv);
+    m->priv = NULL;
+    libos_unlock(&g_tmpfs_lock);
 }
 
 const struct libos_fs_ops g_tmpfs_ops = {
@@ -414,5 +442,6 @@ const struct libos_fs_ops g_tmpfs_ops = {
     .unlink = tmpfs_unlink,
     .rename = tmpfs_rename,
     .chmod = tmpfs_chmod,
+    .utimes = tmpfs_utimes,
     .list = tmpfs_list,
 };

@@ -112,14 +112,16 @@ void libos_mount_list_children(const char *abs, struct libos_dirlist *l) {
 }
 
 void libos_mounts_reset(void) {
+    for (int fd = 0; fd < 1024; fd++)
+        libos_fd_close(fd);
     for (size_t i = 0; i < g_mount_count; i++) {
+        if (g_mounts[i]->ops == &g_tmpfs_ops)
+            libos_tmpfs_destroy(g_mounts[i]);
         libos_free(g_mounts[i]->path);
         libos_free(g_mounts[i]->source);
         libos_free(g_mounts[i]);
     }
     g_mount_count = 0;
-    for (int fd = 0; fd < 1024; fd++)
-        libos_fd_close(fd);
     libos_free(g_cwd);
     g_cwd = NULL;
 }

@@ -43,6 +43,8 @@ struct libos_fs_ops {
     /* Both names in m; the VFS has checked types, emptiness and loops. */
     long (*rename)(struct libos_mount *m, const char *oldrel, const char *newrel);
     long (*chmod)(struct libos_mount *m, const char *rel, uint32_t mode);
+    /* Set access/modification times in ns since the epoch; -1 keeps one. */
+    long (*utimes)(struct libos_mount *m, const char *rel, int64_t atime, int64_t mtime);
     /* Entries of directory rel, without "." and "..". */
     long (*list)(struct libos_mount *m, const char *rel, struct libos_dirlist *l);
 };
@@ -68,6 +70,7 @@ extern const struct libos_file_ops g_dir_file_ops;
 long libos_mount_add(const char *path, const struct libos_fs_ops *ops, const char *source,
                      bool readonly);
 void libos_mounts_reset(void); /* tests: drop all mounts, fds and cwd */
+void libos_tmpfs_destroy(struct libos_mount *m); /* frees the tree; no file may be open */
 /* Mount owning abs (longest prefix); the synthetic mount if none does. */
 struct libos_mount *libos_mount_find(const char *abs);
 /* abs relative to m's root: "" for the root itself. */

@@ -58,6 +58,8 @@ long libos_sys_fchmod(int fd, uint32_t mode);
 long libos_sys_fchmodat(int dirfd, const char *path, uint32_t mode);
 long libos_sys_symlink(const char *target, const char *linkpath);
 long libos_sys_symlinkat(const char *target, int dirfd, const char *linkpath);
+long libos_sys_utimensat(int dirfd, const char *path, const struct linux_timespec *times,
+                         int flags);
 
 /* sys/mm.c: memory */
 long libos_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off);

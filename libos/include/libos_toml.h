@@ -38,12 +38,12 @@ struct libos_toml {
     struct libos_toml *next;   /* next member/element of the parent */
     struct libos_toml *child;  /* first member (table) or element (array) */
     struct libos_toml *last;
-    size_t count;              /* number of members/elements */
-    char *str;                 /* LIBOS_TOML_STRING: NUL-terminated, no NUL inside */
-    int64_t integer;           /* LIBOS_TOML_INT */
-    bool boolean;              /* LIBOS_TOML_BOOL */
-    unsigned flags;            /* parser-internal */
-    unsigned depth;            /* root is 0 */
+    size_t count;    /* number of members/elements */
+    char *str;       /* LIBOS_TOML_STRING: NUL-terminated, no NUL inside */
+    int64_t integer; /* LIBOS_TOML_INT */
+    bool boolean;    /* LIBOS_TOML_BOOL */
+    unsigned flags;  /* parser-internal */
+    unsigned depth;  /* root is 0 */
 };
 
 /* Parses len bytes of text. On success *out is the root table (free it with

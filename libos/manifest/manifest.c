@@ -11,11 +11,11 @@ enum kind {
     K_TABLE = 1,   /* table with members in sub */
     K_TABLE_ARRAY, /* array of tables, each with members in sub */
     K_STRING,
-    K_ABSPATH,     /* string starting with '/' */
+    K_ABSPATH, /* string starting with '/' */
     K_STR_ARRAY,
-    K_STR_TABLE,   /* table whose members are all strings */
-    K_SIZE,        /* "64M" or an integer */
-    K_POSINT,      /* integer > 0 */
+    K_STR_TABLE, /* table whose members are all strings */
+    K_SIZE,      /* "64M" or an integer */
+    K_POSINT,    /* integer > 0 */
     K_BOOL,
 };
 
@@ -34,11 +34,8 @@ static const struct key_spec s_loader[] = {
 };
 
 static const struct key_spec s_mount[] = {
-    {"path", K_ABSPATH, NULL},
-    {"type", K_STRING, NULL},
-    {"source", K_ABSPATH, NULL},
-    {"readonly", K_BOOL, NULL},
-    {NULL, 0, NULL},
+    {"path", K_ABSPATH, NULL},  {"type", K_STRING, NULL}, {"source", K_ABSPATH, NULL},
+    {"readonly", K_BOOL, NULL}, {NULL, 0, NULL},
 };
 
 static const struct key_spec s_fs[] = {
@@ -48,8 +45,12 @@ static const struct key_spec s_fs[] = {
 };
 
 static const struct key_spec s_limits[] = {
-    {"memory", K_SIZE, NULL},      {"stack", K_SIZE, NULL},     {"brk", K_SIZE, NULL},
-    {"open_files", K_POSINT, NULL}, {"threads", K_POSINT, NULL}, {"processes", K_POSINT, NULL},
+    {"memory", K_SIZE, NULL},
+    {"stack", K_SIZE, NULL},
+    {"brk", K_SIZE, NULL},
+    {"open_files", K_POSINT, NULL},
+    {"threads", K_POSINT, NULL},
+    {"processes", K_POSINT, NULL},
     {NULL, 0, NULL},
 };
 
@@ -84,7 +85,8 @@ struct ctx {
     size_t err_size;
 };
 
-static long merr(struct ctx *c, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static long merr(struct ctx *c, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static long merr(struct ctx *c, int line, const char *fmt, ...) {
     if (c->err_size == 0)
@@ -271,10 +273,22 @@ long libos_parse_size(const char *s, uint64_t *out) {
     }
     unsigned shift = 0;
     switch (*p) {
-    case 'k': case 'K': shift = 10; break;
-    case 'm': case 'M': shift = 20; break;
-    case 'g': case 'G': shift = 30; break;
-    case 't': case 'T': shift = 40; break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        break;
+    case 't':
+    case 'T':
+        shift = 40;
+        break;
     }
     if (shift) {
         p++;
@@ -310,7 +324,8 @@ static long get_size(struct ctx *c, const struct libos_toml *n, uint64_t *out) {
     if (rc == -ERANGE)
         return merr(c, n->line, "%s: size \"%s\" is too large", npath(n, &p), n->str);
     if (rc < 0)
-        return merr(c, n->line, "%s: invalid size \"%s\" (use e.g. \"4096\", \"64K\", \"8M\", \"1G\")",
+        return merr(c, n->line,
+                    "%s: invalid size \"%s\" (use e.g. \"4096\", \"64K\", \"8M\", \"1G\")",
                     npath(n, &p), n->str);
     if (*out == 0)
         return merr(c, n->line, "%s must be > 0", npath(n, &p));
@@ -438,8 +453,7 @@ static long read_mount(struct ctx *c, struct libos_manifest *m, const struct lib
     } else if (strcmp(type->str, "tmpfs") == 0) {
         ms->type = LIBOS_MOUNT_TMPFS;
         if (source)
-            return merr(c, source->line, "%s is not allowed for type \"tmpfs\"",
-                        npath(source, &p));
+            return merr(c, source->line, "%s is not allowed for type \"tmpfs\"", npath(source, &p));
     } else {
         return merr(c, type->line, "%s must be \"host\" or \"tmpfs\"", npath(type, &p));
     }
@@ -453,8 +467,8 @@ static long read_mount(struct ctx *c, struct libos_manifest *m, const struct lib
         return merr(c, path->line, "%s must not contain '..'", npath(path, &p));
     for (size_t i = 0; i + 1 < m->mount_count; i++) {
         if (strcmp(m->mounts[i].path, ms->path) == 0)
-            return merr(c, path->line, "%s: \"%s\" is already mounted (line %d)",
-                        npath(path, &q), ms->path, m->mounts[i].line);
+            return merr(c, path->line, "%s: \"%s\" is already mounted (line %d)", npath(path, &q),
+                        ms->path, m->mounts[i].line);
     }
     if (!dup_to(&ms->source, source))
         return nomem(c);

@@ -188,8 +188,8 @@ const char *libos_toml_type_name(int type) {
 }
 
 static bool is_bare_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
 static bool is_bare_key(const char *k) {
@@ -390,13 +390,27 @@ static long parse_escape(struct parser *ps, struct sbuf *b) {
     char c = peek(ps, 0);
     const char *simple = NULL;
     switch (c) {
-    case 'b': simple = "\b"; break;
-    case 't': simple = "\t"; break;
-    case 'n': simple = "\n"; break;
-    case 'f': simple = "\f"; break;
-    case 'r': simple = "\r"; break;
-    case '"': simple = "\""; break;
-    case '\\': simple = "\\"; break;
+    case 'b':
+        simple = "\b";
+        break;
+    case 't':
+        simple = "\t";
+        break;
+    case 'n':
+        simple = "\n";
+        break;
+    case 'f':
+        simple = "\f";
+        break;
+    case 'r':
+        simple = "\r";
+        break;
+    case '"':
+        simple = "\"";
+        break;
+    case '\\':
+        simple = "\\";
+        break;
     case 'u':
     case 'U':
         break;
@@ -582,15 +596,14 @@ static bool is_digit(char c) {
 }
 
 static bool is_value_end(char c) {
-    return c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' ||
-           c == ']' || c == '}' || c == '#';
+    return c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ']' ||
+           c == '}' || c == '#';
 }
 
 /* Integers: decimal with optional sign, 0x/0o/0b; '_' only between digits. */
 static long parse_number(struct parser *ps, struct libos_toml *n) {
     const char *s = ps->p;
-    while (!at_eof(ps) && (is_bare_char(*ps->p) || *ps->p == '+' || *ps->p == '.' ||
-                           *ps->p == ':'))
+    while (!at_eof(ps) && (is_bare_char(*ps->p) || *ps->p == '+' || *ps->p == '.' || *ps->p == ':'))
         ps->p++;
     const char *e = ps->p;
     size_t len = e - s;
@@ -828,7 +841,8 @@ static long parse_header(struct parser *ps) {
     skip_ws(ps);
     if (peek(ps, 0) != ']' || (aot && peek(ps, 1) != ']')) {
         free_parts(parts, n);
-        return perr(ps, line, aot ? "expected ']]' after table name" : "expected ']' after table name");
+        return perr(ps, line,
+                    aot ? "expected ']]' after table name" : "expected ']' after table name");
     }
     ps->p += aot ? 2 : 1;
 

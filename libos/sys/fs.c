@@ -394,11 +394,11 @@ long libos_sys_unlinkat(int dirfd, const char *path, int flags) {
 
 static long rename_checks(struct libos_lookup *o, struct libos_lookup *n, unsigned int flags) {
     bool odir = S_ISDIR(o->st.st_mode);
-    if (o->last_dot || n->last_dot)
+    if (o->last_dot || n->last_dot || !o->rel[0] || libos_path_is_mount_point(o->path))
         return -EBUSY;
     if (o->mount != n->mount)
         return -EXDEV;
-    if (!o->rel[0] || libos_path_is_mount_point(o->path) || libos_path_is_mount_point(n->path))
+    if (libos_path_is_mount_point(n->path))
         return -EBUSY;
     size_t olen = strlen(o->path);
     if (!strncmp(n->path, o->path, olen) && n->path[olen] == '/')
@@ -817,6 +817,60 @@ long libos_sys_fchmodat(int dirfd, const char *path, uint32_t mode) {
 
 long libos_sys_chmod(const char *path, uint32_t mode) {
     return libos_sys_fchmodat(AT_FDCWD, path, mode);
+}
+
+#define UTIME_NOW ((1L << 30) - 1)
+#define UTIME_OMIT ((1L << 30) - 2)
+
+/* One timespec of utimensat: ns since the epoch, -1 to keep, or -EINVAL. */
+static int64_t utime_ns(const struct linux_timespec *t, int64_t now) {
+    if (!t || t->tv_nsec == UTIME_NOW)
+        return now;
+    if (t->tv_nsec == UTIME_OMIT)
+        return -1;
+    if (t->tv_nsec < 0 || t->tv_nsec >= 1000000000 || t->tv_sec < 0)
+        return -EINVAL;
+    return t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+long libos_sys_utimensat(int dirfd, const char *upath, const struct linux_timespec *times,
+                         int flags) {
+    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+        return -EINVAL;
+    if (times && !libos_user_range_ok(times, 2 * sizeof(*times), false))
+        return -EFAULT;
+    int64_t now = libos_now_ns();
+    int64_t at = utime_ns(times ? &times[0] : NULL, now);
+    int64_t mt = utime_ns(times ? &times[1] : NULL, now);
+    if (at < -1 || mt < -1)
+        return -EINVAL;
+    char *abs = NULL;
+    long r = 0;
+    if (!upath) {
+        /* Linux: a NULL path acts on dirfd itself (futimens). */
+        struct libos_file *f = dirfd == AT_FDCWD ? NULL : libos_fd_get(dirfd);
+        if (!f)
+            return -EBADF;
+        abs = f->path ? libos_strdup(f->path) : NULL;
+        r = abs ? 0 : -EBADF;
+        libos_file_put(f);
+    } else {
+        struct libos_lookup lk;
+        r = lookup_user(dirfd, upath, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LIBOS_LOOKUP_FOLLOW,
+                        &lk);
+        abs = r ? NULL : lk.path; /* keep the path, drop the rest */
+    }
+    if (r)
+        return r;
+    if (at == -1 && mt == -1) {
+        libos_free(abs);
+        return 0;
+    }
+    struct libos_mount *m = libos_mount_find(abs);
+    if (!(r = libos_vfs_check_writable(m, abs, "set times of")))
+        r = m->ops->utimes ? m->ops->utimes(m, libos_mount_rel(m, abs), at, mt) : -EPERM;
+    libos_free(abs);
+    return r;
 }
 
 long libos_sys_fchmod(int fd, uint32_t mode) {

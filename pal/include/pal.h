@@ -294,8 +294,9 @@ struct pal_host_info {
 int pal_host_info(struct pal_host_info *info);
 
 /* Tell debuggers an ELF object was loaded at load bias base (see
- * runtime/sabot-gdb.py); name is the host path of the file. */
-int pal_debug_map_add(const char *name, uint64_t base);
+ * runtime/sabot-gdb.py); name is the host path of the file, dynamic the
+ * runtime address of its PT_DYNAMIC (0 if none; debuggers check it). */
+int pal_debug_map_add(const char *name, uint64_t base, uint64_t dynamic);
 int pal_debug_map_remove(uint64_t base);
 /* Write a line to the PAL's diagnostic channel (stderr of the host). */
 int pal_debug_log(const char *msg, size_t len);

@@ -129,7 +129,7 @@ static void debug_notify(struct debug_r_debug *r, int state) {
         r->r_brk();
 }
 
-int pal_debug_map_add(const char *name, uint64_t base) {
+int pal_debug_map_add(const char *name, uint64_t base, uint64_t dynamic) {
     struct debug_r_debug *r = r_debug();
     if (!r || !r->r_map)
         return -PAL_ERR_NOTSUPPORTED;
@@ -138,6 +138,7 @@ int pal_debug_map_add(const char *name, uint64_t base) {
         return -PAL_ERR_NOMEM;
     pal_memset(m, 0, sizeof(*m));
     m->l_addr = base;
+    m->l_ld = (void *)dynamic;
     m->l_name = pal_linux_strdup(name);
     debug_notify(r, RT_ADD);
     struct debug_link_map *last = r->r_map;

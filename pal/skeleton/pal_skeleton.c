@@ -178,7 +178,7 @@ int pal_segment_base_get(enum pal_segment seg, uint64_t *base) {
 int pal_host_info(struct pal_host_info *info) {
     return NI;
 }
-int pal_debug_map_add(const char *name, uint64_t base) {
+int pal_debug_map_add(const char *name, uint64_t base, uint64_t dynamic) {
     return NI;
 }
 int pal_debug_map_remove(uint64_t base) {

@@ -41,8 +41,10 @@ struct sabot_options {
      * up in the host PATH; a relative path is taken from the host working
      * directory; both are then translated to the path the app sees through
      * the manifest's host mounts. An absolute path is passed unchanged (it
-     * is the app's own path). NULL: the manifest's loader.entrypoint and
-     * loader.argv are used. */
+     * is the app's own path). The app gets that path as argv[0].
+     * A manifest that sets loader.entrypoint pins what runs: program is then
+     * not looked up and argv is passed as it is (loader.argv, if set,
+     * replaces it; with neither, argv is {entrypoint}). */
     const char *program;
     /* Arguments including argv[0], NULL-ended; NULL means {program}. */
     const char *const *argv;

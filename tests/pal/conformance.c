@@ -166,7 +166,7 @@ static void test_host_info(const struct pal_boot_info *boot) {
 static void test_debug_log(void) {
     static const char msg[] = "pal conformance: debug log line\n";
     check_eq(pal_debug_log(msg, sizeof(msg) - 1), 0, "debug_log: returns 0");
-    int r = pal_debug_map_add("/nonexistent/conformance.so", 0x7e0000000000ULL);
+    int r = pal_debug_map_add("/nonexistent/conformance.so", 0x7e0000000000ULL, 0);
     if (r == -PAL_ERR_NOTSUPPORTED || r == -PAL_ERR_NOTIMPLEMENTED) {
         skip("debug_map_add/remove", "no debugger interface on this host");
         return;

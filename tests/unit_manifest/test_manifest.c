@@ -38,42 +38,41 @@ static void parse_err(const char *text, const char *expect) {
     assert_string_equal(g_err, expect);
 }
 
-static const char *FULL =
-    "# every key\n"
-    "[loader]\n"
-    "entrypoint = \"/usr/bin/python3\"\n"
-    "argv = [\"python3\", \"-c\", \"print(1)\"]\n"
-    "env_passthrough = [\"TERM\", \"LANG\"]\n"
-    "[loader.env]\n"
-    "PATH = \"/usr/bin:/bin\"\n"
-    "EMPTY = \"\"\n"
-    "\n"
-    "[fs]\n"
-    "cwd = \"/work\"\n"
-    "[[fs.mounts]]\n"
-    "path = \"/\"\n"
-    "type = \"host\"\n"
-    "source = \"/\"\n"
-    "[[fs.mounts]]\n"
-    "path = \"/work/\"\n"
-    "type = \"host\"\n"
-    "source = \"/home/me/proj\"\n"
-    "readonly = false\n"
-    "[[fs.mounts]]\n"
-    "path = \"//tmp/./\"\n"
-    "type = \"tmpfs\"\n"
-    "\n"
-    "[limits]\n"
-    "memory = \"1G\"\n"
-    "stack = \"8M\"\n"
-    "brk = 65536\n"
-    "open_files = 1024\n"
-    "threads = 64\n"
-    "processes = 16\n"
-    "[pal]\n"
-    "name = \"kvm\"\n"
-    "[log]\n"
-    "level = \"trace\"\n";
+static const char *FULL = "# every key\n"
+                          "[loader]\n"
+                          "entrypoint = \"/usr/bin/python3\"\n"
+                          "argv = [\"python3\", \"-c\", \"print(1)\"]\n"
+                          "env_passthrough = [\"TERM\", \"LANG\"]\n"
+                          "[loader.env]\n"
+                          "PATH = \"/usr/bin:/bin\"\n"
+                          "EMPTY = \"\"\n"
+                          "\n"
+                          "[fs]\n"
+                          "cwd = \"/work\"\n"
+                          "[[fs.mounts]]\n"
+                          "path = \"/\"\n"
+                          "type = \"host\"\n"
+                          "source = \"/\"\n"
+                          "[[fs.mounts]]\n"
+                          "path = \"/work/\"\n"
+                          "type = \"host\"\n"
+                          "source = \"/home/me/proj\"\n"
+                          "readonly = false\n"
+                          "[[fs.mounts]]\n"
+                          "path = \"//tmp/./\"\n"
+                          "type = \"tmpfs\"\n"
+                          "\n"
+                          "[limits]\n"
+                          "memory = \"1G\"\n"
+                          "stack = \"8M\"\n"
+                          "brk = 65536\n"
+                          "open_files = 1024\n"
+                          "threads = 64\n"
+                          "processes = 16\n"
+                          "[pal]\n"
+                          "name = \"kvm\"\n"
+                          "[log]\n"
+                          "level = \"trace\"\n";
 
 static void test_full_manifest(void **state) {
     struct libos_manifest *m = parse_ok(FULL);
@@ -224,10 +223,12 @@ static void test_bad_values(void **state) {
               "m.toml:2: limits.stack: size \"99999999999T\" is too large");
     parse_err("[limits]\nbrk = \"0K\"\n", "m.toml:2: limits.brk must be > 0");
     parse_err("[limits]\nbrk = 0\n", "m.toml:2: limits.brk must be > 0");
-    parse_err("[pal]\nname = \"xen\"\n", "m.toml:2: pal.name must be \"linux\", \"kvm\" or \"enclave\"");
-    parse_err("[log]\nlevel = \"verbose\"\n",
-              "m.toml:2: log.level must be \"none\", \"error\", \"warning\", \"info\", \"debug\" or "
-              "\"trace\"");
+    parse_err("[pal]\nname = \"xen\"\n",
+              "m.toml:2: pal.name must be \"linux\", \"kvm\" or \"enclave\"");
+    parse_err(
+        "[log]\nlevel = \"verbose\"\n",
+        "m.toml:2: log.level must be \"none\", \"error\", \"warning\", \"info\", \"debug\" or "
+        "\"trace\"");
     parse_err("[loader.env]\n\"A=B\" = \"x\"\n",
               "m.toml:2: loader.env.\"A=B\": invalid variable name");
     parse_err("[loader]\nenv_passthrough = [\"HOME\", \"\"]\n",
@@ -296,11 +297,10 @@ static void test_parse_size(void **state) {
         uint64_t v = 1234;
         long rc = libos_parse_size(good[i].s, &v);
         if (rc != 0 || v != good[i].v)
-            fail_msg("libos_parse_size(\"%s\") = %ld, %llu", good[i].s, rc,
-                     (unsigned long long)v);
+            fail_msg("libos_parse_size(\"%s\") = %ld, %llu", good[i].s, rc, (unsigned long long)v);
     }
-    static const char *bad[] = {"", "M", "8X", "8 M", " 8", "-1", "+1", "8Mi", "8iB",
-                                "8MBB", "1.5G", "0x10", "8KM"};
+    static const char *bad[] = {"",    "M",   "8X",   "8 M",  " 8",   "-1", "+1",
+                                "8Mi", "8iB", "8MBB", "1.5G", "0x10", "8KM"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint64_t v = 1234;
         long rc = libos_parse_size(bad[i], &v);

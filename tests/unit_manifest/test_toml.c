@@ -108,7 +108,8 @@ static void test_strings(void **state) {
                                     "empty = \"\"\n"
                                     "after = 1\n");
     assert_string_equal(get_str(t, "a"), "tab\tnl\nq\"bs\\");
-    assert_string_equal(get_str(t, "u"), "\xc3\xa9\xf0\x9f\x98\x80" "A");
+    assert_string_equal(get_str(t, "u"), "\xc3\xa9\xf0\x9f\x98\x80"
+                                         "A");
     assert_string_equal(get_str(t, "lit"), "C:\\path\\n \"x\"");
     assert_string_equal(get_str(t, "ml"), "one\ntwo three");
     assert_string_equal(get_str(t, "mll"), "raw \\n\nend");
@@ -224,7 +225,8 @@ static void test_array_of_tables(void **state) {
 }
 
 static void test_crlf_bom_empty(void **state) {
-    struct libos_toml *t = parse_ok("\xef\xbb\xbf" "a = 1\r\n[t]\r\nb = \"x\"\r\n\r\nc = 3");
+    struct libos_toml *t = parse_ok("\xef\xbb\xbf"
+                                    "a = 1\r\n[t]\r\nb = \"x\"\r\n\r\nc = 3");
     assert_int_equal(get_int(t, "a"), 1);
     assert_string_equal(get_str(t, "t.b"), "x");
     assert_int_equal(libos_toml_get(t, "t.c")->line, 5);
@@ -283,8 +285,7 @@ static void test_syntax_errors(void **state) {
               "t.toml:1: integer '9223372036854775808' is out of range");
     parse_err("a = -9223372036854775809\n",
               "t.toml:1: integer '-9223372036854775809' is out of range");
-    parse_err("a = 0x8000000000000000\n",
-              "t.toml:1: integer '0x8000000000000000' is out of range");
+    parse_err("a = 0x8000000000000000\n", "t.toml:1: integer '0x8000000000000000' is out of range");
     parse_err("a 1\n", "t.toml:1: expected '=' after key, found '1'");
     parse_err("a\n", "t.toml:1: expected '=' after key");
     parse_err("= 1\n", "t.toml:1: expected a key, found '='");
@@ -319,8 +320,8 @@ static void test_utf8_and_nul(void **state) {
     assert_string_equal(libos_toml_str(libos_toml_member(t, "\xe2\x82\xac")), "euro");
     libos_toml_free(t);
     parse_err("a = 1\nb = 2\nc = \"\xc3\x28\"\n", "t.toml:3: invalid UTF-8");
-    parse_err("c = \"\xc0\xaf\"\n", "t.toml:1: invalid UTF-8");       /* overlong */
-    parse_err("c = \"\xed\xa0\x80\"\n", "t.toml:1: invalid UTF-8");   /* surrogate */
+    parse_err("c = \"\xc0\xaf\"\n", "t.toml:1: invalid UTF-8");     /* overlong */
+    parse_err("c = \"\xed\xa0\x80\"\n", "t.toml:1: invalid UTF-8"); /* surrogate */
     /* An embedded NUL byte is an error, not an early end of text. */
     const char text[] = "a = 1\nb = \"x\0y\"\n";
     struct libos_toml *r = NULL;
@@ -337,14 +338,15 @@ static void test_depth_limit(void **state) {
     char buf[512];
     /* Root is depth 0 and the outermost array (key a) depth 1, so 32 fit. */
     int n = LIBOS_TOML_MAX_DEPTH;
-    int len = snprintf(buf, sizeof(buf), "a = %.*s%.*s\n", n, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
-                       n, "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    int len =
+        snprintf(buf, sizeof(buf), "a = %.*s%.*s\n", n, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+                 n, "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
     assert_true(len > 0);
     struct libos_toml *t = parse_ok(buf);
     libos_toml_free(t);
     n = LIBOS_TOML_MAX_DEPTH + 1;
-    snprintf(buf, sizeof(buf), "a = %.*s%.*s\n", n, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
-             n, "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    snprintf(buf, sizeof(buf), "a = %.*s%.*s\n", n, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", n,
+             "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
     parse_err(buf, "t.toml:1: nesting deeper than 32 levels");
     /* Dotted keys going through existing tables past the limit (the key parts
      * of the existing tables must be freed too: the ASan build checks). */
@@ -373,18 +375,12 @@ static void test_error_buffer(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tables_and_dotted_keys),
-        cmocka_unit_test(test_strings),
-        cmocka_unit_test(test_integers_and_bools),
-        cmocka_unit_test(test_arrays),
-        cmocka_unit_test(test_inline_tables),
-        cmocka_unit_test(test_array_of_tables),
-        cmocka_unit_test(test_crlf_bom_empty),
-        cmocka_unit_test(test_redefinitions),
-        cmocka_unit_test(test_syntax_errors),
-        cmocka_unit_test(test_ml_string_lines),
-        cmocka_unit_test(test_utf8_and_nul),
-        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_tables_and_dotted_keys), cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_integers_and_bools),     cmocka_unit_test(test_arrays),
+        cmocka_unit_test(test_inline_tables),          cmocka_unit_test(test_array_of_tables),
+        cmocka_unit_test(test_crlf_bom_empty),         cmocka_unit_test(test_redefinitions),
+        cmocka_unit_test(test_syntax_errors),          cmocka_unit_test(test_ml_string_lines),
+        cmocka_unit_test(test_utf8_and_nul),           cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_error_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -384,7 +384,8 @@ static void test_prepare_manifest_text(void **state) {
     o.manifest_text = "[loader]\nentrypoint = \"/bin/true\"\n[log]\nlevel = \"debug\"\n";
     o.manifest_name = "inline.toml";
     assert_int_equal(sabot_prepare(&o, &p), 0);
-    assert_null(p.argv[0]);                    /* the entrypoint runs */
+    assert_string_equal(p.argv[0], "/bin/true");   /* argv defaults to {entrypoint} */
+    assert_null(p.argv[1]);
     assert_int_equal(p.log_level, SABOT_LOG_DEBUG);
     assert_string_equal(p.manifest_name, "inline.toml");
     assert_int_equal(p.trace_fd, -1);
@@ -392,10 +393,21 @@ static void test_prepare_manifest_text(void **state) {
     sabot_prepared_free(&p);
 
     o.log_level = SABOT_LOG_ERROR;             /* the command line wins */
+    /* The entrypoint is pinned: the words are only its argv, not looked up. */
+    o.program = "no-such-name";
+    o.argv = (const char *const[]){"no-such-name", "hi", NULL};
+    assert_int_equal(sabot_prepare(&o, &p), 0);
+    assert_int_equal(p.log_level, SABOT_LOG_ERROR);
+    assert_string_equal(p.argv[0], "no-such-name");
+    assert_string_equal(p.argv[1], "hi");
+    assert_null(p.argv[2]);
+    sabot_prepared_free(&p);
+
+    /* Without an entrypoint the program is resolved and becomes argv[0]. */
+    o.manifest_text = "[[fs.mounts]]\npath = \"/\"\ntype = \"host\"\nsource = \"/\"\n";
     o.program = "/bin/echo";
     o.argv = (const char *const[]){"echo", "hi", NULL};
     assert_int_equal(sabot_prepare(&o, &p), 0);
-    assert_int_equal(p.log_level, SABOT_LOG_ERROR);
     assert_string_equal(p.argv[0], "/bin/echo");
     assert_string_equal(p.argv[1], "hi");
     assert_null(p.argv[2]);

@@ -62,3 +62,9 @@ if(RT_GDB)
                    ${RT_GDB} -nx -batch -iex "add-auto-load-safe-path ${CMAKE_BINARY_DIR}"
                    -ex "info signals SIGSYS" $<TARGET_FILE:sabot>)
 endif()
+
+# The embedding API against the real core (forks and runs /bin/true, false).
+add_executable(runtime_api ${RT_DIR}/test_api.c)
+target_compile_options(runtime_api PRIVATE ${SABOT_HOSTED_FLAGS})
+target_link_libraries(runtime_api PRIVATE libsabot)
+add_test(NAME runtime_api COMMAND runtime_api)

@@ -260,6 +260,12 @@ int pal_stream_attr_query_handle(pal_handle_t *h, struct pal_stream_attr *attr) 
 int pal_stream_attr_set_handle(pal_handle_t *h, uint32_t mask, const struct pal_stream_attr *a) {
     if ((mask & PAL_ATTR_MODE) && fchmod(h->fd, a->mode) < 0)
         return err(errno);
+    if (mask & PAL_ATTR_TIMES) {
+        struct timespec ts[2] = {{a->atime_ns / 1000000000, a->atime_ns % 1000000000},
+                                 {a->mtime_ns / 1000000000, a->mtime_ns % 1000000000}};
+        if (futimens(h->fd, ts) < 0)
+            return err(errno);
+    }
     if (mask & PAL_ATTR_NONBLOCK) {
         int fl = fcntl(h->fd, F_GETFL);
         fcntl(h->fd, F_SETFL, a->nonblocking ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
