@@ -214,7 +214,20 @@ static long host_mkdir(struct libos_mount *m, const char *rel, uint32_t mode) {
 }
 
 static long host_symlink(struct libos_mount *m, const char *rel, const char *target) {
-    return -EPERM; /* pal.h has no call to create a symlink */
+    char *uri = host_uri(m, rel, false);
+    if (!uri)
+        return -ENOMEM;
+    long r = pal_ret(pal_stream_link(target, uri, true));
+    libos_free(uri);
+    return r;
+}
+
+static long host_link(struct libos_mount *m, const char *oldrel, const char *newrel) {
+    char *from = host_uri(m, oldrel, false), *to = host_uri(m, newrel, false);
+    long r = from && to ? pal_ret(pal_stream_link(from, to, false)) : -ENOMEM;
+    libos_free(from);
+    libos_free(to);
+    return r;
 }
 
 static long host_unlink(struct libos_mount *m, const char *rel, bool dir) {
@@ -323,6 +336,7 @@ const struct libos_fs_ops g_host_fs_ops = {
     .open = host_open,
     .mkdir = host_mkdir,
     .symlink = host_symlink,
+    .link = host_link,
     .unlink = host_unlink,
     .rename = host_rename,
     .chmod = host_chmod,

@@ -38,6 +38,8 @@ struct libos_fs_ops {
                  uint32_t mode, struct libos_file *f);
     long (*mkdir)(struct libos_mount *m, const char *rel, uint32_t mode);
     long (*symlink)(struct libos_mount *m, const char *rel, const char *target);
+    /* Hard link newrel to the existing non-directory oldrel. */
+    long (*link)(struct libos_mount *m, const char *oldrel, const char *newrel);
     /* Remove a non-directory (dir false) or an empty directory (dir true). */
     long (*unlink)(struct libos_mount *m, const char *rel, bool dir);
     /* Both names in m; the VFS has checked types, emptiness and loops. */

@@ -50,7 +50,8 @@ struct libos_manifest {
 long libos_manifest_parse(const char *text, size_t len, const char *name,
                           struct libos_manifest **out, char *err, size_t err_size);
 void libos_manifest_free(struct libos_manifest *m);
-/* "8M", "1G", "4096" -> bytes; -EINVAL on bad syntax. */
+/* "8M", "1G", "4096" -> bytes (K/M/G/T are powers of 1024, optional "B" or
+ * "iB"); -EINVAL on bad syntax, -ERANGE when it does not fit in 64 bits. */
 long libos_parse_size(const char *s, uint64_t *out);
 
 #endif

@@ -57,6 +57,9 @@ long libos_sys_chmod(const char *path, uint32_t mode);
 long libos_sys_fchmod(int fd, uint32_t mode);
 long libos_sys_fchmodat(int dirfd, const char *path, uint32_t mode);
 long libos_sys_symlink(const char *target, const char *linkpath);
+long libos_sys_link(const char *oldpath, const char *newpath);
+long libos_sys_linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                      int flags);
 long libos_sys_symlinkat(const char *target, int dirfd, const char *linkpath);
 long libos_sys_utimensat(int dirfd, const char *path, const struct linux_timespec *times,
                          int flags);

@@ -387,41 +387,17 @@ static int hexval(char c) {
 
 /* One escape after the backslash (ps->p points past it). */
 static long parse_escape(struct parser *ps, struct sbuf *b) {
+    static const char from[] = "btnfr\"\\", to[] = "\b\t\n\f\r\"\\";
     char c = peek(ps, 0);
-    const char *simple = NULL;
-    switch (c) {
-    case 'b':
-        simple = "\b";
-        break;
-    case 't':
-        simple = "\t";
-        break;
-    case 'n':
-        simple = "\n";
-        break;
-    case 'f':
-        simple = "\f";
-        break;
-    case 'r':
-        simple = "\r";
-        break;
-    case '"':
-        simple = "\"";
-        break;
-    case '\\':
-        simple = "\\";
-        break;
-    case 'u':
-    case 'U':
-        break;
-    default:
+    const char *simple = c ? strchr(from, c) : NULL;
+    if (!simple && c != 'u' && c != 'U') {
         if (c >= 0x20 && c < 0x7f)
             return perr(ps, ps->line, "invalid escape '\\%c'", c);
         return perr(ps, ps->line, "invalid escape in string");
     }
     ps->p++;
     if (simple)
-        return sbuf_put(b, simple, 1) ? 0 : nomem(ps);
+        return sbuf_put(b, &to[simple - from], 1) ? 0 : nomem(ps);
     int digits = c == 'u' ? 4 : 8;
     uint32_t cp = 0;
     for (int i = 0; i < digits; i++) {

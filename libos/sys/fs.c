@@ -472,6 +472,39 @@ long libos_sys_symlink(const char *target, const char *linkpath) {
     return libos_sys_symlinkat(target, AT_FDCWD, linkpath);
 }
 
+long libos_sys_linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+                      int flags) {
+    if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
+        return -EINVAL;
+    struct libos_lookup o, n;
+    long r = lookup_user(olddirfd, oldpath,
+                         (flags & AT_SYMLINK_FOLLOW) ? LIBOS_LOOKUP_FOLLOW : 0, &o);
+    if (r)
+        return r;
+    r = lookup_user(newdirfd, newpath, LIBOS_LOOKUP_CREATE, &n);
+    if (r) {
+        libos_lookup_free(&o);
+        return r;
+    }
+    if (!o.exists)
+        r = -ENOENT;
+    else if (S_ISDIR(o.st.st_mode))
+        r = -EPERM;
+    else if (n.exists)
+        r = -EEXIST;
+    else if (o.mount != n.mount)
+        r = -EXDEV;
+    else if (!(r = libos_vfs_check_writable(n.mount, n.path, "link")))
+        r = n.mount->ops->link ? n.mount->ops->link(n.mount, o.rel, n.rel) : -EPERM;
+    libos_lookup_free(&o);
+    libos_lookup_free(&n);
+    return r;
+}
+
+long libos_sys_link(const char *oldpath, const char *newpath) {
+    return libos_sys_linkat(AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
+}
+
 /* ------------------------------------------------------------ fd control */
 
 long libos_sys_dup(int fd) {

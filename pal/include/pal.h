@@ -188,6 +188,9 @@ struct pal_dirent {
     char name[];           /* NUL-terminated */
 };
 int64_t pal_stream_readdir(pal_handle_t *h, void *buf, size_t size);
+/* Create a name: a symlink at uri whose text is target (symbolic), or a
+ * hard link at uri to the existing object named by the URI target. */
+int pal_stream_link(const char *target, const char *uri, bool symbolic);
 /* Target of a symlink (not NUL-terminated); returns its length. */
 int64_t pal_stream_readlink(const char *uri, char *buf, size_t size);
 /* Server streams (tcp.srv:, unix.srv:): wait for and return a connection. */

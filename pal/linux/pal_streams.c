@@ -587,6 +587,22 @@ int64_t pal_stream_readlink(const char *uri, char *buf, size_t size) {
     return host_is_err(r) ? err(r) : r;
 }
 
+int pal_stream_link(const char *target, const char *uri, bool symbolic) {
+    const char *path = uri_path(uri, NULL);
+    if (!path)
+        return uri_error(uri);
+    long r;
+    if (symbolic) {
+        r = host_syscall3(__NR_symlinkat, target, HOST_AT_FDCWD, path);
+    } else {
+        const char *old = uri_path(target, NULL);
+        if (!old)
+            return uri_error(target);
+        r = host_syscall5(__NR_linkat, HOST_AT_FDCWD, old, HOST_AT_FDCWD, path, 0);
+    }
+    return host_is_err(r) ? err(r) : 0;
+}
+
 /* Server streams and handle passing arrive with sockets and fork. */
 int pal_stream_accept(pal_handle_t *h, uint32_t options, pal_handle_t **client) {
     return -PAL_ERR_NOTIMPLEMENTED;

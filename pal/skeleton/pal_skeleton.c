@@ -82,6 +82,10 @@ int pal_stream_rename(pal_handle_t *h, const char *new_uri) {
 int64_t pal_stream_readdir(pal_handle_t *h, void *buf, size_t size) {
     return NI;
 }
+int pal_stream_link(const char *target, const char *uri, bool symbolic) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+
 int64_t pal_stream_readlink(const char *uri, char *buf, size_t size) {
     return NI;
 }

@@ -331,6 +331,21 @@ int64_t pal_stream_readlink(const char *uri, char *buf, size_t size) {
     return n < 0 ? err(errno) : n;
 }
 
+int pal_stream_link(const char *target, const char *uri, bool symbolic) {
+    record(uri);
+    bool dir;
+    const char *path = uri_path(uri, &dir);
+    if (!path)
+        return -PAL_ERR_NOTSUPPORTED;
+    if (symbolic)
+        return symlink(target, path) < 0 ? err(errno) : 0;
+    record(target);
+    const char *old = uri_path(target, &dir);
+    if (!old)
+        return -PAL_ERR_NOTSUPPORTED;
+    return link(old, path) < 0 ? err(errno) : 0;
+}
+
 int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags) {
     int f = MAP_PRIVATE | MAP_ANONYMOUS | ((flags & PAL_MEM_FIXED) ? MAP_FIXED : 0);
     void *a = mmap((flags & (PAL_MEM_FIXED | PAL_MEM_HINT)) ? *addr : NULL, size,

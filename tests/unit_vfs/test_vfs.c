@@ -661,7 +661,19 @@ static void test_host_files(void **state) {
     EQ(libos_sys_chmod("/file", 0600), 0);
     EQ(libos_sys_stat("/file", &st), 0);
     EQ(st.st_mode & 0777, 0600);
-    EQ(libos_sys_symlink("file", "/hostlink"), -EPERM); /* no PAL call for it yet */
+    EQ(libos_sys_symlink("file", "/hostlink"), 0);
+    char lbuf[16];
+    EQ(libos_sys_readlink("/hostlink", lbuf, sizeof(lbuf)), 4);
+    assert_memory_equal(lbuf, "file", 4);
+    EQ(libos_sys_symlink("file", "/hostlink"), -EEXIST);
+    EQ(libos_sys_link("/file", "/hardlink"), 0);
+    EQ(libos_sys_stat("/hardlink", &st), 0);
+    EQ(st.st_ino, hh_ino(g_root, "file"));
+    EQ(st.st_nlink, 2);
+    EQ(libos_sys_link("/dir", "/dirlink"), -EPERM);
+    EQ(libos_sys_link("/missing", "/x"), -ENOENT);
+    EQ(libos_sys_unlink("/hardlink"), 0);
+    EQ(libos_sys_unlink("/hostlink"), 0);
     struct linux_statx sx;
     EQ(libos_sys_statx(AT_FDCWD, "/file", 0, STATX_BASIC_STATS, &sx), 0);
     EQ(sx.stx_size, 5);
