@@ -2,7 +2,7 @@
  * PT_INTERP), mapped through the VFS so mounts and policy apply. */
 #include "libos_elf.h"
 #include "libos_mm.h"
-#include "libos_vfs.h"
+#include "libos_fs.h"
 
 long libos_elf_check_header(const elf64_ehdr *eh, const char **why) {
     static const unsigned char magic[4] = {0x7f, 'E', 'L', 'F'};
@@ -48,8 +48,11 @@ static int seg_prot(uint32_t pf) {
            ((pf & PF_X) ? PROT_EXEC : 0);
 }
 
-/* Checks the PT_LOAD segments and returns their page-aligned span. */
-static long load_span(const elf64_phdr *ph, int phnum, uint64_t *lo, uint64_t *hi) {
+/* Checks the PT_LOAD segments and returns their page-aligned span. File
+ * data must lie inside the file: a mapped page past its end would fault
+ * (SIGBUS) when touched. */
+static long load_span(const elf64_phdr *ph, int phnum, uint64_t file_size, uint64_t *lo,
+                      uint64_t *hi) {
     *lo = UINT64_MAX;
     *hi = 0;
     for (int i = 0; i < phnum; i++) {
@@ -57,6 +60,7 @@ static long load_span(const elf64_phdr *ph, int phnum, uint64_t *lo, uint64_t *h
             continue;
         const elf64_phdr *p = &ph[i];
         if (p->p_filesz > p->p_memsz || p->p_vaddr + p->p_memsz < p->p_vaddr ||
+            p->p_offset > file_size || p->p_filesz > file_size - p->p_offset ||
             (p->p_vaddr - p->p_offset) % LIBOS_PAGE_SIZE != 0)
             return -ENOEXEC;
         *lo = MIN(*lo, ALIGN_DOWN(p->p_vaddr, LIBOS_PAGE_SIZE));
@@ -130,15 +134,13 @@ long libos_elf_load(const char *path, struct libos_elf_image *img) {
     if (r < 0)
         return r;
     struct linux_stat st;
-    if (f->ops->stat && f->ops->stat(f, &st) == 0) {
-        if (!S_ISREG(st.st_mode)) {
-            r = -EACCES;
-            goto out;
-        }
-        if (!(st.st_mode & 0111)) {
-            r = -EACCES;
-            goto out;
-        }
+    r = libos_file_stat(f, &st);
+    if (r < 0)
+        goto out;
+    /* Like execve: only regular files with an execute bit. */
+    if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+        r = -EACCES;
+        goto out;
     }
     elf64_ehdr eh;
     const char *why = "truncated";
@@ -155,7 +157,7 @@ long libos_elf_load(const char *path, struct libos_elf_image *img) {
     if (r < 0)
         goto out;
     uint64_t lo, hi;
-    r = load_span(ph, eh.e_phnum, &lo, &hi);
+    r = load_span(ph, eh.e_phnum, (uint64_t)st.st_size, &lo, &hi);
     if (r < 0) {
         log_warn("cannot run %s: bad PT_LOAD segments", path);
         goto out;

@@ -186,6 +186,8 @@ int pal_stream_map(pal_handle_t *h, void **addr, uint32_t prot, uint32_t flags, 
     int f = (flags & PAL_MAP_SHARED) ? MAP_SHARED : MAP_PRIVATE;
     if (flags & PAL_MEM_FIXED)
         f |= MAP_FIXED;
+    if (flags & PAL_MEM_NOREPLACE)
+        f |= MAP_FIXED_NOREPLACE;
     void *a = mmap(*addr, size, p, f, h->fd, (off_t)offset);
     if (a == MAP_FAILED)
         return err(errno);
@@ -347,11 +349,12 @@ int pal_stream_link(const char *target, const char *uri, bool symbolic) {
 }
 
 int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags) {
-    int f = MAP_PRIVATE | MAP_ANONYMOUS | ((flags & PAL_MEM_FIXED) ? MAP_FIXED : 0);
-    void *a = mmap((flags & (PAL_MEM_FIXED | PAL_MEM_HINT)) ? *addr : NULL, size,
+    int f = MAP_PRIVATE | MAP_ANONYMOUS | ((flags & PAL_MEM_FIXED) ? MAP_FIXED : 0) |
+            ((flags & PAL_MEM_NOREPLACE) ? MAP_FIXED_NOREPLACE : 0);
+    void *a = mmap((flags & (PAL_MEM_FIXED | PAL_MEM_HINT | PAL_MEM_NOREPLACE)) ? *addr : NULL, size,
                    PROT_READ | PROT_WRITE, f, -1, 0);
     if (a == MAP_FAILED)
-        return -PAL_ERR_NOMEM;
+        return errno == EEXIST ? -PAL_ERR_EXISTS : -PAL_ERR_NOMEM;
     *addr = a;
     return pal_mem_protect(a, size, prot);
 }
