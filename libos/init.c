@@ -145,7 +145,10 @@ void libos_start(const struct pal_boot_info *boot) {
         entry_argv[0] = g_manifest->entrypoint; /* like a shell running it by path */
         argv = entry_argv;
     }
-    const char *exec = g_manifest->entrypoint ? g_manifest->entrypoint : boot->argv ? boot->argv[0] : NULL;
+    const char *exec = g_manifest->entrypoint ? g_manifest->entrypoint
+                     : boot->exec_path     ? boot->exec_path
+                     : argv                ? argv[0]
+                                           : NULL;
     if (!exec || !argv || !argv[0]) {
         log_error("nothing to run: give a program on the command line or loader.entrypoint");
         libos_exit_process(2);

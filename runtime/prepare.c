@@ -420,8 +420,8 @@ static int load_manifest(const struct sabot_options *opts, struct sabot_prepared
 }
 
 /* The libos runs loader.entrypoint when the manifest pins one (the words
- * of the command line are then only its argv), else boot argv[0], which
- * must be the program's path inside the sandbox. */
+ * of the command line are then only its argv), else exec_path: the
+ * program's path inside the sandbox. */
 static int build_argv(const struct sabot_options *opts, const struct libos_manifest *m,
                       struct sabot_prepared *p) {
     size_t argc = 0;
@@ -447,10 +447,14 @@ static int build_argv(const struct sabot_options *opts, const struct libos_manif
         }
         const char *path_env =
             env_get(opts->envp ? opts->envp : (const char *const *)environ, "PATH");
-        int r = sabot_resolve_program(opts->program, p->host_cwd, path_env, m, &p->argv[0],
+        int r = sabot_resolve_program(opts->program, p->host_cwd, path_env, m, &p->exec_path,
                                       opts->err, opts->err_size);
         if (r < 0)
             return r;
+        /* argv[0] stays as typed, as a shell would pass it. */
+        p->argv[0] = strdup(argc ? opts->argv[0] : opts->program);
+        if (!p->argv[0])
+            return -ENOMEM;
         first = 1;
     }
     for (size_t i = first; i < argc; i++) {
@@ -527,6 +531,7 @@ void sabot_prepared_free(struct sabot_prepared *p) {
     for (size_t i = 0; p->argv && p->argv[i]; i++)
         free(p->argv[i]);
     free(p->argv);
+    free(p->exec_path);
     free(p->host_cwd);
     if (p->trace_fd_owned && p->trace_fd >= 0)
         close(p->trace_fd);

@@ -18,6 +18,7 @@ static __attribute__((noreturn)) void boot(struct sabot_prepared *p) {
         .manifest_size = p->manifest_size,
         .manifest_name = p->manifest_name,
         .argv = p->argv[0] ? (const char *const *)p->argv : empty_argv,
+        .exec_path = p->exec_path,
         .envp = p->envp,
         .host_cwd = p->host_cwd,
         .log_fd = p->log_fd,

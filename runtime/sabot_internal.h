@@ -17,6 +17,7 @@ struct sabot_prepared {
     size_t manifest_size;
     char *manifest_name;         /* owned */
     char **argv;                 /* owned, NULL-ended; empty = loader.entrypoint */
+    char *exec_path;             /* owned: what to run, as the app sees it, or NULL */
     const char *const *envp;
     char *host_cwd;              /* owned */
     bool chdir_needed;           /* opts->cwd was given */

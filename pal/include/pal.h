@@ -337,6 +337,7 @@ struct pal_boot_info {
     size_t manifest_size;
     const char *manifest_name;       /* for error messages */
     const char *const *argv;         /* command-line program and args; may be empty */
+    const char *exec_path;           /* what to run (libos path); NULL: argv[0] */
     const char *const *envp;         /* host environment (libos filters) */
     const char *host_cwd;            /* host working directory */
     pal_handle_t *stdio[3];          /* console streams for fd 0, 1, 2 */

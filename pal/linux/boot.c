@@ -191,6 +191,7 @@ void pal_linux_boot(const struct pal_linux_config *cfg) {
     b->manifest_size = cfg->manifest_size;
     b->manifest_name = cfg->manifest_name;
     b->argv = cfg->argv;
+    b->exec_path = cfg->exec_path;
     b->envp = cfg->envp;
     b->host_cwd = cfg->host_cwd;
     b->log_level = cfg->log_level;

@@ -12,6 +12,7 @@ struct pal_linux_config {
     size_t manifest_size;
     const char *manifest_name;
     const char *const *argv;       /* NULL-ended */
+    const char *exec_path;         /* program to run (libos path), or NULL: argv[0] */
     const char *const *envp;       /* NULL-ended */
     const char *host_cwd;
     int log_fd;                    /* host fd for log lines (usually 2) */

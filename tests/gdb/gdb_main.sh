@@ -7,7 +7,10 @@
 # here (ptrace allowed), so a failure of the sabot run is sabot's.
 set -eu
 
-sabot=$1 gdbpy=$2 prog=$3 work=$4
+# Paths given relative to where the script was started still work after cd.
+abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
+sabot=$1 gdbpy=$(abspath "$2") prog=$(abspath "$3") work=$4
+[ "$sabot" = native ] || sabot=$(abspath "$sabot")
 here=$(cd "$(dirname "$0")" && pwd)
 
 if ! command -v gdb >/dev/null 2>&1; then

@@ -8,7 +8,9 @@
 # the default manifest that directory is the read-write mount.
 set -eu
 
-sabot=$1 bb=$2 work=$3 case=$4
+# Paths given relative to where the script was started still work after cd.
+abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
+sabot=$(abspath "$1") bb=$2 work=$3 case=$4
 
 rm -rf "$work"
 mkdir -p "$work/native" "$work/sabot"

@@ -30,12 +30,16 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$work" ] && [ $# -gt 0 ] || { echo "run_prog.sh: need --workdir and a program" >&2; exit 2; }
 
+# Paths given relative to where the script was started still work after cd.
+abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
 rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd -P)
 out=$work.stdout err=$work.stderr
 
 prog=$1; shift
+case $prog in */*) prog=$(abspath "$prog") ;; esac
+[ -z "$sabot" ] || sabot=$(abspath "$sabot")
 n=$#
 i=0
 while [ $i -lt $n ]; do # substitute @WORK@ in the arguments, keeping word boundaries

@@ -12,7 +12,9 @@
 #   private_tmp   default manifest: /tmp is the program's own, not the host's
 set -eu
 
-sabot=$1 escape=$2 w=$3 case=$4
+# Paths given relative to where the script was started still work after cd.
+abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
+sabot=$(abspath "$1") escape=$(abspath "$2") w=$3 case=$4
 
 rm -rf "$w"
 mkdir -p "$w"

@@ -403,12 +403,14 @@ static void test_prepare_manifest_text(void **state) {
     assert_null(p.argv[2]);
     sabot_prepared_free(&p);
 
-    /* Without an entrypoint the program is resolved and becomes argv[0]. */
+    /* Without an entrypoint the program is resolved into exec_path and
+     * argv[0] stays as given. */
     o.manifest_text = "[[fs.mounts]]\npath = \"/\"\ntype = \"host\"\nsource = \"/\"\n";
     o.program = "/bin/echo";
     o.argv = (const char *const[]){"echo", "hi", NULL};
     assert_int_equal(sabot_prepare(&o, &p), 0);
-    assert_string_equal(p.argv[0], "/bin/echo");
+    assert_string_equal(p.exec_path, "/bin/echo");
+    assert_string_equal(p.argv[0], "echo");
     assert_string_equal(p.argv[1], "hi");
     assert_null(p.argv[2]);
     sabot_prepared_free(&p);
@@ -437,7 +439,8 @@ static void test_prepare_default_and_files(void **state) {
     o.argv = (const char *const[]){"tool", NULL};
     assert_int_equal(sabot_prepare(&o, &p), 0);
     snprintf(path, sizeof(path), "%s/bin/tool", g_dir);
-    assert_string_equal(p.argv[0], path);
+    assert_string_equal(p.exec_path, path);
+    assert_string_equal(p.argv[0], "tool");
     assert_string_equal(p.manifest_name, "<default manifest>");
     assert_string_equal(p.host_cwd, g_dir);
     assert_int_equal(p.log_level, SABOT_LOG_WARNING);
