@@ -19,8 +19,7 @@ build: configure
 	@cmake --build $(BUILD) -j$$(nproc)
 
 run: build
-	$(BUILD)/runtime/sabot run -- examples/hello.sh 2>/dev/null || \
-	  $(BUILD)/runtime/sabot run -- /bin/busybox echo "hello from sabot"
+	$(BUILD)/runtime/sabot run -- $(BUILD)/examples/hello
 
 check: build
 	@cd $(BUILD) && ctest --output-on-failure -j$$(nproc)

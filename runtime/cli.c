@@ -15,7 +15,7 @@ const char g_sabot_usage[] =
     "Runs an unmodified Linux program under the Sabot library OS.\n"
     "\n"
     "PROGRAM is found like a shell finds it (a name without '/' is looked up in\n"
-    "PATH) and is given to the program as the path it sees inside the sandbox.\n"
+    "PATH) and run at the path it has inside the sandbox; argv[0] stays as typed.\n"
     "Without -m the default policy applies: host / read-only, the working\n"
     "directory read-write, a private /tmp, the host environment. A manifest that\n"
     "sets loader.entrypoint decides what runs: the words after '--' are then its\n"

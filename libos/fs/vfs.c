@@ -339,11 +339,12 @@ long libos_vfs_check_writable(struct libos_mount *m, const char *abs, const char
     if (!m->readonly)
         return 0;
     if (m->ops == &g_host_fs_ops)
-        log_denied("fs.mounts", "%s %s: mount %s (host %s) is read-only; a mount with readonly = "
-                   "false would allow it", what, abs, m->path, m->source[0] ? m->source : "/");
+        log_denied("fs.mounts (a mount with readonly = false)",
+                   "%s %s: mount %s (host %s) is read-only", what, abs, m->path,
+                   m->source[0] ? m->source : "/");
     else
-        log_denied("fs.mounts", "%s %s: %s is not inside a writable mount; a mount with "
-                   "readonly = false would allow it", what, abs, abs);
+        log_denied("fs.mounts (a writable mount covering it)",
+                   "%s %s: not inside a writable mount", what, abs);
     return -EROFS;
 }
 

@@ -50,7 +50,7 @@ void libos_log_denied(const char *key, const char *fmt, ...) {
     va_start(ap, fmt);
     libos_vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    libos_log(LOG_WARN, "denied: %s (manifest key that would allow it: %s)", msg, key);
+    libos_log(LOG_WARN, "denied: %s; to allow it: %s", msg, key);
 }
 
 void libos_panic(const char *fmt, ...) {

@@ -19,6 +19,7 @@ if ! command -v gdb >/dev/null 2>&1; then
 fi
 rm -rf "$work"
 mkdir -p "$work"
+work=$(cd "$work" && pwd -P)
 cd "$work"
 
 if [ "$sabot" = native ]; then
