@@ -15,8 +15,7 @@ bool libos_str_starts_with(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-char *libos_strndup(const char *s, size_t n) {
-    size_t len = strnlen(s, n);
+static char *dup_len(const char *s, size_t len) {
     char *p = libos_malloc(len + 1);
     if (!p)
         return NULL;
@@ -25,6 +24,10 @@ char *libos_strndup(const char *s, size_t n) {
     return p;
 }
 
+char *libos_strndup(const char *s, size_t n) {
+    return dup_len(s, strnlen(s, n));
+}
+
 char *libos_strdup(const char *s) {
-    return libos_strndup(s, (size_t)-1);
+    return dup_len(s, strlen(s));
 }
