@@ -16,6 +16,7 @@ add_executable(pal_conformance_linux ${PAL_CONF_DIR}/launcher.c ${PAL_CONF_LINUX
 add_dependencies(pal_conformance_linux pal_conformance_linux_core)
 target_include_directories(pal_conformance_linux PRIVATE ${SABOT_ROOT}/pal/linux)
 target_compile_options(pal_conformance_linux PRIVATE ${SABOT_HOSTED_FLAGS})
+target_link_options(pal_conformance_linux PRIVATE ${SABOT_HOSTED_LINK})
 
 # Skeleton PAL: link-only proof that pal.h is the whole contract. A static
 # executable with no libc fails to link if any pal.h call is missing.

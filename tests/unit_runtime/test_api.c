@@ -1,6 +1,7 @@
 /* libsabot's embedding API end to end: sabot_run() starts a real program
  * under the Linux PAL in a child and reports its exit status. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sabot.h"
@@ -64,6 +65,7 @@ int main(void) {
 
     char *def = sabot_default_manifest("/srv/a\"b");
     CHECK(def && sabot_manifest_check(def, strlen(def), "default", err, sizeof(err)) == 0);
+    free(def);
 
     printf("%s\n", g_failures ? "FAILED" : "ok");
     return g_failures != 0;
