@@ -38,7 +38,7 @@ function(sabot_itest_build name src flavour)
   set(SABOT_ITEST_OUTPUTS ${SABOT_ITEST_OUTPUTS} ${out} PARENT_SCOPE)
 endfunction()
 
-set(SABOT_ITEST_PROGRAMS fileio dirwalk mmapfile exitcode abortself)
+set(SABOT_ITEST_PROGRAMS fileio dirwalk mmapfile exitcode abortself regs enosys)
 foreach(p ${SABOT_ITEST_PROGRAMS})
   foreach(f ${SABOT_ITEST_FLAVOURS})
     sabot_itest_build(${p} ${SABOT_ITEST_SRC}/${p}.c ${f})
@@ -87,7 +87,17 @@ foreach(f ${SABOT_ITEST_FLAVOURS})
                     STDOUT "exitcode: exiting with ${code}" ARGS ${code})
   endforeach()
   sabot_itest_add(abort.${f} ${bin}/abortself-${f} RC 134 STDOUT "abortself: calling abort()")
+  sabot_itest_add(regs.${f} ${bin}/regs-${f} RC 0 LINE "regs: ALL OK")
 endforeach()
+
+# --trace and the ENOSYS log (sabot only: these are sabot's own outputs).
+find_program(SABOT_BUSYBOX busybox PATHS /bin /usr/bin NO_DEFAULT_PATH)
+if(SABOT_BUSYBOX AND TARGET sabot AND SABOT_MUSL_GCC)
+  add_test(NAME integration.trace_log
+    COMMAND sh ${SABOT_ITEST_SRC}/trace_log.sh $<TARGET_FILE:sabot> ${SABOT_BUSYBOX}
+            ${SABOT_ITEST_DIR}/enosys-musl ${SABOT_ITEST_DIR}/work/trace_log)
+  set_tests_properties(integration.trace_log PROPERTIES TIMEOUT 60 LABELS integration)
+endif()
 
 # busybox: each command natively and under sabot, stdout and exit status
 # compared exactly (see busybox_compare.sh for the list and the reasons).
