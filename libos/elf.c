@@ -1,8 +1,8 @@
 /* The ELF loader: static, static-PIE and dynamic executables (with their
  * PT_INTERP), mapped through the VFS so mounts and policy apply. */
 #include "libos_elf.h"
-#include "libos_mm.h"
 #include "libos_fs.h"
+#include "libos_mm.h"
 
 long libos_elf_check_header(const elf64_ehdr *eh, const char **why) {
     static const unsigned char magic[4] = {0x7f, 'E', 'L', 'F'};

@@ -11,13 +11,11 @@ static uint64_t g_stack_top;
 static long alloc_stack(uint64_t size) {
     size = ALIGN_UP(size, LIBOS_PAGE_SIZE);
     void *base = NULL;
-    long r = libos_errno_from_pal(
-        pal_mem_alloc(&base, size + STACK_GUARD, PAL_PROT_NONE, 0));
+    long r = libos_errno_from_pal(pal_mem_alloc(&base, size + STACK_GUARD, PAL_PROT_NONE, 0));
     if (r < 0)
         return r;
     uint64_t lo = (uint64_t)base + STACK_GUARD;
-    r = libos_errno_from_pal(
-        pal_mem_protect((void *)lo, size, PAL_PROT_READ | PAL_PROT_WRITE));
+    r = libos_errno_from_pal(pal_mem_protect((void *)lo, size, PAL_PROT_READ | PAL_PROT_WRITE));
     if (r < 0)
         return r;
     libos_vma_insert((uint64_t)base, lo, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, VMA_ANON);

@@ -102,13 +102,20 @@ static char **build_env(void) {
 
 static const char *errno_text(long e) {
     switch (-e) {
-    case ENOENT: return "no such file or directory";
-    case EACCES: return "permission denied";
-    case ENOEXEC: return "exec format error";
-    case ENOMEM: return "out of memory";
-    case ENOTDIR: return "not a directory";
-    case ELOOP: return "too many symbolic links";
-    default: return "error";
+    case ENOENT:
+        return "no such file or directory";
+    case EACCES:
+        return "permission denied";
+    case ENOEXEC:
+        return "exec format error";
+    case ENOMEM:
+        return "out of memory";
+    case ENOTDIR:
+        return "not a directory";
+    case ELOOP:
+        return "too many symbolic links";
+    default:
+        return "error";
     }
 }
 
@@ -146,9 +153,9 @@ void libos_start(const struct pal_boot_info *boot) {
         argv = entry_argv;
     }
     const char *exec = g_manifest->entrypoint ? g_manifest->entrypoint
-                     : boot->exec_path     ? boot->exec_path
-                     : argv                ? argv[0]
-                                           : NULL;
+                       : boot->exec_path      ? boot->exec_path
+                       : argv                 ? argv[0]
+                                              : NULL;
     if (!exec || !argv || !argv[0]) {
         log_error("nothing to run: give a program on the command line or loader.entrypoint");
         libos_exit_process(2);

@@ -95,7 +95,8 @@ static int parse_option(int argc, char **argv, int *i, struct sabot_cli *cli, ch
         if (cli->opts.log_level < 0)
             return usage_err(err, size,
                              "unknown log level '%s' (use none, error, warning, info, debug "
-                             "or trace)", v);
+                             "or trace)",
+                             v);
         return 0;
     }
     /* --trace takes its file only after '=': "--trace prog" runs prog. */
@@ -159,8 +160,7 @@ int sabot_cli_parse(int argc, char **argv, struct sabot_cli *cli, char *err, siz
         if (!cli->opts.manifest_path)
             return usage_err(err, err_size, "check needs a manifest: sabot check -m FILE.toml");
         if (cli->opts.program)
-            return usage_err(err, err_size, "check takes no program ('%s')",
-                             cli->opts.program);
+            return usage_err(err, err_size, "check takes no program ('%s')", cli->opts.program);
         return 0;
     }
     if (!cli->opts.program && !cli->opts.manifest_path)

@@ -104,10 +104,18 @@ char *sabot_toml_quote(const char *s) {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char esc[8];
         switch (*p) {
-        case '"': sb_puts(&b, "\\\""); break;
-        case '\\': sb_puts(&b, "\\\\"); break;
-        case '\n': sb_puts(&b, "\\n"); break;
-        case '\t': sb_puts(&b, "\\t"); break;
+        case '"':
+            sb_puts(&b, "\\\"");
+            break;
+        case '\\':
+            sb_puts(&b, "\\\\");
+            break;
+        case '\n':
+            sb_puts(&b, "\\n");
+            break;
+        case '\t':
+            sb_puts(&b, "\\t");
+            break;
         default:
             if (*p < 0x20 || *p == 0x7f) {
                 snprintf(esc, sizeof(esc), "\\u%04x", *p);
@@ -186,7 +194,7 @@ void sabot_clean_path(char *path) {
             continue;
         }
         *out++ = '/';
-        memmove(out, in, n);    /* out never passes in: it only drops bytes */
+        memmove(out, in, n); /* out never passes in: it only drops bytes */
         out += n;
         in += n;
     }
@@ -233,7 +241,7 @@ static int search_path(const char *program, const char *host_cwd, const char *pa
                        char **out) {
     const char *dirs = path_env ? path_env : "/bin:/usr/bin";
     int result = -ENOENT;
-    for (const char *d = dirs;; ) {
+    for (const char *d = dirs;;) {
         const char *end = strchr(d, ':');
         size_t n = end ? (size_t)(end - d) : strlen(d);
         char *dir = n ? strndup(d, n) : strdup(".");
@@ -301,7 +309,8 @@ static int host_to_app(const struct libos_manifest *m, const char *program, cons
     if (!best) {
         set_err(err, err_size,
                 "%s: host path %s is not visible inside the sandbox (no host mount in "
-                "fs.mounts covers it)", program, host);
+                "fs.mounts covers it)",
+                program, host);
         return -ENOENT;
     }
     char *app = join_path(best->path, host + best_len);
@@ -319,8 +328,7 @@ static int host_to_app(const struct libos_manifest *m, const char *program, cons
 }
 
 int sabot_resolve_program(const char *program, const char *host_cwd, const char *path_env,
-                          const struct libos_manifest *m, char **out, char *err,
-                          size_t err_size) {
+                          const struct libos_manifest *m, char **out, char *err, size_t err_size) {
     if (!program[0]) {
         set_err(err, err_size, "empty program name");
         return -ENOENT;
@@ -396,21 +404,19 @@ static int load_manifest(const struct sabot_options *opts, struct sabot_prepared
     if (opts->manifest_path) {
         int r = sabot_read_file(opts->manifest_path, &p->manifest, &p->manifest_size);
         if (r < 0) {
-            set_err(opts->err, opts->err_size, "cannot read manifest '%s': %s",
-                    opts->manifest_path, strerror(-r));
+            set_err(opts->err, opts->err_size, "cannot read manifest '%s': %s", opts->manifest_path,
+                    strerror(-r));
             return r;
         }
         p->manifest_name = strdup(opts->manifest_path);
     } else if (opts->manifest_text) {
-        p->manifest_size = opts->manifest_size ? opts->manifest_size
-                                               : strlen(opts->manifest_text);
+        p->manifest_size = opts->manifest_size ? opts->manifest_size : strlen(opts->manifest_text);
         p->manifest = malloc(p->manifest_size + 1);
         if (p->manifest) {
             memcpy(p->manifest, opts->manifest_text, p->manifest_size);
             p->manifest[p->manifest_size] = '\0';
         }
-        p->manifest_name =
-            strdup(opts->manifest_name ? opts->manifest_name : "<manifest>");
+        p->manifest_name = strdup(opts->manifest_name ? opts->manifest_name : "<manifest>");
     } else {
         p->manifest = sabot_default_manifest(p->host_cwd);
         p->manifest_size = p->manifest ? strlen(p->manifest) : 0;
@@ -500,8 +506,8 @@ int sabot_prepare(const struct sabot_options *opts, struct sabot_prepared *p) {
     if (r < 0)
         goto fail;
     struct libos_manifest *m = NULL;
-    long pr = libos_manifest_parse(p->manifest, p->manifest_size, p->manifest_name, &m,
-                                   opts->err, opts->err_size);
+    long pr = libos_manifest_parse(p->manifest, p->manifest_size, p->manifest_name, &m, opts->err,
+                                   opts->err_size);
     if (pr < 0) {
         r = (int)pr;
         goto fail;

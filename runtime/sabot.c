@@ -37,8 +37,7 @@ static int enter_cwd(const struct sabot_options *opts, const struct sabot_prepar
         return 0;
     int e = errno;
     if (opts->err && opts->err_size)
-        snprintf(opts->err, opts->err_size, "cannot change to '%s': %s", p->host_cwd,
-                 strerror(e));
+        snprintf(opts->err, opts->err_size, "cannot change to '%s': %s", p->host_cwd, strerror(e));
     return -e;
 }
 

@@ -13,18 +13,18 @@ struct libos_manifest;
 /* Everything pal_linux_boot() needs, resolved in the caller's process so
  * errors are reported before anything starts. */
 struct sabot_prepared {
-    char *manifest;              /* TOML text, owned */
+    char *manifest; /* TOML text, owned */
     size_t manifest_size;
-    char *manifest_name;         /* owned */
-    char **argv;                 /* owned, NULL-ended; empty = loader.entrypoint */
-    char *exec_path;             /* owned: what to run, as the app sees it, or NULL */
+    char *manifest_name; /* owned */
+    char **argv;         /* owned, NULL-ended; empty = loader.entrypoint */
+    char *exec_path;     /* owned: what to run, as the app sees it, or NULL */
     const char *const *envp;
-    char *host_cwd;              /* owned */
-    bool chdir_needed;           /* opts->cwd was given */
+    char *host_cwd;    /* owned */
+    bool chdir_needed; /* opts->cwd was given */
     int log_level;
     int log_fd;
-    int trace_fd;                /* -1: off */
-    bool trace_fd_owned;         /* opened from trace_path */
+    int trace_fd;        /* -1: off */
+    bool trace_fd_owned; /* opened from trace_path */
 };
 
 int sabot_prepare(const struct sabot_options *opts, struct sabot_prepared *p);
@@ -40,8 +40,7 @@ char *sabot_toml_quote(const char *s);
  * manifest's host mounts (see sabot_options.program). path_env is the PATH
  * to search (NULL: "/bin:/usr/bin", like execvp). */
 int sabot_resolve_program(const char *program, const char *host_cwd, const char *path_env,
-                          const struct libos_manifest *m, char **out, char *err,
-                          size_t err_size);
+                          const struct libos_manifest *m, char **out, char *err, size_t err_size);
 
 /* Lexically cleans an absolute path: no "//", "." or trailing "/".
  * ".." is kept: the libos resolves it after symlinks, like the kernel. */
@@ -59,7 +58,7 @@ enum sabot_command {
 struct sabot_cli {
     enum sabot_command command;
     struct sabot_options opts;
-    bool trace;                  /* --trace given (to stderr or a file) */
+    bool trace; /* --trace given (to stderr or a file) */
 };
 
 /* Parses argv into cli; returns 0, or -1 with a usage error in err. The

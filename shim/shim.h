@@ -12,10 +12,10 @@
  *  F dirfd (AT_FDCWD)   o open flags   m octal mode   P mmap prot   M mmap flags
  *  S signal number */
 struct shim_syscall {
-    void *fn;             /* long fn(args...) or NULL: -ENOSYS */
-    const char *args;     /* trace format */
-    bool ret_hex;         /* result is an address */
-    bool sets_context;    /* handler rewrote the whole register context */
+    void *fn;          /* long fn(args...) or NULL: -ENOSYS */
+    const char *args;  /* trace format */
+    bool ret_hex;      /* result is an address */
+    bool sets_context; /* handler rewrote the whole register context */
 };
 
 extern const struct shim_syscall g_shim_syscalls[SHIM_NR_SYSCALLS];

@@ -56,10 +56,10 @@ static void put_flags(struct tbuf *b, uint64_t v, const char *const *names, cons
 
 static void put_open_flags(struct tbuf *b, uint64_t v) {
     static const char *const acc[] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"};
-    static const char *const names[] = {"O_CREAT", "O_EXCL", "O_NOCTTY", "O_TRUNC", "O_APPEND",
-                                        "O_NONBLOCK", "O_DIRECTORY", "O_NOFOLLOW",
+    static const char *const names[] = {"O_CREAT",   "O_EXCL",     "O_NOCTTY",    "O_TRUNC",
+                                        "O_APPEND",  "O_NONBLOCK", "O_DIRECTORY", "O_NOFOLLOW",
                                         "O_CLOEXEC", "O_PATH"};
-    static const uint64_t bits[] = {O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND,
+    static const uint64_t bits[] = {O_CREAT,    O_EXCL,      O_NOCTTY,   O_TRUNC,   O_APPEND,
                                     O_NONBLOCK, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC, O_PATH};
     tput(b, "%s", acc[v & O_ACCMODE]);
     v &= ~(uint64_t)O_ACCMODE & ~(uint64_t)O_LARGEFILE;
@@ -76,13 +76,12 @@ static void put_arg(struct tbuf *b, char f, const uint64_t *a, int i, long ret) 
     uint64_t v = a[i];
     static const char *const prot_names[] = {"PROT_READ", "PROT_WRITE", "PROT_EXEC"};
     static const uint64_t prot_bits[] = {PROT_READ, PROT_WRITE, PROT_EXEC};
-    static const char *const map_names[] = {"MAP_SHARED", "MAP_PRIVATE", "MAP_FIXED",
-                                            "MAP_ANONYMOUS", "MAP_NORESERVE", "MAP_STACK",
-                                            "MAP_FIXED_NOREPLACE", "MAP_GROWSDOWN",
-                                            "MAP_POPULATE"};
-    static const uint64_t map_bits[] = {MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS,
-                                        MAP_NORESERVE, MAP_STACK, MAP_FIXED_NOREPLACE,
-                                        MAP_GROWSDOWN, MAP_POPULATE};
+    static const char *const map_names[] = {"MAP_SHARED",          "MAP_PRIVATE",   "MAP_FIXED",
+                                            "MAP_ANONYMOUS",       "MAP_NORESERVE", "MAP_STACK",
+                                            "MAP_FIXED_NOREPLACE", "MAP_GROWSDOWN", "MAP_POPULATE"};
+    static const uint64_t map_bits[] = {MAP_SHARED,          MAP_PRIVATE,   MAP_FIXED,
+                                        MAP_ANONYMOUS,       MAP_NORESERVE, MAP_STACK,
+                                        MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_POPULATE};
     switch (f) {
     case 'd':
     case 'S':
@@ -137,15 +136,38 @@ static void put_arg(struct tbuf *b, char f, const uint64_t *a, int i, long ret) 
 
 static const char *errno_name(long e) {
     static const char *const names[] = {
-        [EPERM] = "EPERM", [ENOENT] = "ENOENT", [ESRCH] = "ESRCH", [EINTR] = "EINTR",
-        [EIO] = "EIO", [EBADF] = "EBADF", [ECHILD] = "ECHILD", [EAGAIN] = "EAGAIN",
-        [ENOMEM] = "ENOMEM", [EACCES] = "EACCES", [EFAULT] = "EFAULT", [EBUSY] = "EBUSY",
-        [EEXIST] = "EEXIST", [EXDEV] = "EXDEV", [ENOTDIR] = "ENOTDIR", [EISDIR] = "EISDIR",
-        [EINVAL] = "EINVAL", [EMFILE] = "EMFILE", [ENOTTY] = "ENOTTY", [EFBIG] = "EFBIG",
-        [ENOSPC] = "ENOSPC", [ESPIPE] = "ESPIPE", [EROFS] = "EROFS", [EPIPE] = "EPIPE",
-        [ERANGE] = "ERANGE", [ENAMETOOLONG] = "ENAMETOOLONG", [ENOSYS] = "ENOSYS",
-        [ENOTEMPTY] = "ENOTEMPTY", [ELOOP] = "ELOOP", [EOVERFLOW] = "EOVERFLOW",
-        [EOPNOTSUPP] = "EOPNOTSUPP", [ETIMEDOUT] = "ETIMEDOUT",
+        [EPERM] = "EPERM",
+        [ENOENT] = "ENOENT",
+        [ESRCH] = "ESRCH",
+        [EINTR] = "EINTR",
+        [EIO] = "EIO",
+        [EBADF] = "EBADF",
+        [ECHILD] = "ECHILD",
+        [EAGAIN] = "EAGAIN",
+        [ENOMEM] = "ENOMEM",
+        [EACCES] = "EACCES",
+        [EFAULT] = "EFAULT",
+        [EBUSY] = "EBUSY",
+        [EEXIST] = "EEXIST",
+        [EXDEV] = "EXDEV",
+        [ENOTDIR] = "ENOTDIR",
+        [EISDIR] = "EISDIR",
+        [EINVAL] = "EINVAL",
+        [EMFILE] = "EMFILE",
+        [ENOTTY] = "ENOTTY",
+        [EFBIG] = "EFBIG",
+        [ENOSPC] = "ENOSPC",
+        [ESPIPE] = "ESPIPE",
+        [EROFS] = "EROFS",
+        [EPIPE] = "EPIPE",
+        [ERANGE] = "ERANGE",
+        [ENAMETOOLONG] = "ENAMETOOLONG",
+        [ENOSYS] = "ENOSYS",
+        [ENOTEMPTY] = "ENOTEMPTY",
+        [ELOOP] = "ELOOP",
+        [EOVERFLOW] = "EOVERFLOW",
+        [EOPNOTSUPP] = "EOPNOTSUPP",
+        [ETIMEDOUT] = "ETIMEDOUT",
     };
     return e > 0 && e < (long)ARRAY_SIZE(names) && names[e] ? names[e] : "E?";
 }

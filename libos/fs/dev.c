@@ -8,8 +8,17 @@
  * console, or the same path with a new file position. */
 #include "libos_fs.h"
 
-enum dev_kind { DEV_NULL, DEV_ZERO, DEV_FULL, DEV_RANDOM, DEV_URANDOM, DEV_TTY, DEV_STDIN,
-                DEV_STDOUT, DEV_STDERR };
+enum dev_kind {
+    DEV_NULL,
+    DEV_ZERO,
+    DEV_FULL,
+    DEV_RANDOM,
+    DEV_URANDOM,
+    DEV_TTY,
+    DEV_STDIN,
+    DEV_STDOUT,
+    DEV_STDERR
+};
 
 static const struct dev_node {
     const char *name;
@@ -54,9 +63,12 @@ static void dev_stat_kind(struct libos_mount *m, int kind, struct linux_stat *st
 
 static int64_t dv_read(struct libos_file *f, void *buf, size_t n, uint64_t *pos) {
     switch ((enum dev_kind)(uintptr_t)f->priv) {
-    case DEV_NULL: return 0;
+    case DEV_NULL:
+        return 0;
     case DEV_ZERO:
-    case DEV_FULL: memset(buf, 0, n); return n;
+    case DEV_FULL:
+        memset(buf, 0, n);
+        return n;
     default: {
         n = MIN(n, 1 << 20);
         int r = pal_random(buf, n);
@@ -128,18 +140,17 @@ static int con_stat(struct libos_file *f, struct linux_stat *st) {
 
 bool libos_file_is_tty(struct libos_file *f) {
     struct pal_stream_attr a;
-    return f->handle && !pal_stream_attr_query_handle(f->handle, &a) &&
-           a.type == PAL_TYPE_CONSOLE;
+    return f->handle && !pal_stream_attr_query_handle(f->handle, &a) && a.type == PAL_TYPE_CONSOLE;
 }
 
 /* What a freshly opened terminal reports (stty sane). Settings are
  * accepted but not applied: pal.h has no terminal-mode call yet. */
 static void default_termios(struct linux_termios *t) {
     memset(t, 0, sizeof(*t));
-    t->c_iflag = 0x2d02;   /* ICRNL IXON IXANY IMAXBEL IUTF8 */
-    t->c_oflag = 0x5;      /* OPOST ONLCR */
-    t->c_cflag = 0xbf;     /* B38400 CS8 CREAD */
-    t->c_lflag = 0x8a3b;   /* ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN */
+    t->c_iflag = 0x2d02; /* ICRNL IXON IXANY IMAXBEL IUTF8 */
+    t->c_oflag = 0x5;    /* OPOST ONLCR */
+    t->c_cflag = 0xbf;   /* B38400 CS8 CREAD */
+    t->c_lflag = 0x8a3b; /* ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN */
     static const uint8_t cc[] = {3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22};
     memcpy(t->c_cc, cc, sizeof(cc));
 }
@@ -182,7 +193,8 @@ static long con_ioctl(struct libos_file *f, unsigned int cmd, uint64_t arg) {
         *(int *)arg = pal_stream_attr_query_handle(f->handle, &a) ? 0 : (int)a.size;
         return 0;
     }
-    default: return -ENOTTY;
+    default:
+        return -ENOTTY;
     }
 }
 
@@ -220,8 +232,8 @@ static long console_fill(struct libos_file *f, int index, pal_handle_t *h, bool 
 
 long libos_console_file_new(int fd, pal_handle_t *h, struct libos_file **out) {
     static const char *names[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr"};
-    struct libos_file *f = libos_file_new(libos_mount_find("/dev"), names[fd],
-                                          fd == 0 ? O_RDONLY : O_WRONLY);
+    struct libos_file *f =
+        libos_file_new(libos_mount_find("/dev"), names[fd], fd == 0 ? O_RDONLY : O_WRONLY);
     if (!f)
         return -ENOMEM;
     long r = console_fill(f, fd, h, false);

@@ -183,27 +183,42 @@ const struct libos_file_ops g_dir_file_ops = {
 
 uint32_t libos_mode_from_pal_type(uint32_t type) {
     switch (type) {
-    case PAL_TYPE_DIR: return S_IFDIR;
-    case PAL_TYPE_SYMLINK: return S_IFLNK;
+    case PAL_TYPE_DIR:
+        return S_IFDIR;
+    case PAL_TYPE_SYMLINK:
+        return S_IFLNK;
     case PAL_TYPE_CHARDEV:
-    case PAL_TYPE_CONSOLE: return S_IFCHR;
-    case PAL_TYPE_BLOCKDEV: return S_IFBLK;
-    case PAL_TYPE_FIFO: return S_IFIFO;
-    case PAL_TYPE_SOCKET: return S_IFSOCK;
-    default: return S_IFREG;
+    case PAL_TYPE_CONSOLE:
+        return S_IFCHR;
+    case PAL_TYPE_BLOCKDEV:
+        return S_IFBLK;
+    case PAL_TYPE_FIFO:
+        return S_IFIFO;
+    case PAL_TYPE_SOCKET:
+        return S_IFSOCK;
+    default:
+        return S_IFREG;
     }
 }
 
 uint8_t libos_dtype_from_mode(uint32_t mode) {
     switch (mode & S_IFMT) {
-    case S_IFDIR: return DT_DIR;
-    case S_IFREG: return DT_REG;
-    case S_IFLNK: return DT_LNK;
-    case S_IFCHR: return DT_CHR;
-    case S_IFBLK: return DT_BLK;
-    case S_IFIFO: return DT_FIFO;
-    case S_IFSOCK: return DT_SOCK;
-    default: return DT_UNKNOWN;
+    case S_IFDIR:
+        return DT_DIR;
+    case S_IFREG:
+        return DT_REG;
+    case S_IFLNK:
+        return DT_LNK;
+    case S_IFCHR:
+        return DT_CHR;
+    case S_IFBLK:
+        return DT_BLK;
+    case S_IFIFO:
+        return DT_FIFO;
+    case S_IFSOCK:
+        return DT_SOCK;
+    default:
+        return DT_UNKNOWN;
     }
 }
 
@@ -260,8 +275,8 @@ int libos_mmap_copy(struct libos_file *f, void **addr, size_t len, int prot, int
         return -EACCES;
     size_t size = ALIGN_UP(len, LIBOS_PAGE_SIZE);
     void *a = *addr;
-    int r = pal_mem_alloc(&a, size, PAL_PROT_READ | PAL_PROT_WRITE,
-                          libos_pal_placement(flags, *addr));
+    int r =
+        pal_mem_alloc(&a, size, PAL_PROT_READ | PAL_PROT_WRITE, libos_pal_placement(flags, *addr));
     if (r < 0)
         return libos_errno_from_pal(r);
     uint64_t pos = off;

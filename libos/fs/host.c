@@ -101,8 +101,12 @@ static int64_t hf_seek(struct libos_file *f, int64_t off, int whence) {
     struct linux_stat st;
     int64_t base;
     switch (whence) {
-    case SEEK_SET: base = 0; break;
-    case SEEK_CUR: base = f->pos; break;
+    case SEEK_SET:
+        base = 0;
+        break;
+    case SEEK_CUR:
+        base = f->pos;
+        break;
     case SEEK_END:
     case SEEK_DATA:
     case SEEK_HOLE: {
@@ -118,7 +122,8 @@ static int64_t hf_seek(struct libos_file *f, int64_t off, int whence) {
         f->pos = whence == SEEK_DATA ? off : st.st_size;
         return f->pos;
     }
-    default: return -EINVAL;
+    default:
+        return -EINVAL;
     }
     if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
         return -EINVAL;
@@ -182,8 +187,7 @@ static long host_open(struct libos_mount *m, const char *rel, const struct linux
     static const uint32_t acc_map[4] = {PAL_ACCESS_RDONLY, PAL_ACCESS_WRONLY, PAL_ACCESS_RDWR,
                                         PAL_ACCESS_RDWR};
     uint32_t access = acc_map[flags & O_ACCMODE] | ((flags & O_APPEND) ? PAL_ACCESS_APPEND : 0);
-    uint32_t create = st ? PAL_CREATE_NEVER
-                         : (flags & O_EXCL) ? PAL_CREATE_ALWAYS : PAL_CREATE_TRY;
+    uint32_t create = st ? PAL_CREATE_NEVER : (flags & O_EXCL) ? PAL_CREATE_ALWAYS : PAL_CREATE_TRY;
     uint32_t opt = PAL_OPTION_NOFOLLOW | ((flags & O_TRUNC) ? PAL_OPTION_TRUNCATE : 0) |
                    ((flags & O_NONBLOCK) ? PAL_OPTION_NONBLOCK : 0);
     char *uri = host_uri(m, rel, false);

@@ -176,16 +176,23 @@ static int64_t tf_seek(struct libos_file *f, int64_t off, int whence) {
     libos_unlock(&g_tmpfs_lock);
     int64_t base;
     switch (whence) {
-    case SEEK_SET: base = 0; break;
-    case SEEK_CUR: base = f->pos; break;
-    case SEEK_END: base = size; break;
+    case SEEK_SET:
+        base = 0;
+        break;
+    case SEEK_CUR:
+        base = f->pos;
+        break;
+    case SEEK_END:
+        base = size;
+        break;
     case SEEK_DATA:
     case SEEK_HOLE:
         if (off < 0 || off >= size)
             return -ENXIO;
         f->pos = whence == SEEK_DATA ? off : size;
         return f->pos;
-    default: return -EINVAL;
+    default:
+        return -EINVAL;
     }
     if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
         return -EINVAL;

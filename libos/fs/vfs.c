@@ -13,8 +13,8 @@
 
 static struct libos_mount *g_mounts[MAX_MOUNTS];
 static size_t g_mount_count;
-static struct libos_mount g_synth_mount = {.path = "/", .path_len = 1, .ops = &g_synth_fs_ops,
-                                           .readonly = true, .dev = 0x9};
+static struct libos_mount g_synth_mount = {
+    .path = "/", .path_len = 1, .ops = &g_synth_fs_ops, .readonly = true, .dev = 0x9};
 static struct libos_lock g_cwd_lock = LIBOS_LOCK_INIT;
 static char *g_cwd;
 
@@ -270,9 +270,9 @@ long libos_vfs_lookup(int dirfd, const char *path, int flags, struct libos_looku
                 goto out;
             }
             struct libos_mount *m = libos_mount_find(cur);
-            long n = m->ops->readlink ? m->ops->readlink(m, libos_mount_rel(m, cur), tmp,
-                                                         LIBOS_PATH_MAX)
-                                      : -EINVAL;
+            long n = m->ops->readlink
+                         ? m->ops->readlink(m, libos_mount_rel(m, cur), tmp, LIBOS_PATH_MAX)
+                         : -EINVAL;
             if (n < 0) {
                 r = n;
                 goto out;
@@ -343,8 +343,8 @@ long libos_vfs_check_writable(struct libos_mount *m, const char *abs, const char
                    "%s %s: mount %s (host %s) is read-only", what, abs, m->path,
                    m->source[0] ? m->source : "/");
     else
-        log_denied("fs.mounts (a writable mount covering it)",
-                   "%s %s: not inside a writable mount", what, abs);
+        log_denied("fs.mounts (a writable mount covering it)", "%s %s: not inside a writable mount",
+                   what, abs);
     return -EROFS;
 }
 

@@ -57,7 +57,8 @@ char *libos_strndup(const char *s, size_t n);
 struct libos_lock {
     volatile int locked;
 };
-#define LIBOS_LOCK_INIT {0}
+#define LIBOS_LOCK_INIT                                                                            \
+    { 0 }
 void libos_lock(struct libos_lock *l);
 void libos_unlock(struct libos_lock *l);
 
@@ -69,10 +70,10 @@ void libos_log(int level, const char *fmt, ...) __attribute__((format(printf, 2,
 #define log_error(...) libos_log(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) libos_log(LOG_WARN, __VA_ARGS__)
 #define log_info(...) libos_log(LOG_INFO, __VA_ARGS__)
-#define log_debug(...)                                                                       \
-    do {                                                                                     \
-        if (g_log_level >= LOG_DEBUG)                                                        \
-            libos_log(LOG_DEBUG, __VA_ARGS__);                                               \
+#define log_debug(...)                                                                             \
+    do {                                                                                           \
+        if (g_log_level >= LOG_DEBUG)                                                              \
+            libos_log(LOG_DEBUG, __VA_ARGS__);                                                     \
     } while (0)
 /* A policy denial: always printed at warning level, naming the manifest key
  * that would allow the access. */
@@ -83,10 +84,10 @@ int libos_write_all(pal_handle_t *h, const void *buf, size_t len);
 
 __attribute__((noreturn)) void libos_panic(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
-#define libos_assert(c)                                                                      \
-    do {                                                                                     \
-        if (!(c))                                                                            \
-            libos_panic("assertion failed: %s (%s:%d)", #c, __FILE__, __LINE__);            \
+#define libos_assert(c)                                                                            \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            libos_panic("assertion failed: %s (%s:%d)", #c, __FILE__, __LINE__);                   \
     } while (0)
 
 /* PAL error -> negative errno; the one place this mapping lives. */
@@ -101,7 +102,7 @@ struct libos_process {
     struct linux_rlimit rlimits[RLIMIT_NLIMITS];
     struct linux_sigaction sigactions[LINUX_NSIG];
     struct libos_lock lock;
-    char *exec_path;              /* libos path of the running program */
+    char *exec_path; /* libos path of the running program */
     int pdeathsig, dumpable;
     bool no_new_privs;
     int exit_status;
@@ -115,12 +116,12 @@ struct libos_thread {
     uint32_t tid;
     uint64_t sigmask;
     uint32_t *clear_child_tid;
-    struct pal_context *ctx;      /* registers of the syscall being served */
+    struct pal_context *ctx; /* registers of the syscall being served */
     void *robust_list;
     uint64_t altstack_sp, altstack_size;
     uint32_t altstack_flags;
-    char comm[16];                /* prctl(PR_SET_NAME) */
-    uint64_t sigpending;          /* signals waiting for delivery */
+    char comm[16];                            /* prctl(PR_SET_NAME) */
+    uint64_t sigpending;                      /* signals waiting for delivery */
     struct linux_siginfo siginfo[LINUX_NSIG]; /* info of each pending signal */
 };
 static inline struct libos_thread *libos_current_thread(void) {

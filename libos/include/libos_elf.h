@@ -33,12 +33,12 @@ typedef struct {
 
 /* One loaded ELF object. */
 struct libos_elf_image {
-    uint64_t bias;        /* load bias: runtime address - p_vaddr */
-    uint64_t entry;       /* runtime entry point */
-    uint64_t phdr;        /* runtime address of the program headers */
+    uint64_t bias;  /* load bias: runtime address - p_vaddr */
+    uint64_t entry; /* runtime entry point */
+    uint64_t phdr;  /* runtime address of the program headers */
     uint16_t phnum;
-    uint64_t end;         /* highest runtime address used, page aligned */
-    char *interp;         /* PT_INTERP path or NULL (heap) */
+    uint64_t end; /* highest runtime address used, page aligned */
+    char *interp; /* PT_INTERP path or NULL (heap) */
 };
 
 /* Checks a header; returns 0 or -ENOEXEC with why in *why. */

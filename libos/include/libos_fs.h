@@ -71,7 +71,7 @@ extern const struct libos_file_ops g_dir_file_ops;
 /* Mount table (fs/vfs.c). */
 long libos_mount_add(const char *path, const struct libos_fs_ops *ops, const char *source,
                      bool readonly);
-void libos_mounts_reset(void); /* tests: drop all mounts, fds and cwd */
+void libos_mounts_reset(void);                   /* tests: drop all mounts, fds and cwd */
 void libos_tmpfs_destroy(struct libos_mount *m); /* frees the tree; no file may be open */
 /* Mount owning abs (longest prefix); the synthetic mount if none does. */
 struct libos_mount *libos_mount_find(const char *abs);
@@ -85,16 +85,16 @@ void libos_mount_list_children(const char *abs, struct libos_dirlist *l);
 
 /* Path resolution. */
 enum {
-    LIBOS_LOOKUP_FOLLOW = 1,     /* follow a final symlink */
-    LIBOS_LOOKUP_CREATE = 2,     /* a missing final component is not an error */
+    LIBOS_LOOKUP_FOLLOW = 1, /* follow a final symlink */
+    LIBOS_LOOKUP_CREATE = 2, /* a missing final component is not an error */
 };
 struct libos_lookup {
-    char *path;  /* canonical absolute libos path (heap) */
+    char *path; /* canonical absolute libos path (heap) */
     struct libos_mount *mount;
     const char *rel; /* points into path */
     bool exists;
-    bool trailing_slash; /* the name ended in '/' */
-    int last_dot;        /* 1: last component was ".", 2: "..", else 0 */
+    bool trailing_slash;  /* the name ended in '/' */
+    int last_dot;         /* 1: last component was ".", 2: "..", else 0 */
     struct linux_stat st; /* when exists */
 };
 /* Resolve path relative to dirfd (AT_FDCWD or a directory fd). */

@@ -11,11 +11,11 @@
 enum libos_mount_type { LIBOS_MOUNT_HOST = 1, LIBOS_MOUNT_TMPFS = 2 };
 
 struct libos_mount_spec {
-    char *path;         /* where it appears in the libos tree, absolute */
-    int type;           /* enum libos_mount_type */
-    char *source;       /* host directory (type host) */
+    char *path;   /* where it appears in the libos tree, absolute */
+    int type;     /* enum libos_mount_type */
+    char *source; /* host directory (type host) */
     bool readonly;
-    int line;           /* manifest line, for messages */
+    int line; /* manifest line, for messages */
 };
 
 struct libos_env_var {
@@ -24,25 +24,25 @@ struct libos_env_var {
 };
 
 struct libos_manifest {
-    char *name;                          /* file name, for messages */
-    char *entrypoint;                    /* loader.entrypoint or NULL */
-    char **argv;                         /* loader.argv (NULL-ended) or NULL */
-    struct libos_env_var *env;           /* loader.env table */
+    char *name;                /* file name, for messages */
+    char *entrypoint;          /* loader.entrypoint or NULL */
+    char **argv;               /* loader.argv (NULL-ended) or NULL */
+    struct libos_env_var *env; /* loader.env table */
     size_t env_count;
-    char **env_passthrough;              /* loader.env_passthrough; "*" = all */
+    char **env_passthrough; /* loader.env_passthrough; "*" = all */
     size_t env_passthrough_count;
-    struct libos_mount_spec *mounts;     /* fs.mounts, in manifest order */
+    struct libos_mount_spec *mounts; /* fs.mounts, in manifest order */
     size_t mount_count;
-    char *cwd;                           /* fs.cwd or NULL */
-    uint64_t limit_memory;               /* limits.memory, bytes; 0 = unset */
-    uint64_t limit_stack;                /* limits.stack */
-    uint64_t limit_brk;                  /* limits.brk */
-    uint64_t limit_open_files;           /* limits.open_files */
+    char *cwd;                 /* fs.cwd or NULL */
+    uint64_t limit_memory;     /* limits.memory, bytes; 0 = unset */
+    uint64_t limit_stack;      /* limits.stack */
+    uint64_t limit_brk;        /* limits.brk */
+    uint64_t limit_open_files; /* limits.open_files */
     uint64_t limit_threads;
     uint64_t limit_processes;
-    char *pal;                           /* pal.name or NULL */
-    int log_level;                       /* log.level, -1 when unset */
-    struct libos_toml *root;             /* whole tree, for later keys */
+    char *pal;               /* pal.name or NULL */
+    int log_level;           /* log.level, -1 when unset */
+    struct libos_toml *root; /* whole tree, for later keys */
 };
 
 /* Parse and validate. On error returns a negative errno and writes

@@ -18,10 +18,10 @@ enum libos_vma_kind {
 };
 
 struct libos_vma {
-    uint64_t start, end;   /* page aligned, end exclusive */
-    int prot;              /* Linux PROT_* */
-    int flags;             /* Linux MAP_* */
-    int kind;              /* enum libos_vma_kind */
+    uint64_t start, end; /* page aligned, end exclusive */
+    int prot;            /* Linux PROT_* */
+    int flags;           /* Linux MAP_* */
+    int kind;            /* enum libos_vma_kind */
 };
 
 /* Record [start, end) as app memory, replacing what overlaps. */

@@ -29,13 +29,13 @@ struct libos_file_ops {
 struct libos_file {
     int refcount;
     const struct libos_file_ops *ops;
-    uint32_t flags;          /* O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH ... */
+    uint32_t flags; /* O_ACCMODE | O_APPEND | O_NONBLOCK | O_PATH ... */
     uint64_t pos;
     struct libos_lock lock;
-    char *path;              /* absolute libos path, for fchdir and tracing */
+    char *path; /* absolute libos path, for fchdir and tracing */
     struct libos_mount *mount;
-    pal_handle_t *handle;    /* PAL stream, if any */
-    void *priv;              /* file-system specific */
+    pal_handle_t *handle; /* PAL stream, if any */
+    void *priv;           /* file-system specific */
 };
 
 void libos_file_get(struct libos_file *f);
@@ -43,7 +43,7 @@ void libos_file_put(struct libos_file *f);
 
 /* fd table of the process. */
 long libos_fd_install(struct libos_file *f, int min_fd, bool cloexec); /* takes a ref */
-struct libos_file *libos_fd_get(int fd);   /* new ref or NULL */
+struct libos_file *libos_fd_get(int fd);                               /* new ref or NULL */
 long libos_fd_close(int fd);
 
 /* Set up mounts from the manifest, /dev, and fds 0-2 from boot stdio. */
@@ -51,8 +51,7 @@ long libos_vfs_init(void);
 
 /* Open a path relative to dirfd (AT_FDCWD or an fd) with Linux open
  * flags, obeying mounts and the manifest. */
-long libos_vfs_open(int dirfd, const char *path, int flags, uint32_t mode,
-                    struct libos_file **out);
+long libos_vfs_open(int dirfd, const char *path, int flags, uint32_t mode, struct libos_file **out);
 /* Host path behind a file, for debugger registration; -ENOENT if none. */
 long libos_vfs_host_path(struct libos_file *f, char *buf, size_t size);
 /* The current working directory (libos path). */

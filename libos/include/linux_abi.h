@@ -3,8 +3,8 @@
 #ifndef SABOT_LINUX_ABI_H
 #define SABOT_LINUX_ABI_H
 
-#include <stdint.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* errno values */
 #define EPERM 1

@@ -113,7 +113,10 @@ int libos_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) {
             else if (lng == -2)
                 v = (unsigned char)v;
             unsigned base = *f == 'u' ? 10 : *f == 'o' ? 8 : 16;
-            const char *prefix = alt && v ? (base == 16 ? (*f == 'X' ? "0X" : "0x") : base == 8 ? "0" : "") : "";
+            const char *prefix = alt && v ? (base == 16  ? (*f == 'X' ? "0X" : "0x")
+                                             : base == 8 ? "0"
+                                                         : "")
+                                          : "";
             put_num(&o, v, base, *f == 'X', false, width, left, padc, prefix);
             break;
         }

@@ -3,8 +3,8 @@
  * 16-byte header holding its usable size, so free/realloc need no lookup. */
 #include "libos.h"
 
-#define MIN_SHIFT 4   /* 16 bytes */
-#define MAX_SHIFT 11  /* 2048 bytes */
+#define MIN_SHIFT 4  /* 16 bytes */
+#define MAX_SHIFT 11 /* 2048 bytes */
 #define NCLASSES (MAX_SHIFT - MIN_SHIFT + 1)
 #define CHUNK_SIZE (64 * 1024)
 #define HDR 16

@@ -232,8 +232,7 @@ static long stat_at(int dirfd, const char *upath, int flags, struct linux_stat *
         return r;
     }
     struct libos_lookup lk;
-    r = libos_vfs_lookup(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LIBOS_LOOKUP_FOLLOW,
-                         &lk);
+    r = libos_vfs_lookup(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LIBOS_LOOKUP_FOLLOW, &lk);
     libos_free(path);
     if (r)
         return r;
@@ -431,8 +430,8 @@ long libos_sys_renameat2(int olddirfd, const char *oldpath, int newdirfd, const 
         libos_lookup_free(&o);
         return r;
     }
-    bool same = n.exists && o.st.st_dev == n.st.st_dev && o.st.st_ino == n.st.st_ino &&
-                o.mount == n.mount;
+    bool same =
+        n.exists && o.st.st_dev == n.st.st_dev && o.st.st_ino == n.st.st_ino && o.mount == n.mount;
     r = rename_checks(&o, &n, flags);
     if (!r && !same && !(r = libos_vfs_check_writable(o.mount, o.path, "rename")))
         r = o.mount->ops->rename ? o.mount->ops->rename(o.mount, o.rel, n.rel) : -EPERM;
@@ -477,8 +476,8 @@ long libos_sys_linkat(int olddirfd, const char *oldpath, int newdirfd, const cha
     if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct libos_lookup o, n;
-    long r = lookup_user(olddirfd, oldpath,
-                         (flags & AT_SYMLINK_FOLLOW) ? LIBOS_LOOKUP_FOLLOW : 0, &o);
+    long r =
+        lookup_user(olddirfd, oldpath, (flags & AT_SYMLINK_FOLLOW) ? LIBOS_LOOKUP_FOLLOW : 0, &o);
     if (r)
         return r;
     r = lookup_user(newdirfd, newpath, LIBOS_LOOKUP_CREATE, &n);
@@ -670,8 +669,9 @@ static long check_perm(const struct linux_stat *st, int mode, bool effective) {
         bool xok = S_ISDIR(st->st_mode) || (st->st_mode & 0111);
         return ((mode & X_OK) && !xok) ? -EACCES : 0;
     }
-    uint32_t bits = st->st_uid == uid ? (st->st_mode >> 6) : st->st_gid == gid ? (st->st_mode >> 3)
-                                                                              : st->st_mode;
+    uint32_t bits = st->st_uid == uid   ? (st->st_mode >> 6)
+                    : st->st_gid == gid ? (st->st_mode >> 3)
+                                        : st->st_mode;
     return (mode & ~bits & 7) ? -EACCES : 0;
 }
 
@@ -889,8 +889,7 @@ long libos_sys_utimensat(int dirfd, const char *upath, const struct linux_timesp
         libos_file_put(f);
     } else {
         struct libos_lookup lk;
-        r = lookup_user(dirfd, upath, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LIBOS_LOOKUP_FOLLOW,
-                        &lk);
+        r = lookup_user(dirfd, upath, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LIBOS_LOOKUP_FOLLOW, &lk);
         abs = r ? NULL : lk.path; /* keep the path, drop the rest */
     }
     if (r)

@@ -42,8 +42,8 @@ static long claim_fixed_range(uint64_t start, uint64_t end) {
 long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_file *f,
                   uint64_t off) {
     int type = flags & MAP_TYPE;
-    if (!len || (off & (LIBOS_PAGE_SIZE - 1)) || (type != MAP_PRIVATE && type != MAP_SHARED &&
-                                                   type != MAP_SHARED_VALIDATE))
+    if (!len || (off & (LIBOS_PAGE_SIZE - 1)) ||
+        (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE))
         return -EINVAL;
     if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
         return -EINVAL;
@@ -66,9 +66,10 @@ long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_f
         if (r < 0)
             return r;
     }
-    uint32_t placement = (flags & MAP_FIXED) ? PAL_MEM_FIXED
-                       : (flags & MAP_FIXED_NOREPLACE) ? PAL_MEM_NOREPLACE
-                       : addr ? PAL_MEM_HINT : 0;
+    uint32_t placement = (flags & MAP_FIXED)             ? PAL_MEM_FIXED
+                         : (flags & MAP_FIXED_NOREPLACE) ? PAL_MEM_NOREPLACE
+                         : addr                          ? PAL_MEM_HINT
+                                                         : 0;
     void *where = (void *)addr;
     long r;
     if (f) {
@@ -80,8 +81,9 @@ long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_f
         if (placement != PAL_MEM_FIXED && placement != PAL_MEM_NOREPLACE && !addr)
             where = NULL;
         int fl = (flags & ~(MAP_FIXED | MAP_FIXED_NOREPLACE)) |
-                 (placement == PAL_MEM_FIXED ? MAP_FIXED
-                  : placement == PAL_MEM_NOREPLACE ? MAP_FIXED_NOREPLACE : 0);
+                 (placement == PAL_MEM_FIXED       ? MAP_FIXED
+                  : placement == PAL_MEM_NOREPLACE ? MAP_FIXED_NOREPLACE
+                                                   : 0);
         r = f->ops->mmap(f, &where, size, prot, fl, off);
     } else {
         r = libos_errno_from_pal(pal_mem_alloc(&where, size, pal_prot(prot), placement));
@@ -230,8 +232,7 @@ void libos_brk_init(uint64_t start, uint64_t max_size) {
         return;
     }
     start = (uint64_t)where;
-    libos_vma_insert(start, start + max_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     VMA_RESERVED);
+    libos_vma_insert(start, start + max_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, VMA_RESERVED);
     g_brk_start = g_brk_cur = start;
     g_brk_max = start + max_size;
 }
@@ -246,19 +247,18 @@ long libos_sys_brk(void *addr) {
     uint64_t old_top = ALIGN_UP(g_brk_cur, LIBOS_PAGE_SIZE);
     uint64_t new_top = ALIGN_UP(want, LIBOS_PAGE_SIZE);
     if (new_top > old_top) {
-        if (pal_mem_protect((void *)old_top, new_top - old_top,
-                            PAL_PROT_READ | PAL_PROT_WRITE) < 0) {
+        if (pal_mem_protect((void *)old_top, new_top - old_top, PAL_PROT_READ | PAL_PROT_WRITE) <
+            0) {
             want = g_brk_cur;
             goto out;
         }
-        libos_vma_insert(old_top, new_top, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS, VMA_BRK);
+        libos_vma_insert(old_top, new_top, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                         VMA_BRK);
     } else if (new_top < old_top) {
         /* Give the pages back zeroed and inaccessible. */
         void *where = (void *)new_top;
         pal_mem_alloc(&where, old_top - new_top, PAL_PROT_NONE, PAL_MEM_FIXED);
-        libos_vma_insert(new_top, old_top, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-                         VMA_RESERVED);
+        libos_vma_insert(new_top, old_top, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, VMA_RESERVED);
     }
     g_brk_cur = want;
 out:

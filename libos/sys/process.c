@@ -10,14 +10,30 @@ long libos_sys_exit_group(int status) {
     libos_exit_process(status & 0xff);
 }
 
-long libos_sys_getpid(void) { return g_process.pid; }
-long libos_sys_getppid(void) { return g_process.ppid; }
-long libos_sys_gettid(void) { return libos_current_thread()->tid; }
-long libos_sys_getuid(void) { return g_process.uid; }
-long libos_sys_geteuid(void) { return g_process.euid; }
-long libos_sys_getgid(void) { return g_process.gid; }
-long libos_sys_getegid(void) { return g_process.egid; }
-long libos_sys_getpgrp(void) { return g_process.pgid; }
+long libos_sys_getpid(void) {
+    return g_process.pid;
+}
+long libos_sys_getppid(void) {
+    return g_process.ppid;
+}
+long libos_sys_gettid(void) {
+    return libos_current_thread()->tid;
+}
+long libos_sys_getuid(void) {
+    return g_process.uid;
+}
+long libos_sys_geteuid(void) {
+    return g_process.euid;
+}
+long libos_sys_getgid(void) {
+    return g_process.gid;
+}
+long libos_sys_getegid(void) {
+    return g_process.egid;
+}
+long libos_sys_getpgrp(void) {
+    return g_process.pgid;
+}
 
 static long put_ids(uint32_t *r, uint32_t *e, uint32_t *s, uint32_t rv, uint32_t ev, uint32_t sv) {
     if (!libos_user_range_ok(r, 4, true) || !libos_user_range_ok(e, 4, true) ||

@@ -15,10 +15,9 @@
 
 static const char *signal_name(int sig) {
     static const char *const names[] = {
-        [SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT",
-        [SIGILL] = "SIGILL",   [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",
-        [SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",   [SIGKILL] = "SIGKILL",
-        [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
+        [SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
+        [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",
+        [SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
         [SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM",
     };
     return sig > 0 && sig < (int)ARRAY_SIZE(names) && names[sig] ? names[sig] : "a signal";
@@ -154,8 +153,7 @@ static size_t fpstate_size(const void *fp) {
     if (!fp)
         return 0;
     const uint32_t *sw = (const uint32_t *)((const char *)fp + 464);
-    return sw[0] == FP_XSTATE_MAGIC1 && sw[1] > FXSAVE_SIZE && sw[1] < 65536 ? sw[1]
-                                                                              : FXSAVE_SIZE;
+    return sw[0] == FP_XSTATE_MAGIC1 && sw[1] > FXSAVE_SIZE && sw[1] < 65536 ? sw[1] : FXSAVE_SIZE;
 }
 
 struct rt_sigframe {
@@ -188,7 +186,8 @@ static bool setup_frame(struct libos_thread *t, struct pal_context *ctx, int sig
     memset(f, 0, sizeof(*f));
     f->pretcode = sa->restorer;
     f->info = *si;
-    f->uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (fpsize > FXSAVE_SIZE ? UC_FP_XSTATE : 0);
+    f->uc.uc_flags =
+        UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS | (fpsize > FXSAVE_SIZE ? UC_FP_XSTATE : 0);
     f->uc.uc_stack.ss_sp = t->altstack_sp;
     f->uc.uc_stack.ss_size = t->altstack_size;
     f->uc.uc_stack.ss_flags = was_on ? SS_ONSTACK : t->altstack_size ? 0 : SS_DISABLE;
@@ -361,7 +360,7 @@ static void fault_event(enum pal_event ev, const struct pal_event_info *info,
 static void interrupt_event(enum pal_event ev, const struct pal_event_info *info,
                             struct pal_context *ctx) {
     int sig = info->source == PAL_INT_INTERRUPT ? SIGINT
-            : info->source == PAL_INT_HANGUP    ? SIGHUP
+              : info->source == PAL_INT_HANGUP  ? SIGHUP
                                                 : SIGTERM;
     struct linux_siginfo si = {.si_signo = sig, .si_code = SI_USER};
     libos_signal_queue(libos_current_thread(), &si);
@@ -393,8 +392,7 @@ static long send_self(int sig, int code) {
 }
 
 long libos_sys_kill(int pid, int sig) {
-    if (pid != 0 && pid != -1 && (uint32_t)pid != g_process.pid &&
-        (uint32_t)-pid != g_process.pgid)
+    if (pid != 0 && pid != -1 && (uint32_t)pid != g_process.pid && (uint32_t)-pid != g_process.pgid)
         return -ESRCH;
     return send_self(sig, SI_USER);
 }

@@ -39,26 +39,26 @@ enum pal_error {
     PAL_ERR_NOTDIR,
     PAL_ERR_NOTEMPTY,
     PAL_ERR_NOSPACE,
-    PAL_ERR_TOOLONG,            /* name or path too long */
-    PAL_ERR_LOOP,               /* symlink where none is allowed */
-    PAL_ERR_XDEV,               /* rename across host file systems */
+    PAL_ERR_TOOLONG, /* name or path too long */
+    PAL_ERR_LOOP,    /* symlink where none is allowed */
+    PAL_ERR_XDEV,    /* rename across host file systems */
     PAL_ERR_BUSY,
-    PAL_ERR_AGAIN,              /* would block (non-blocking handle) */
-    PAL_ERR_INTERRUPTED,        /* interrupted by a host event */
+    PAL_ERR_AGAIN,       /* would block (non-blocking handle) */
+    PAL_ERR_INTERRUPTED, /* interrupted by a host event */
     PAL_ERR_TIMEOUT,
     PAL_ERR_IO,
     PAL_ERR_FBIG,
     PAL_ERR_OVERFLOW,
     PAL_ERR_RANGE,
-    PAL_ERR_PIPE,               /* peer closed */
+    PAL_ERR_PIPE, /* peer closed */
     PAL_ERR_CONNREFUSED,
     PAL_ERR_CONNRESET,
     PAL_ERR_NOTCONN,
     PAL_ERR_INPROGRESS,
     PAL_ERR_ADDRINUSE,
     PAL_ERR_ADDRNOTAVAIL,
-    PAL_ERR_NOTTY,              /* object is not a terminal */
-    PAL_ERR_SECURITY,           /* integrity or attestation check failed */
+    PAL_ERR_NOTTY,    /* object is not a terminal */
+    PAL_ERR_SECURITY, /* integrity or attestation check failed */
     PAL_ERR__COUNT
 };
 
@@ -73,9 +73,9 @@ enum {
     PAL_PROT_EXEC = 4,
 };
 enum {
-    PAL_MEM_FIXED = 1,      /* place exactly at *addr, replacing what is there */
-    PAL_MEM_NOREPLACE = 2,  /* place exactly at *addr, fail if anything is there */
-    PAL_MEM_HINT = 4,       /* *addr is a hint */
+    PAL_MEM_FIXED = 1,     /* place exactly at *addr, replacing what is there */
+    PAL_MEM_NOREPLACE = 2, /* place exactly at *addr, fail if anything is there */
+    PAL_MEM_HINT = 4,      /* *addr is a hint */
 };
 
 /* Reserve and commit zero-filled anonymous memory. *addr: in, placement per
@@ -87,8 +87,8 @@ int pal_mem_free(void *addr, size_t size);
 int pal_mem_protect(void *addr, size_t size, uint32_t prot);
 
 struct pal_mem_info {
-    uint64_t total;        /* memory the PAL may give out, bytes */
-    uint64_t available;    /* memory still available, bytes */
+    uint64_t total;     /* memory the PAL may give out, bytes */
+    uint64_t available; /* memory still available, bytes */
     uint64_t page_size;
     uint64_t alloc_granularity;
 };
@@ -107,15 +107,15 @@ enum {
     PAL_ACCESS_APPEND = 4,
 };
 enum {
-    PAL_CREATE_NEVER = 0,   /* open existing only */
-    PAL_CREATE_TRY = 1,     /* create if missing */
-    PAL_CREATE_ALWAYS = 2,  /* create, fail if it exists */
+    PAL_CREATE_NEVER = 0,  /* open existing only */
+    PAL_CREATE_TRY = 1,    /* create if missing */
+    PAL_CREATE_ALWAYS = 2, /* create, fail if it exists */
 };
 enum {
     PAL_OPTION_NONBLOCK = 1,
-    PAL_OPTION_TRUNCATE = 2,   /* truncate a regular file on open */
-    PAL_OPTION_NOFOLLOW = 4,   /* fail with PAL_ERR_LOOP on a final symlink */
-    PAL_OPTION_DIRECTORY = 8,  /* must be a directory */
+    PAL_OPTION_TRUNCATE = 2,  /* truncate a regular file on open */
+    PAL_OPTION_NOFOLLOW = 4,  /* fail with PAL_ERR_LOOP on a final symlink */
+    PAL_OPTION_DIRECTORY = 8, /* must be a directory */
 };
 enum pal_stream_type {
     PAL_TYPE_UNKNOWN = 0,
@@ -153,15 +153,15 @@ int pal_stream_set_length(pal_handle_t *h, uint64_t length);
 int pal_stream_flush(pal_handle_t *h);
 
 struct pal_stream_attr {
-    uint32_t type;         /* enum pal_stream_type */
-    uint32_t mode;         /* permission bits, 07777 */
-    uint64_t size;         /* bytes for files; pending bytes for pipes/sockets */
+    uint32_t type; /* enum pal_stream_type */
+    uint32_t mode; /* permission bits, 07777 */
+    uint64_t size; /* bytes for files; pending bytes for pipes/sockets */
     uint64_t inode;
-    uint64_t dev;          /* host file-system identity (opaque number) */
+    uint64_t dev; /* host file-system identity (opaque number) */
     uint64_t rdev;
     uint64_t nlink;
     uint32_t uid, gid;
-    uint64_t blocks;       /* 512-byte units */
+    uint64_t blocks; /* 512-byte units */
     uint64_t blksize;
     int64_t atime_ns, mtime_ns, ctime_ns;
     bool nonblocking;
@@ -180,12 +180,12 @@ int pal_stream_rename(pal_handle_t *h, const char *new_uri);
 /* Directory entries: fills buf with packed struct pal_dirent records,
  * returns bytes used, 0 at the end. Entries "." and ".." are not returned. */
 struct pal_dirent {
-    uint16_t reclen;       /* size of this record, 8-byte aligned */
-    uint8_t type;          /* enum pal_stream_type */
+    uint16_t reclen; /* size of this record, 8-byte aligned */
+    uint8_t type;    /* enum pal_stream_type */
     uint8_t pad;
     uint32_t pad2;
     uint64_t inode;
-    char name[];           /* NUL-terminated */
+    char name[]; /* NUL-terminated */
 };
 int64_t pal_stream_readdir(pal_handle_t *h, void *buf, size_t size);
 /* Create a name: a symlink at uri whose text is target (symbolic), or a
@@ -241,13 +241,13 @@ int pal_addr_wake(uint32_t *addr, uint32_t count);
 
 /* ------------------------------------------------------------ exceptions */
 enum pal_event {
-    PAL_EVENT_SYSCALL = 0,   /* the app issued a system call */
-    PAL_EVENT_MEMFAULT,      /* bad memory access */
-    PAL_EVENT_ILLEGAL,       /* illegal instruction */
-    PAL_EVENT_ARITHMETIC,    /* divide error, FP exception */
-    PAL_EVENT_BREAKPOINT,    /* int3 / single step not owned by a debugger */
-    PAL_EVENT_INTERRUPT,     /* asynchronous: host asks to interrupt (SIGINT) */
-    PAL_EVENT_QUIT,          /* asynchronous: host asks to terminate */
+    PAL_EVENT_SYSCALL = 0, /* the app issued a system call */
+    PAL_EVENT_MEMFAULT,    /* bad memory access */
+    PAL_EVENT_ILLEGAL,     /* illegal instruction */
+    PAL_EVENT_ARITHMETIC,  /* divide error, FP exception */
+    PAL_EVENT_BREAKPOINT,  /* int3 / single step not owned by a debugger */
+    PAL_EVENT_INTERRUPT,   /* asynchronous: host asks to interrupt (SIGINT) */
+    PAL_EVENT_QUIT,        /* asynchronous: host asks to terminate */
     PAL_EVENT__COUNT
 };
 
@@ -257,17 +257,23 @@ struct pal_context {
     uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
     uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
     uint64_t rip, rflags;
-    void *fpregs;          /* XSAVE area owned by the PAL; may be NULL */
+    void *fpregs; /* XSAVE area owned by the PAL; may be NULL */
 };
 
 struct pal_event_info {
-    uint64_t addr;         /* faulting address (MEMFAULT) or instruction */
-    uint32_t host_code;    /* PAL-neutral detail, see PAL_FAULT_* */
-    uint32_t access;       /* PAL_PROT_* of the faulting access, if known */
-    uint32_t source;       /* INTERRUPT/QUIT: PAL_INT_* */
+    uint64_t addr;      /* faulting address (MEMFAULT) or instruction */
+    uint32_t host_code; /* PAL-neutral detail, see PAL_FAULT_* */
+    uint32_t access;    /* PAL_PROT_* of the faulting access, if known */
+    uint32_t source;    /* INTERRUPT/QUIT: PAL_INT_* */
 };
-enum { PAL_FAULT_UNMAPPED = 1, PAL_FAULT_PROTECTION = 2, PAL_FAULT_BUS = 3, PAL_FAULT_INTDIV = 4,
-       PAL_FAULT_FLTDIV = 5, PAL_FAULT_OTHER = 6 };
+enum {
+    PAL_FAULT_UNMAPPED = 1,
+    PAL_FAULT_PROTECTION = 2,
+    PAL_FAULT_BUS = 3,
+    PAL_FAULT_INTDIV = 4,
+    PAL_FAULT_FLTDIV = 5,
+    PAL_FAULT_OTHER = 6
+};
 enum { PAL_INT_INTERRUPT = 1, PAL_INT_TERMINATE = 2, PAL_INT_HANGUP = 3 };
 
 typedef void (*pal_event_handler_t)(enum pal_event ev, const struct pal_event_info *info,
@@ -275,8 +281,12 @@ typedef void (*pal_event_handler_t)(enum pal_event ev, const struct pal_event_in
 int pal_set_event_handler(enum pal_event ev, pal_event_handler_t handler);
 
 /* ------------------------------------------------------------------ misc */
-enum pal_clock { PAL_CLOCK_REALTIME, PAL_CLOCK_MONOTONIC, PAL_CLOCK_PROCESS_CPU,
-                 PAL_CLOCK_THREAD_CPU };
+enum pal_clock {
+    PAL_CLOCK_REALTIME,
+    PAL_CLOCK_MONOTONIC,
+    PAL_CLOCK_PROCESS_CPU,
+    PAL_CLOCK_THREAD_CPU
+};
 int pal_time_get(enum pal_clock clock, uint64_t *ns);
 int pal_random(void *buf, size_t size);
 int pal_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
@@ -286,9 +296,9 @@ int pal_segment_base_set(enum pal_segment seg, uint64_t base);
 int pal_segment_base_get(enum pal_segment seg, uint64_t *base);
 
 struct pal_host_info {
-    char pal_name[16];     /* "linux", "kvm", "enclave", "skeleton" */
+    char pal_name[16]; /* "linux", "kvm", "enclave", "skeleton" */
     char hostname[65];
-    char os_release[65];   /* reported as uname -r */
+    char os_release[65]; /* reported as uname -r */
     uint32_t cpu_count;
     uint64_t page_size;
     uint64_t mem_total;
@@ -307,8 +317,7 @@ int pal_debug_log(const char *msg, size_t len);
 /* Attestation (enclave PAL; others return PAL_ERR_NOTIMPLEMENTED). */
 int pal_attestation_report(const void *user_data, size_t user_size, void *target_info,
                            size_t *target_size, void *report, size_t *report_size);
-int pal_attestation_quote(const void *user_data, size_t user_size, void *quote,
-                          size_t *quote_size);
+int pal_attestation_quote(const void *user_data, size_t user_size, void *quote, size_t *quote_size);
 /* Named keys derived by the PAL ("mrenclave", "mrsigner"): fills key. */
 int pal_get_key(const char *name, void *key, size_t *size);
 
@@ -332,18 +341,18 @@ static inline void pal_tcb_libos_set(void *p) {
 /* What the PAL hands to libos_start(). Strings are NUL-terminated copies
  * owned by the PAL for the life of the process. */
 struct pal_boot_info {
-    uint32_t abi_version;            /* PAL_ABI_VERSION */
-    const char *manifest;            /* TOML text */
+    uint32_t abi_version; /* PAL_ABI_VERSION */
+    const char *manifest; /* TOML text */
     size_t manifest_size;
-    const char *manifest_name;       /* for error messages */
-    const char *const *argv;         /* command-line program and args; may be empty */
-    const char *exec_path;           /* what to run (libos path); NULL: argv[0] */
-    const char *const *envp;         /* host environment (libos filters) */
-    const char *host_cwd;            /* host working directory */
-    pal_handle_t *stdio[3];          /* console streams for fd 0, 1, 2 */
-    pal_handle_t *log;               /* where libos log lines go */
-    pal_handle_t *trace;             /* syscall trace output, or NULL */
-    int log_level;                   /* 0 none, 1 error, 2 warn, 3 info, 4 debug */
+    const char *manifest_name; /* for error messages */
+    const char *const *argv;   /* command-line program and args; may be empty */
+    const char *exec_path;     /* what to run (libos path); NULL: argv[0] */
+    const char *const *envp;   /* host environment (libos filters) */
+    const char *host_cwd;      /* host working directory */
+    pal_handle_t *stdio[3];    /* console streams for fd 0, 1, 2 */
+    pal_handle_t *log;         /* where libos log lines go */
+    pal_handle_t *trace;       /* syscall trace output, or NULL */
+    int log_level;             /* 0 none, 1 error, 2 warn, 3 info, 4 debug */
     struct pal_host_info host;
     struct pal_mem_info mem;
 };

@@ -71,8 +71,8 @@ static void fault_handler(int sig, struct host_siginfo *si, struct host_ucontext
     switch (sig) {
     case HOST_SIGSEGV:
         ev = PAL_EVENT_MEMFAULT;
-        info.host_code = si->si_code == HOST_SEGV_ACCERR ? PAL_FAULT_PROTECTION
-                                                         : PAL_FAULT_UNMAPPED;
+        info.host_code =
+            si->si_code == HOST_SEGV_ACCERR ? PAL_FAULT_PROTECTION : PAL_FAULT_UNMAPPED;
         /* bit 1 of the page-fault error code: write access */
         info.access = (uc->uc_mcontext.err & 2) ? PAL_PROT_WRITE : PAL_PROT_READ;
         break;
@@ -97,9 +97,9 @@ static void fault_handler(int sig, struct host_siginfo *si, struct host_ucontext
 
 static void async_handler(int sig, struct host_siginfo *si, struct host_ucontext *uc) {
     struct pal_event_info info = {0};
-    info.source = sig == HOST_SIGINT ? PAL_INT_INTERRUPT
-                : sig == HOST_SIGHUP ? PAL_INT_HANGUP
-                                     : PAL_INT_TERMINATE;
+    info.source = sig == HOST_SIGINT   ? PAL_INT_INTERRUPT
+                  : sig == HOST_SIGHUP ? PAL_INT_HANGUP
+                                       : PAL_INT_TERMINATE;
     enum pal_event ev = sig == HOST_SIGINT ? PAL_EVENT_INTERRUPT : PAL_EVENT_QUIT;
     if (!g_event_handlers[ev])
         host_syscall1(__NR_exit_group, 128 + sig);
@@ -122,8 +122,8 @@ static uint64_t sigbit(int sig) {
 
 static int install_handlers(void) {
     /* Asynchronous host signals stay blocked while the libos runs. */
-    uint64_t async = sigbit(HOST_SIGINT) | sigbit(HOST_SIGTERM) | sigbit(HOST_SIGHUP) |
-                     sigbit(HOST_SIGQUIT);
+    uint64_t async =
+        sigbit(HOST_SIGINT) | sigbit(HOST_SIGTERM) | sigbit(HOST_SIGHUP) | sigbit(HOST_SIGQUIT);
     int r = install(HOST_SIGSYS, sigsys_handler, async);
     static const int faults[] = {HOST_SIGSEGV, HOST_SIGBUS, HOST_SIGILL, HOST_SIGFPE};
     for (unsigned i = 0; !r && i < sizeof(faults) / sizeof(faults[0]); i++)

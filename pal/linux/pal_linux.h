@@ -12,11 +12,11 @@ long pal_host_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long
 #define host_syscall1(n, a) pal_host_syscall(n, (long)(a), 0, 0, 0, 0, 0)
 #define host_syscall2(n, a, b) pal_host_syscall(n, (long)(a), (long)(b), 0, 0, 0, 0)
 #define host_syscall3(n, a, b, c) pal_host_syscall(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define host_syscall4(n, a, b, c, d)                                                           \
+#define host_syscall4(n, a, b, c, d)                                                               \
     pal_host_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-#define host_syscall5(n, a, b, c, d, e)                                                        \
+#define host_syscall5(n, a, b, c, d, e)                                                            \
     pal_host_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
-#define host_syscall6(n, a, b, c, d, e, f)                                                     \
+#define host_syscall6(n, a, b, c, d, e, f)                                                         \
     pal_host_syscall(n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
 /* MAP_FIXED / MAP_FIXED_NOREPLACE for PAL_MEM_* placement flags. */
@@ -40,11 +40,11 @@ enum pal_linux_handle_kind {
 };
 
 struct pal_handle {
-    uint32_t kind;          /* enum pal_linux_handle_kind */
-    int fd;                 /* host fd, or -1 */
-    uint32_t access;        /* PAL_ACCESS_* given at open */
-    uint32_t options;       /* PAL_OPTION_* */
-    char *path;             /* host path for file/dir (for rename/debug), or NULL */
+    uint32_t kind;    /* enum pal_linux_handle_kind */
+    int fd;           /* host fd, or -1 */
+    uint32_t access;  /* PAL_ACCESS_* given at open */
+    uint32_t options; /* PAL_OPTION_* */
+    char *path;       /* host path for file/dir (for rename/debug), or NULL */
     /* dir handles: buffered getdents64 state */
     char *dirbuf;
     uint32_t dirbuf_len, dirbuf_pos;

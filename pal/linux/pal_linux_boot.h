@@ -8,15 +8,15 @@
 #include <stddef.h>
 
 struct pal_linux_config {
-    const char *manifest;          /* TOML text */
+    const char *manifest; /* TOML text */
     size_t manifest_size;
     const char *manifest_name;
-    const char *const *argv;       /* NULL-ended */
-    const char *exec_path;         /* program to run (libos path), or NULL: argv[0] */
-    const char *const *envp;       /* NULL-ended */
+    const char *const *argv; /* NULL-ended */
+    const char *exec_path;   /* program to run (libos path), or NULL: argv[0] */
+    const char *const *envp; /* NULL-ended */
     const char *host_cwd;
-    int log_fd;                    /* host fd for log lines (usually 2) */
-    int trace_fd;                  /* host fd for --trace output, or -1 */
+    int log_fd;   /* host fd for log lines (usually 2) */
+    int trace_fd; /* host fd for --trace output, or -1 */
     int log_level;
 };
 

@@ -7,9 +7,9 @@
 #define PAL_ALTSTACK_SIZE (256 * 1024)
 
 struct pal_linux_tcb {
-    struct pal_tcb_abi abi;  /* must be first: self, libos slot */
-    void *altstack;          /* host signal stack: the libos runs here */
-    uint64_t fs_base;        /* last FS base set through the PAL */
+    struct pal_tcb_abi abi; /* must be first: self, libos slot */
+    void *altstack;         /* host signal stack: the libos runs here */
+    uint64_t fs_base;       /* last FS base set through the PAL */
 };
 
 int pal_linux_tcb_init(struct pal_linux_tcb **out);

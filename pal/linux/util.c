@@ -35,44 +35,77 @@ void *pal_memset(void *d, int c, size_t n) {
 
 int pal_linux_err(long r) {
     switch (-r) {
-    case 0: return 0;
-    case ENOENT: return -PAL_ERR_NOTFOUND;
-    case EEXIST: return -PAL_ERR_EXISTS;
+    case 0:
+        return 0;
+    case ENOENT:
+        return -PAL_ERR_NOTFOUND;
+    case EEXIST:
+        return -PAL_ERR_EXISTS;
     case EACCES:
-    case EPERM: return -PAL_ERR_DENIED;
-    case EROFS: return -PAL_ERR_READONLY;
-    case EBADF: return -PAL_ERR_BADHANDLE;
-    case EISDIR: return -PAL_ERR_ISDIR;
-    case ENOTDIR: return -PAL_ERR_NOTDIR;
-    case ENOTEMPTY: return -PAL_ERR_NOTEMPTY;
+    case EPERM:
+        return -PAL_ERR_DENIED;
+    case EROFS:
+        return -PAL_ERR_READONLY;
+    case EBADF:
+        return -PAL_ERR_BADHANDLE;
+    case EISDIR:
+        return -PAL_ERR_ISDIR;
+    case ENOTDIR:
+        return -PAL_ERR_NOTDIR;
+    case ENOTEMPTY:
+        return -PAL_ERR_NOTEMPTY;
     case ENOSPC:
-    case EDQUOT: return -PAL_ERR_NOSPACE;
-    case ENAMETOOLONG: return -PAL_ERR_TOOLONG;
-    case ELOOP: return -PAL_ERR_LOOP;
-    case EXDEV: return -PAL_ERR_XDEV;
+    case EDQUOT:
+        return -PAL_ERR_NOSPACE;
+    case ENAMETOOLONG:
+        return -PAL_ERR_TOOLONG;
+    case ELOOP:
+        return -PAL_ERR_LOOP;
+    case EXDEV:
+        return -PAL_ERR_XDEV;
     case EBUSY:
-    case ETXTBSY: return -PAL_ERR_BUSY;
-    case EAGAIN: return -PAL_ERR_AGAIN;
-    case EINTR: return -PAL_ERR_INTERRUPTED;
-    case ETIMEDOUT: return -PAL_ERR_TIMEOUT;
-    case ENOMEM: return -PAL_ERR_NOMEM;
-    case EINVAL: return -PAL_ERR_INVAL;
-    case EFBIG: return -PAL_ERR_FBIG;
-    case EOVERFLOW: return -PAL_ERR_OVERFLOW;
-    case ERANGE: return -PAL_ERR_RANGE;
-    case EPIPE: return -PAL_ERR_PIPE;
-    case ECONNREFUSED: return -PAL_ERR_CONNREFUSED;
-    case ECONNRESET: return -PAL_ERR_CONNRESET;
-    case ENOTCONN: return -PAL_ERR_NOTCONN;
-    case EINPROGRESS: return -PAL_ERR_INPROGRESS;
-    case EADDRINUSE: return -PAL_ERR_ADDRINUSE;
-    case EADDRNOTAVAIL: return -PAL_ERR_ADDRNOTAVAIL;
-    case ENOTTY: return -PAL_ERR_NOTTY;
-    case ENOSYS: return -PAL_ERR_NOTIMPLEMENTED;
+    case ETXTBSY:
+        return -PAL_ERR_BUSY;
+    case EAGAIN:
+        return -PAL_ERR_AGAIN;
+    case EINTR:
+        return -PAL_ERR_INTERRUPTED;
+    case ETIMEDOUT:
+        return -PAL_ERR_TIMEOUT;
+    case ENOMEM:
+        return -PAL_ERR_NOMEM;
+    case EINVAL:
+        return -PAL_ERR_INVAL;
+    case EFBIG:
+        return -PAL_ERR_FBIG;
+    case EOVERFLOW:
+        return -PAL_ERR_OVERFLOW;
+    case ERANGE:
+        return -PAL_ERR_RANGE;
+    case EPIPE:
+        return -PAL_ERR_PIPE;
+    case ECONNREFUSED:
+        return -PAL_ERR_CONNREFUSED;
+    case ECONNRESET:
+        return -PAL_ERR_CONNRESET;
+    case ENOTCONN:
+        return -PAL_ERR_NOTCONN;
+    case EINPROGRESS:
+        return -PAL_ERR_INPROGRESS;
+    case EADDRINUSE:
+        return -PAL_ERR_ADDRINUSE;
+    case EADDRNOTAVAIL:
+        return -PAL_ERR_ADDRNOTAVAIL;
+    case ENOTTY:
+        return -PAL_ERR_NOTTY;
+    case ENOSYS:
+        return -PAL_ERR_NOTIMPLEMENTED;
     case EOPNOTSUPP:
     case ENODEV:
-    case ESPIPE: return -PAL_ERR_NOTSUPPORTED;
-    default: return -PAL_ERR_IO;
+    case ESPIPE:
+        return -PAL_ERR_NOTSUPPORTED;
+    default:
+        return -PAL_ERR_IO;
     }
 }
 
@@ -95,8 +128,8 @@ static void heap_unlock(void) {
 }
 
 static void *host_mmap_anon(size_t size) {
-    long r = host_syscall6(__NR_mmap, 0, size, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    long r = host_syscall6(__NR_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
     return host_is_err(r) ? NULL : (void *)r;
 }
 

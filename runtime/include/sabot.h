@@ -54,7 +54,7 @@ struct sabot_options {
      * neither for the embedded default policy (see sabot_default_manifest). */
     const char *manifest_path;
     const char *manifest_text;
-    size_t manifest_size;      /* 0: strlen(manifest_text) */
+    size_t manifest_size; /* 0: strlen(manifest_text) */
     const char *manifest_name;
     /* SABOT_LOG_*, or -1: the manifest's log.level, else warning. */
     int log_level;

@@ -40,7 +40,7 @@ __asm__(".text\n"
         "  inc %ecx; cmp $16, %ecx; jne 1b\n"
         "  mov $39, %eax\n"
         "  syscall\n"
-        "  mov %rdi, -8(%rsp)\n"      /* park rdi in the (already checked) zone */
+        "  mov %rdi, -8(%rsp)\n" /* park rdi in the (already checked) zone */
         "  mov 0(%rsp), %rdi\n"
         "  mov %rbx, 0(%rdi)\n"
         "  mov %rbp, 8(%rdi)\n"
@@ -72,7 +72,7 @@ __asm__(".text\n"
         "  pop %r15; pop %r14; pop %r13; pop %r12; pop %rbp; pop %rbx\n"
         "  ret\n");
 
-static const char *const names[] = {"rbx", "rbp", "rdx", "rsi", "r8",   "r9",   "r10",
+static const char *const names[] = {"rbx", "rbp", "rdx", "rsi", "r8",   "r9",    "r10",
                                     "r12", "r13", "r14", "r15", "xmm0", "xmm15", "rdi"};
 
 int main(void) {
@@ -83,10 +83,10 @@ int main(void) {
             in[i] = 0x1111111111111111ULL * (uint64_t)(i + 1) ^ ((uint64_t)round << 60);
         regs_probe(in, out);
         for (int i = 0; i < NREGS; i++)
-            CHECK(out[i] == in[i], "round %d: %s preserved across syscall (%#llx)", round,
-                  names[i], (unsigned long long)out[i]);
-        CHECK(out[NREGS] == 15, "round %d: red zone below rsp intact (%llu of 15 words)",
-              round, (unsigned long long)out[NREGS]);
+            CHECK(out[i] == in[i], "round %d: %s preserved across syscall (%#llx)", round, names[i],
+                  (unsigned long long)out[i]);
+        CHECK(out[NREGS] == 15, "round %d: red zone below rsp intact (%llu of 15 words)", round,
+              (unsigned long long)out[NREGS]);
     }
 
     /* The FS base is the app's: TLS still works and matches ARCH_GET_FS. */

@@ -73,15 +73,33 @@ static elf64_ehdr good_header(void) {
 /* Breaks one property of a good header; case order matches whys[]. */
 static void mutate_header(elf64_ehdr *e, int which) {
     switch (which) {
-    case 0: e->e_ident[0] = 0; break;
-    case 1: e->e_ident[4] = 1; break;
-    case 2: e->e_ident[5] = 2; break;
-    case 3: e->e_machine = 3; break;
-    case 4: e->e_type = 1; break;
-    case 5: e->e_phentsize = 32; break;
-    case 6: e->e_phnum = 0; break;
-    case 7: e->e_phnum = ELF_MAX_PHNUM + 1; break;
-    case 8: e->e_phoff = UINT64_MAX - 8; break;
+    case 0:
+        e->e_ident[0] = 0;
+        break;
+    case 1:
+        e->e_ident[4] = 1;
+        break;
+    case 2:
+        e->e_ident[5] = 2;
+        break;
+    case 3:
+        e->e_machine = 3;
+        break;
+    case 4:
+        e->e_type = 1;
+        break;
+    case 5:
+        e->e_phentsize = 32;
+        break;
+    case 6:
+        e->e_phnum = 0;
+        break;
+    case 7:
+        e->e_phnum = ELF_MAX_PHNUM + 1;
+        break;
+    case 8:
+        e->e_phoff = UINT64_MAX - 8;
+        break;
     }
 }
 
@@ -93,9 +111,14 @@ static void test_header_checks(void **state) {
     EQ(libos_elf_check_header(&eh, &why), 0);
 
     static const char *const whys[] = {
-        "not an ELF file", "not a 64-bit ELF file", "not little-endian",
-        "not an x86-64 program", "not an executable or shared object",
-        "bad program header size", "bad program header count", "bad program header count",
+        "not an ELF file",
+        "not a 64-bit ELF file",
+        "not little-endian",
+        "not an x86-64 program",
+        "not an executable or shared object",
+        "bad program header size",
+        "bad program header count",
+        "bad program header count",
         "program headers out of range",
     };
     for (size_t i = 0; i < ARRAY_SIZE(whys); i++) {

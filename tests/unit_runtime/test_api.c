@@ -8,12 +8,12 @@
 
 static int g_failures;
 
-#define CHECK(cond)                                                                          \
-    do {                                                                                     \
-        if (!(cond)) {                                                                       \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                  \
-            g_failures++;                                                                    \
-        }                                                                                    \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                        \
+            g_failures++;                                                                          \
+        }                                                                                          \
     } while (0)
 
 int main(void) {
@@ -22,7 +22,7 @@ int main(void) {
     int status = -1;
 
     sabot_options_init(&o);
-    o.program = "false";                     /* found in PATH */
+    o.program = "false"; /* found in PATH */
     CHECK(sabot_run(&o, &status) == 0);
     CHECK(status == 1);
 

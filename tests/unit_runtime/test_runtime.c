@@ -21,7 +21,7 @@ static char g_err[1024];
 
 #define ARGV(...) ((char *[]){__VA_ARGS__, NULL})
 #define ARGC(...) ((int)(sizeof((char *[]){__VA_ARGS__}) / sizeof(char *)))
-#define PARSE(cli, ...)                                                                      \
+#define PARSE(cli, ...)                                                                            \
     sabot_cli_parse(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), cli, g_err, sizeof(g_err))
 
 /* ---------------------------------------------------------------- CLI */
@@ -58,8 +58,8 @@ static void test_cli_program_options_untouched(void **state) {
 
 static void test_cli_options(void **state) {
     struct sabot_cli c;
-    assert_int_equal(PARSE(&c, "sabot", "run", "--log-level", "debug", "-m", "a.toml",
-                           "--trace", "-C", "/srv", "--", "prog"),
+    assert_int_equal(PARSE(&c, "sabot", "run", "--log-level", "debug", "-m", "a.toml", "--trace",
+                           "-C", "/srv", "--", "prog"),
                      0);
     assert_int_equal(c.opts.log_level, SABOT_LOG_DEBUG);
     assert_string_equal(c.opts.manifest_path, "a.toml");
@@ -79,7 +79,7 @@ static void test_cli_options(void **state) {
     assert_null(c.opts.program);
 
     assert_int_equal(PARSE(&c, "sabot", "run", "-mc.toml", "--manifest", "d.toml"), 0);
-    assert_string_equal(c.opts.manifest_path, "d.toml");   /* last one wins */
+    assert_string_equal(c.opts.manifest_path, "d.toml"); /* last one wins */
 }
 
 static void test_cli_log_levels(void **state) {
@@ -185,7 +185,7 @@ static void test_default_manifest_escapes(void **state) {
 
 static void test_default_manifest_root_and_tmp(void **state) {
     struct libos_manifest *m = parse_default("/");
-    assert_int_equal(m->mount_count, 2);   /* / stays read-only */
+    assert_int_equal(m->mount_count, 2); /* / stays read-only */
     assert_string_equal(m->mounts[0].path, "/");
     assert_true(m->mounts[0].readonly);
     assert_string_equal(m->mounts[1].path, "/tmp");
@@ -193,7 +193,7 @@ static void test_default_manifest_root_and_tmp(void **state) {
     libos_manifest_free(m);
 
     m = parse_default("/tmp");
-    assert_int_equal(m->mount_count, 2);   /* the host /tmp, shared */
+    assert_int_equal(m->mount_count, 2); /* the host /tmp, shared */
     assert_string_equal(m->mounts[1].path, "/tmp");
     assert_int_equal(m->mounts[1].type, LIBOS_MOUNT_HOST);
     assert_false(m->mounts[1].readonly);
@@ -289,13 +289,13 @@ static void test_resolve_default_policy(void **state) {
     assert_string_equal(out, want);
     free(out);
     /* An empty PATH element means the current directory. */
-    assert_int_equal(sabot_resolve_program("tool", g_dir, "/nonexistent::", m, &out, g_err,
-                                           sizeof(g_err)),
-                     -ENOENT);
+    assert_int_equal(
+        sabot_resolve_program("tool", g_dir, "/nonexistent::", m, &out, g_err, sizeof(g_err)),
+        -ENOENT);
     snprintf(path_env, sizeof(path_env), "/nonexistent:");
     snprintf(want, sizeof(want), "%s/bin", g_dir);
-    assert_int_equal(
-        sabot_resolve_program("tool", want, path_env, m, &out, g_err, sizeof(g_err)), 0);
+    assert_int_equal(sabot_resolve_program("tool", want, path_env, m, &out, g_err, sizeof(g_err)),
+                     0);
     snprintf(want, sizeof(want), "%s/bin/tool", g_dir);
     assert_string_equal(out, want);
     free(out);
@@ -309,8 +309,7 @@ static void test_resolve_default_policy(void **state) {
     /* From elsewhere, the host's /tmp is hidden by the private tmpfs. */
     m = parse_default("/home/u");
     snprintf(path_env, sizeof(path_env), "%s/bin", g_dir);
-    assert_int_equal(sabot_resolve_program("tool", "/", path_env, m, &out, g_err,
-                                           sizeof(g_err)),
+    assert_int_equal(sabot_resolve_program("tool", "/", path_env, m, &out, g_err, sizeof(g_err)),
                      -ENOENT);
     assert_non_null(strstr(g_err, "is hidden inside the sandbox by the mount at /tmp"));
     libos_manifest_free(m);
@@ -324,14 +323,13 @@ static void test_resolve_errors(void **state) {
                      -ENOENT);
     assert_string_equal(g_err, "nope: command not found in PATH");
     /* Found but not executable: EACCES, as execvp reports. */
-    assert_int_equal(
-        sabot_resolve_program("plain", "/", path_env, m, &out, g_err, sizeof(g_err)), -EACCES);
-    assert_string_equal(g_err, "plain: Permission denied");
-    assert_int_equal(sabot_resolve_program("bin/plain", g_dir, NULL, m, &out, g_err,
-                                           sizeof(g_err)),
+    assert_int_equal(sabot_resolve_program("plain", "/", path_env, m, &out, g_err, sizeof(g_err)),
                      -EACCES);
-    assert_int_equal(
-        sabot_resolve_program("./missing", g_dir, NULL, m, &out, g_err, sizeof(g_err)), -ENOENT);
+    assert_string_equal(g_err, "plain: Permission denied");
+    assert_int_equal(sabot_resolve_program("bin/plain", g_dir, NULL, m, &out, g_err, sizeof(g_err)),
+                     -EACCES);
+    assert_int_equal(sabot_resolve_program("./missing", g_dir, NULL, m, &out, g_err, sizeof(g_err)),
+                     -ENOENT);
     assert_string_equal(g_err, "./missing: No such file or directory");
     assert_int_equal(sabot_resolve_program("", g_dir, NULL, m, &out, g_err, sizeof(g_err)),
                      -ENOENT);
@@ -347,8 +345,7 @@ static void test_resolve_through_mounts(void **state) {
              g_dir);
     struct libos_manifest *m = parse_text(text);
     /* Host DIR/bin/tool is /app/bin/tool inside. */
-    assert_int_equal(sabot_resolve_program("bin/tool", g_dir, NULL, m, &out, g_err,
-                                           sizeof(g_err)),
+    assert_int_equal(sabot_resolve_program("bin/tool", g_dir, NULL, m, &out, g_err, sizeof(g_err)),
                      0);
     assert_string_equal(out, "/app/bin/tool");
     free(out);
@@ -384,7 +381,7 @@ static void test_prepare_manifest_text(void **state) {
     o.manifest_text = "[loader]\nentrypoint = \"/bin/true\"\n[log]\nlevel = \"debug\"\n";
     o.manifest_name = "inline.toml";
     assert_int_equal(sabot_prepare(&o, &p), 0);
-    assert_string_equal(p.argv[0], "/bin/true");   /* argv defaults to {entrypoint} */
+    assert_string_equal(p.argv[0], "/bin/true"); /* argv defaults to {entrypoint} */
     assert_null(p.argv[1]);
     assert_int_equal(p.log_level, SABOT_LOG_DEBUG);
     assert_string_equal(p.manifest_name, "inline.toml");
@@ -392,7 +389,7 @@ static void test_prepare_manifest_text(void **state) {
     assert_true(p.chdir_needed);
     sabot_prepared_free(&p);
 
-    o.log_level = SABOT_LOG_ERROR;             /* the command line wins */
+    o.log_level = SABOT_LOG_ERROR; /* the command line wins */
     /* The entrypoint is pinned: the words are only its argv, not looked up. */
     o.program = "no-such-name";
     o.argv = (const char *const[]){"no-such-name", "hi", NULL};

@@ -66,26 +66,45 @@ int fake_pal_count_outside(const char *root_a, const char *root_b) {
 
 static int err(int e) {
     switch (e) {
-    case ENOENT: return -PAL_ERR_NOTFOUND;
-    case EEXIST: return -PAL_ERR_EXISTS;
+    case ENOENT:
+        return -PAL_ERR_NOTFOUND;
+    case EEXIST:
+        return -PAL_ERR_EXISTS;
     case EACCES:
-    case EPERM: return -PAL_ERR_DENIED;
-    case EROFS: return -PAL_ERR_READONLY;
-    case EBADF: return -PAL_ERR_BADHANDLE;
-    case EISDIR: return -PAL_ERR_ISDIR;
-    case ENOTDIR: return -PAL_ERR_NOTDIR;
-    case ENOTEMPTY: return -PAL_ERR_NOTEMPTY;
-    case ENOSPC: return -PAL_ERR_NOSPACE;
-    case ENAMETOOLONG: return -PAL_ERR_TOOLONG;
-    case ELOOP: return -PAL_ERR_LOOP;
-    case EXDEV: return -PAL_ERR_XDEV;
-    case EBUSY: return -PAL_ERR_BUSY;
-    case EAGAIN: return -PAL_ERR_AGAIN;
-    case EINVAL: return -PAL_ERR_INVAL;
-    case ENOMEM: return -PAL_ERR_NOMEM;
-    case ENOTTY: return -PAL_ERR_NOTTY;
-    case EPIPE: return -PAL_ERR_PIPE;
-    default: return -PAL_ERR_IO;
+    case EPERM:
+        return -PAL_ERR_DENIED;
+    case EROFS:
+        return -PAL_ERR_READONLY;
+    case EBADF:
+        return -PAL_ERR_BADHANDLE;
+    case EISDIR:
+        return -PAL_ERR_ISDIR;
+    case ENOTDIR:
+        return -PAL_ERR_NOTDIR;
+    case ENOTEMPTY:
+        return -PAL_ERR_NOTEMPTY;
+    case ENOSPC:
+        return -PAL_ERR_NOSPACE;
+    case ENAMETOOLONG:
+        return -PAL_ERR_TOOLONG;
+    case ELOOP:
+        return -PAL_ERR_LOOP;
+    case EXDEV:
+        return -PAL_ERR_XDEV;
+    case EBUSY:
+        return -PAL_ERR_BUSY;
+    case EAGAIN:
+        return -PAL_ERR_AGAIN;
+    case EINVAL:
+        return -PAL_ERR_INVAL;
+    case ENOMEM:
+        return -PAL_ERR_NOMEM;
+    case ENOTTY:
+        return -PAL_ERR_NOTTY;
+    case EPIPE:
+        return -PAL_ERR_PIPE;
+    default:
+        return -PAL_ERR_IO;
     }
 }
 
@@ -127,8 +146,9 @@ int pal_stream_open(const char *uri, uint32_t access, uint32_t perm, uint32_t cr
     } else {
         static const int acc[] = {O_RDONLY, O_WRONLY, O_RDWR, O_RDWR};
         flags |= acc[access & PAL_ACCESS_MASK] | ((access & PAL_ACCESS_APPEND) ? O_APPEND : 0);
-        flags |= create == PAL_CREATE_TRY ? O_CREAT : create == PAL_CREATE_ALWAYS ? O_CREAT | O_EXCL
-                                                                                    : 0;
+        flags |= create == PAL_CREATE_TRY      ? O_CREAT
+                 : create == PAL_CREATE_ALWAYS ? O_CREAT | O_EXCL
+                                               : 0;
         if (options & PAL_OPTION_TRUNCATE)
             flags |= O_TRUNC;
         if (options & PAL_OPTION_DIRECTORY)
@@ -149,8 +169,8 @@ int pal_stream_open(const char *uri, uint32_t access, uint32_t perm, uint32_t cr
 }
 
 int64_t pal_stream_read(pal_handle_t *h, uint64_t offset, void *buf, size_t size) {
-    ssize_t r = offset == PAL_OFFSET_NONE ? read(h->fd, buf, size)
-                                          : pread(h->fd, buf, size, (off_t)offset);
+    ssize_t r =
+        offset == PAL_OFFSET_NONE ? read(h->fd, buf, size) : pread(h->fd, buf, size, (off_t)offset);
     return r < 0 ? err(errno) : r;
 }
 
@@ -205,13 +225,20 @@ int pal_stream_flush(pal_handle_t *h) {
 
 static uint32_t pal_type(mode_t m) {
     switch (m & S_IFMT) {
-    case S_IFDIR: return PAL_TYPE_DIR;
-    case S_IFLNK: return PAL_TYPE_SYMLINK;
-    case S_IFCHR: return PAL_TYPE_CHARDEV;
-    case S_IFBLK: return PAL_TYPE_BLOCKDEV;
-    case S_IFIFO: return PAL_TYPE_FIFO;
-    case S_IFSOCK: return PAL_TYPE_SOCKET;
-    default: return PAL_TYPE_FILE;
+    case S_IFDIR:
+        return PAL_TYPE_DIR;
+    case S_IFLNK:
+        return PAL_TYPE_SYMLINK;
+    case S_IFCHR:
+        return PAL_TYPE_CHARDEV;
+    case S_IFBLK:
+        return PAL_TYPE_BLOCKDEV;
+    case S_IFIFO:
+        return PAL_TYPE_FIFO;
+    case S_IFSOCK:
+        return PAL_TYPE_SOCKET;
+    default:
+        return PAL_TYPE_FILE;
     }
 }
 
@@ -351,8 +378,8 @@ int pal_stream_link(const char *target, const char *uri, bool symbolic) {
 int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags) {
     int f = MAP_PRIVATE | MAP_ANONYMOUS | ((flags & PAL_MEM_FIXED) ? MAP_FIXED : 0) |
             ((flags & PAL_MEM_NOREPLACE) ? MAP_FIXED_NOREPLACE : 0);
-    void *a = mmap((flags & (PAL_MEM_FIXED | PAL_MEM_HINT | PAL_MEM_NOREPLACE)) ? *addr : NULL, size,
-                   PROT_READ | PROT_WRITE, f, -1, 0);
+    void *a = mmap((flags & (PAL_MEM_FIXED | PAL_MEM_HINT | PAL_MEM_NOREPLACE)) ? *addr : NULL,
+                   size, PROT_READ | PROT_WRITE, f, -1, 0);
     if (a == MAP_FAILED)
         return errno == EEXIST ? -PAL_ERR_EXISTS : -PAL_ERR_NOMEM;
     *addr = a;

@@ -19,7 +19,7 @@ void free(void *p);
 
 #define EQ(expr, want) assert_int_equal((long)(expr), (long)(want))
 
-static char *g_tmp;  /* temp dir */
+static char *g_tmp; /* temp dir */
 static char g_root[4200], g_ro[4200], g_data_src[4200];
 static struct libos_mount_spec g_specs[4];
 static struct libos_manifest g_man;
@@ -502,8 +502,7 @@ static void test_tmpfs_dirs(void **state) {
     EQ(libos_sys_rename("/tmp/d/f", "/tmp/d/f2/"), -ENOTDIR);
     EQ(libos_sys_rename("/tmp/d/f", "/tmp/d/f"), 0);
     EQ(libos_sys_rename("/tmp/e", "/tmp/d"), -ENOTEMPTY);
-    EQ(libos_sys_renameat2(AT_FDCWD, "/tmp/d/f", AT_FDCWD, "/tmp/d/l", RENAME_NOREPLACE),
-       -EEXIST);
+    EQ(libos_sys_renameat2(AT_FDCWD, "/tmp/d/f", AT_FDCWD, "/tmp/d/l", RENAME_NOREPLACE), -EEXIST);
     EQ(libos_sys_rename("/tmp/d/f", "/tmp/d/l"), 0); /* replaces the link */
     EQ(libos_sys_lstat("/tmp/d/l", &st), 0);
     assert_true(S_ISREG(st.st_mode));
@@ -821,7 +820,7 @@ static void test_console(void **state) {
     EQ(libos_sys_read(rfd, buf, sizeof(buf)), 5);
     EQ(libos_sys_fcntl(1, F_GETFL, 0), O_RDONLY | O_LARGEFILE);
     EQ(libos_sys_fcntl(sfd, F_GETFL, 0), O_WRONLY | O_LARGEFILE);
-    EQ(libos_sys_ioctl(sfd, FIONBIO, (uint64_t)&(int){1}), 0);
+    EQ(libos_sys_ioctl(sfd, FIONBIO, (uint64_t) & (int){1}), 0);
     EQ(libos_sys_fcntl(sfd, F_GETFL, 0), O_WRONLY | O_LARGEFILE | O_NONBLOCK);
 }
 
