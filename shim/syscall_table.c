@@ -103,6 +103,11 @@ const struct shim_syscall g_shim_syscalls[SHIM_NR_SYSCALLS] = {
     SYS(318, getrandom, "pux"),
     SYS(332, statx, "Fsxxp"),
     SYS(439, faccessat2, "Fsox"),
+/* Families kept in their own fragments (one owner each). */
+#include "syscalls_net.inc"
+#include "syscalls_poll.inc"
+#include "syscalls_time.inc"
+#include "syscalls_thread.inc"
 };
 
 static const char *const g_names[SHIM_NR_SYSCALLS] = {

@@ -114,6 +114,12 @@ extern struct libos_manifest *g_manifest;
 /* Per-thread state, reached through the PAL's libos slot at %gs:8. */
 struct libos_thread {
     uint32_t tid;
+    int refcount;                 /* list + users (signal senders) */
+    bool internal;                /* a libos service thread, not an app thread */
+    bool exited;
+    pal_handle_t *pal_thread;     /* for pal_thread_interrupt; NULL for main until set */
+    pal_handle_t *wake_event;     /* auto-clear; set to wake the thread from a wait */
+    struct libos_thread *next;    /* in g_thread_list */
     uint64_t sigmask;
     uint32_t *clear_child_tid;
     struct pal_context *ctx; /* registers of the syscall being served */

@@ -6,6 +6,25 @@
 
 struct libos_file;
 struct libos_mount;
+struct libos_waitq;
+
+#define LINUX_POLLIN 0x001
+#define LINUX_POLLPRI 0x002
+#define LINUX_POLLOUT 0x004
+#define LINUX_POLLERR 0x008
+#define LINUX_POLLHUP 0x010
+#define LINUX_POLLNVAL 0x020
+#define LINUX_POLLRDNORM 0x040
+#define LINUX_POLLRDBAND 0x080
+#define LINUX_POLLWRNORM 0x100
+#define LINUX_POLLWRBAND 0x200
+#define LINUX_POLLRDHUP 0x2000
+
+struct libos_poll_info {
+    pal_handle_t *handle;   /* PAL stream to wait on, or NULL */
+    uint32_t pal_events;    /* PAL_WAIT_* to wait for on handle */
+    struct libos_waitq *waitq; /* internal object's wait queue, or NULL */
+};
 
 struct libos_file_ops {
     /* pos: in/out file position for seekable files (NULL for pread-style
@@ -23,6 +42,12 @@ struct libos_file_ops {
     int (*mmap)(struct libos_file *f, void **addr, size_t len, int prot, int flags, uint64_t off);
     int (*truncate)(struct libos_file *f, uint64_t len);
     int (*fsync)(struct libos_file *f);
+    /* Readiness for poll/select/epoll: returns the Linux POLL* bits ready
+     * now. A file backed by a PAL stream sets pi->handle (and
+     * pi->pal_events) so pollers can wait on it; a libos-internal object
+     * sets pi->waitq, which it wakes when its state changes. NULL op: the
+     * file is always readable and writable (regular files, /dev/null). */
+    uint32_t (*poll)(struct libos_file *f, uint32_t want, struct libos_poll_info *pi);
     void (*release)(struct libos_file *f);
 };
 

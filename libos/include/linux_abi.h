@@ -74,7 +74,13 @@
 #define EINPROGRESS 115
 #define ECANCELED 125
 #define EOWNERDEAD 130
-#define ERESTARTSYS 512 /* internal: restart if SA_RESTART */
+/* Internal restart codes, never seen by the app (as in Linux):
+ * ERESTARTSYS restarts if the handler has SA_RESTART (or no handler ran),
+ * ERESTARTNOINTR always restarts, ERESTARTNOHAND restarts only if no
+ * handler ran; all become EINTR otherwise. */
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
 
 /* open flags */
 #define O_ACCMODE 03

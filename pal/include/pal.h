@@ -202,8 +202,13 @@ int pal_stream_recv_handle(pal_handle_t *h, pal_handle_t **cargo);
 /* --------------------------------------------------------------- threads */
 typedef int (*pal_thread_fn)(void *arg);
 /* Start a host thread running fn(arg) on a PAL-owned stack. The new thread
- * has its own PAL per-thread area and no FS base. */
+ * has its own PAL per-thread area, signal entry set up like the boot
+ * thread's, and no FS base. */
 int pal_thread_create(pal_thread_fn fn, void *arg, pal_handle_t **out);
+/* Make thread h leave a blocking PAL call (it returns PAL_ERR_INTERRUPTED)
+ * or, if it runs app code, raise PAL_EVENT_INTERRUPT (source
+ * PAL_INT_WAKEUP) in it, so the libos can deliver pending signals. */
+int pal_thread_interrupt(pal_handle_t *h);
 /* End the calling thread. If clear_tid is not NULL, write 0 there after the
  * thread's stack is no longer used, then wake one waiter on that address. */
 __attribute__((noreturn)) void pal_thread_exit(uint32_t *clear_tid);
@@ -274,7 +279,7 @@ enum {
     PAL_FAULT_FLTDIV = 5,
     PAL_FAULT_OTHER = 6
 };
-enum { PAL_INT_INTERRUPT = 1, PAL_INT_TERMINATE = 2, PAL_INT_HANGUP = 3 };
+enum { PAL_INT_INTERRUPT = 1, PAL_INT_TERMINATE = 2, PAL_INT_HANGUP = 3, PAL_INT_WAKEUP = 4 };
 
 typedef void (*pal_event_handler_t)(enum pal_event ev, const struct pal_event_info *info,
                                     struct pal_context *ctx);
@@ -350,6 +355,7 @@ struct pal_boot_info {
     const char *const *envp;   /* host environment (libos filters) */
     const char *host_cwd;      /* host working directory */
     pal_handle_t *stdio[3];    /* console streams for fd 0, 1, 2 */
+    pal_handle_t *main_thread; /* the thread running libos_start */
     pal_handle_t *log;         /* where libos log lines go */
     pal_handle_t *trace;       /* syscall trace output, or NULL */
     int log_level;             /* 0 none, 1 error, 2 warn, 3 info, 4 debug */
