@@ -128,7 +128,8 @@ static int install_handlers(void) {
     static const int faults[] = {HOST_SIGSEGV, HOST_SIGBUS, HOST_SIGILL, HOST_SIGFPE};
     for (unsigned i = 0; !r && i < sizeof(faults) / sizeof(faults[0]); i++)
         r = install(faults[i], fault_handler, async);
-    static const int asyncs[] = {HOST_SIGINT, HOST_SIGTERM, HOST_SIGHUP, HOST_SIGQUIT};
+    static const int asyncs[] = {HOST_SIGINT, HOST_SIGTERM, HOST_SIGHUP, HOST_SIGQUIT,
+                                 PAL_HOST_SIGWAKE};
     for (unsigned i = 0; !r && i < sizeof(asyncs) / sizeof(asyncs[0]); i++)
         r = install(asyncs[i], async_handler, async | sigbit(HOST_SIGSYS));
     /* EPIPE is reported by the libos; the host must not kill us. */
@@ -158,6 +159,13 @@ int pal_linux_tcb_init(struct pal_linux_tcb **out) {
         return pal_linux_err(r);
     *out = tcb;
     return 0;
+}
+
+int pal_linux_sud_enable(void) {
+    long len = pal_syscall_region_end - pal_syscall_region_start;
+    return pal_linux_err(host_syscall5(__NR_prctl, PR_SET_SYSCALL_USER_DISPATCH,
+                                       PR_SYS_DISPATCH_ON, pal_syscall_region_start, len,
+                                       &g_sud_selector));
 }
 
 static __attribute__((noreturn)) void boot_fail(const char *what, int err) {
@@ -208,12 +216,11 @@ void pal_linux_boot(const struct pal_linux_config *cfg) {
     b->trace = cfg->trace_fd >= 0 ? fd_handle(cfg->trace_fd, HANDLE_FILE) : 0;
     pal_host_info(&b->host);
     pal_mem_query(&b->mem);
+    if (pal_linux_thread_init_main(&b->main_thread) < 0)
+        boot_fail("out of memory", 0);
 
-    long len = pal_syscall_region_end - pal_syscall_region_start;
-    long s = host_syscall5(__NR_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
-                           pal_syscall_region_start, len, &g_sud_selector);
-    if (host_is_err(s))
-        boot_fail("Syscall User Dispatch (needs Linux 5.11+)", pal_linux_err(s));
     g_sud_selector = SYSCALL_DISPATCH_FILTER_BLOCK;
+    if (pal_linux_sud_enable() < 0)
+        boot_fail("Syscall User Dispatch (needs Linux 5.11+)", 0);
     libos_start(b);
 }

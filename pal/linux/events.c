@@ -1,26 +1,29 @@
-/* Events and waits on host futexes. An event is a 32-bit word: 1 set, 0
- * clear. */
+/* Events and waits. An event is a host eventfd (counter > 0 = set), so it
+ * can be waited on together with any other host fd in one ppoll. */
 #include "pal_linux.h"
 
-static struct host_timespec *us_to_ts(struct host_timespec *ts, const uint64_t *us) {
-    if (!us)
-        return 0;
-    ts->tv_sec = *us / 1000000;
-    ts->tv_nsec = (*us % 1000000) * 1000;
-    return ts;
-}
+#define EFD_NONBLOCK 04000
+#define EFD_CLOEXEC 02000000
+#define HOST_POLLIN 0x001
+#define HOST_POLLOUT 0x004
+#define HOST_POLLERR 0x008
+#define HOST_POLLHUP 0x010
+#define HOST_POLLNVAL 0x020
 
-static uint64_t now_us(void) {
-    struct host_timespec ts;
-    host_syscall2(__NR_clock_gettime, HOST_CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
+struct host_pollfd {
+    int fd;
+    short events, revents;
+};
 
 int pal_event_create(bool init_signaled, bool auto_clear, pal_handle_t **out) {
-    struct pal_handle *h = pal_linux_handle_new(HANDLE_EVENT, -1);
-    if (!h)
+    long fd = host_syscall2(__NR_eventfd2, init_signaled ? 1 : 0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (host_is_err(fd))
+        return pal_linux_err(fd);
+    struct pal_handle *h = pal_linux_handle_new(HANDLE_EVENT, (int)fd);
+    if (!h) {
+        host_syscall1(__NR_close, fd);
         return -PAL_ERR_NOMEM;
-    h->event_word = init_signaled;
+    }
     h->auto_clear = auto_clear;
     *out = h;
     return 0;
@@ -29,64 +32,108 @@ int pal_event_create(bool init_signaled, bool auto_clear, pal_handle_t **out) {
 int pal_event_set(pal_handle_t *ev) {
     if (!ev || ev->kind != HANDLE_EVENT)
         return -PAL_ERR_BADHANDLE;
-    __atomic_store_n(&ev->event_word, 1, __ATOMIC_RELEASE);
-    host_syscall3(__NR_futex, &ev->event_word, HOST_FUTEX_WAKE, ev->auto_clear ? 1 : 0x7fffffff);
-    return 0;
+    uint64_t one = 1;
+    long r = host_syscall3(__NR_write, ev->fd, &one, 8);
+    /* EAGAIN: the counter is saturated, i.e. already set. */
+    return host_is_err(r) && r != -EAGAIN ? pal_linux_err(r) : 0;
+}
+
+/* Consume the event; true if it was set. */
+static bool event_take(pal_handle_t *ev) {
+    uint64_t v;
+    return !host_is_err(host_syscall3(__NR_read, ev->fd, &v, 8));
 }
 
 int pal_event_clear(pal_handle_t *ev) {
     if (!ev || ev->kind != HANDLE_EVENT)
         return -PAL_ERR_BADHANDLE;
-    __atomic_store_n(&ev->event_word, 0, __ATOMIC_RELEASE);
+    event_take(ev);
     return 0;
 }
 
-int pal_event_wait(pal_handle_t *ev, uint64_t *timeout_us) {
-    uint64_t deadline = timeout_us ? now_us() + *timeout_us : 0;
-    if (!ev) {
-        if (!timeout_us)
-            return -PAL_ERR_INVAL;
-        struct host_timespec ts;
-        long r = host_syscall2(__NR_nanosleep, us_to_ts(&ts, timeout_us), 0);
-        uint64_t now = now_us();
-        *timeout_us = now < deadline ? deadline - now : 0;
-        return host_is_err(r) ? pal_linux_err(r) : -PAL_ERR_TIMEOUT;
-    }
-    if (ev->kind != HANDLE_EVENT)
-        return -PAL_ERR_BADHANDLE;
-    for (;;) {
-        if (ev->auto_clear) {
-            if (__atomic_exchange_n(&ev->event_word, 0, __ATOMIC_ACQUIRE))
-                break;
-        } else if (__atomic_load_n(&ev->event_word, __ATOMIC_ACQUIRE)) {
-            break;
-        }
-        struct host_timespec ts, *tsp = 0;
-        uint64_t left = 0;
-        if (timeout_us) {
-            uint64_t now = now_us();
-            if (now >= deadline) {
-                *timeout_us = 0;
-                return -PAL_ERR_TIMEOUT;
-            }
-            left = deadline - now;
-            tsp = us_to_ts(&ts, &left);
-        }
-        long r = host_syscall4(__NR_futex, &ev->event_word, HOST_FUTEX_WAIT, 0, tsp);
-        if (r == -EINTR)
-            return -PAL_ERR_INTERRUPTED;
-    }
-    if (timeout_us) {
-        uint64_t now = now_us();
-        *timeout_us = now < deadline ? deadline - now : 0;
-    }
-    return 0;
+static uint64_t now_ns(void) {
+    struct host_timespec ts;
+    host_syscall2(__NR_clock_gettime, HOST_CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
+
+static short host_events(uint32_t ev) {
+    return ((ev & PAL_WAIT_READ) ? HOST_POLLIN : 0) | ((ev & PAL_WAIT_WRITE) ? HOST_POLLOUT : 0);
+}
+
+static uint32_t pal_events(short rev) {
+    return ((rev & HOST_POLLIN) ? PAL_WAIT_READ : 0) | ((rev & HOST_POLLOUT) ? PAL_WAIT_WRITE : 0) |
+           ((rev & (HOST_POLLERR | HOST_POLLNVAL)) ? PAL_WAIT_ERROR : 0) |
+           ((rev & HOST_POLLHUP) ? PAL_WAIT_HANGUP : 0);
+}
+
+#define WAIT_MAX 1024
 
 int pal_wait_handles(size_t count, pal_handle_t *const *handles, const uint32_t *events,
                      uint32_t *ret_events, uint64_t *timeout_us) {
-    /* poll(2) over host fds arrives with the pipes/sockets issue. */
-    return -PAL_ERR_NOTIMPLEMENTED;
+    if (count > WAIT_MAX)
+        return -PAL_ERR_INVAL;
+    struct host_pollfd *fds = count ? pal_linux_malloc(count * sizeof(*fds)) : 0;
+    if (count && !fds)
+        return -PAL_ERR_NOMEM;
+    for (size_t i = 0; i < count; i++) {
+        fds[i].fd = handles[i] ? handles[i]->fd : -1; /* -1: ignored by ppoll */
+        fds[i].events = host_events(events[i]);
+        fds[i].revents = 0;
+        ret_events[i] = 0;
+    }
+    uint64_t deadline = timeout_us ? now_ns() + *timeout_us * 1000 : 0;
+    int ret;
+    for (;;) {
+        struct host_timespec ts, *tsp = 0;
+        if (timeout_us) {
+            uint64_t now = now_ns();
+            uint64_t left = now < deadline ? deadline - now : 0;
+            ts.tv_sec = left / 1000000000ULL;
+            ts.tv_nsec = left % 1000000000ULL;
+            tsp = &ts;
+        }
+        long r = host_syscall5(__NR_ppoll, fds, count, tsp, 0, 8);
+        if (host_is_err(r)) {
+            ret = r == -EINTR ? -PAL_ERR_INTERRUPTED : pal_linux_err(r);
+            break;
+        }
+        int ready = 0;
+        for (size_t i = 0; i < count; i++) {
+            uint32_t e = pal_events(fds[i].revents);
+            /* Auto-clear events are consumed by the waiter that sees them;
+             * if another waiter got there first, this one was not woken. */
+            if (e && handles[i]->kind == HANDLE_EVENT && handles[i]->auto_clear &&
+                !event_take(handles[i]))
+                e = 0;
+            ret_events[i] = e;
+            ready += e != 0;
+        }
+        if (ready) {
+            ret = ready;
+            break;
+        }
+        if (r == 0 || (timeout_us && now_ns() >= deadline)) {
+            ret = -PAL_ERR_TIMEOUT;
+            break;
+        }
+    }
+    if (timeout_us) {
+        uint64_t now = now_ns();
+        *timeout_us = now < deadline ? (deadline - now) / 1000 : 0;
+    }
+    pal_linux_free(fds);
+    return ret;
+}
+
+int pal_event_wait(pal_handle_t *ev, uint64_t *timeout_us) {
+    if (ev && ev->kind != HANDLE_EVENT)
+        return -PAL_ERR_BADHANDLE;
+    uint32_t want = PAL_WAIT_READ, got;
+    int r = pal_wait_handles(ev ? 1 : 0, &ev, &want, &got, timeout_us);
+    if (r > 0 && ev && !ev->auto_clear)
+        return 0;
+    return r > 0 ? 0 : r;
 }
 
 int pal_addr_wait(uint32_t *addr, uint32_t expected, uint64_t *timeout_ns) {

@@ -49,10 +49,28 @@ struct pal_handle {
     char *dirbuf;
     uint32_t dirbuf_len, dirbuf_pos;
     bool dir_eof;
-    /* events */
-    uint32_t event_word;
+    /* events: fd is a host eventfd */
     bool auto_clear;
+    /* threads */
+    struct pal_thread_info *thread;
 };
+
+/* Host signal the PAL uses to interrupt a thread (pal_thread_interrupt). */
+#define PAL_HOST_SIGWAKE 44
+
+/* Per-thread records of the Linux PAL (threads.c). */
+struct pal_thread_info {
+    volatile int host_tid;    /* cleared by the kernel when the thread is gone */
+    void *stack;              /* PAL stack of threads the PAL created */
+    size_t stack_size;
+    struct pal_linux_tcb *tcb;
+    pal_thread_fn fn;
+    void *arg;
+    struct pal_thread_info *next_dead;
+};
+int pal_linux_thread_init_main(pal_handle_t **out);
+/* Turn on Syscall User Dispatch for the calling thread (boot.c). */
+int pal_linux_sud_enable(void);
 
 /* Small PAL-private heap for handles and strings (mmap-backed). */
 void *pal_linux_malloc(size_t size);

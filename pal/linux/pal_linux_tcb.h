@@ -10,6 +10,7 @@ struct pal_linux_tcb {
     struct pal_tcb_abi abi; /* must be first: self, libos slot */
     void *altstack;         /* host signal stack: the libos runs here */
     uint64_t fs_base;       /* last FS base set through the PAL */
+    struct pal_thread_info *thread; /* NULL for the boot thread */
 };
 
 int pal_linux_tcb_init(struct pal_linux_tcb **out);

@@ -26,6 +26,29 @@ pal_host_syscall:
     .cfi_endproc
     .size pal_host_syscall, . - pal_host_syscall
 
+/* long pal_host_clone(flags, stack, ptid, ctid, tls, start): clone(2) a
+ * thread that starts on `stack` by calling start(arg), arg being the word
+ * at the top of that stack. The child never returns here. */
+    .globl pal_host_clone
+    .hidden pal_host_clone
+    .type pal_host_clone, @function
+pal_host_clone:
+    .cfi_startproc
+    mov %rcx, %r10
+    mov $56, %eax
+    syscall
+    test %rax, %rax
+    jnz 1f
+    /* child: r9 (start) survives the syscall */
+    .cfi_undefined rip
+    xor %ebp, %ebp
+    pop %rdi
+    call *%r9
+    ud2
+1:  ret
+    .cfi_endproc
+    .size pal_host_clone, . - pal_host_clone
+
 /* Restorer for every PAL signal handler (SA_RESTORER): rt_sigreturn. */
     .globl pal_sigreturn_restorer
     .hidden pal_sigreturn_restorer

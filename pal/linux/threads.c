@@ -1,16 +1,143 @@
-/* Threads and processes. Multithreading (clone in the syscall region with
- * a fresh PAL TCB per thread) and host fork arrive with their issues; the
- * calls exist now so the ABI is complete. */
-#include "pal_linux.h"
+/* Threads and processes. A PAL thread is a host thread (clone with
+ * CLONE_VM|CLONE_THREAD) with its own PAL TCB at GS, host signal stack and
+ * Syscall User Dispatch (none of which clone inherits). Memory of exited
+ * threads is reclaimed at the next creation, once the kernel has cleared
+ * their tid word (CLONE_CHILD_CLEARTID). */
+#include "pal_linux_tcb.h"
+
+#define PAL_THREAD_STACK (256 * 1024)
+#define CLONE_VM 0x100
+#define CLONE_FS 0x200
+#define CLONE_FILES 0x400
+#define CLONE_SIGHAND 0x800
+#define CLONE_THREAD 0x10000
+#define CLONE_SYSVSEM 0x40000
+#define CLONE_PARENT_SETTID 0x100000
+#define CLONE_CHILD_CLEARTID 0x200000
+
+long pal_host_clone(unsigned long flags, void *stack, volatile int *ptid, volatile int *ctid,
+                    void *tls, void (*start)(struct pal_handle *));
+
+static struct pal_thread_info *g_dead_threads;
+static volatile int g_dead_lock;
+
+static void dead_lock(void) {
+    while (__atomic_exchange_n(&g_dead_lock, 1, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause();
+}
+static void dead_unlock(void) {
+    __atomic_store_n(&g_dead_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Free the stacks of threads the kernel has finished with. */
+static void reap_dead(void) {
+    dead_lock();
+    struct pal_thread_info **pp = &g_dead_threads;
+    while (*pp) {
+        struct pal_thread_info *t = *pp;
+        if (__atomic_load_n(&t->host_tid, __ATOMIC_ACQUIRE) != 0) {
+            pp = &t->next_dead;
+            continue;
+        }
+        *pp = t->next_dead;
+        if (t->stack)
+            host_syscall2(__NR_munmap, t->stack, t->stack_size);
+        if (t->tcb) {
+            host_syscall2(__NR_munmap, t->tcb->altstack, PAL_ALTSTACK_SIZE);
+            pal_linux_free(t->tcb);
+        }
+        pal_linux_free(t);
+    }
+    dead_unlock();
+}
+
+static __attribute__((noreturn)) void thread_start(struct pal_handle *h) {
+    struct pal_thread_info *t = h->thread;
+    struct pal_linux_tcb *tcb;
+    if (pal_linux_tcb_init(&tcb) < 0 || pal_linux_sud_enable() < 0) {
+        static const char msg[] = "sabot: fatal: cannot set up a new thread\n";
+        host_syscall3(__NR_write, 2, msg, sizeof(msg) - 1);
+        host_syscall1(__NR_exit_group, 126);
+    }
+    tcb->thread = t;
+    t->tcb = tcb;
+    host_syscall2(__NR_arch_prctl, HOST_ARCH_SET_FS, 0); /* clone copied the creator's */
+    t->fn(t->arg);
+    pal_thread_exit(0);
+}
 
 int pal_thread_create(pal_thread_fn fn, void *arg, pal_handle_t **out) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    reap_dead();
+    struct pal_thread_info *t = pal_linux_malloc(sizeof(*t));
+    struct pal_handle *h = pal_linux_handle_new(HANDLE_THREAD, -1);
+    long stack = host_syscall6(__NR_mmap, 0, PAL_THREAD_STACK, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (!t || !h || host_is_err(stack)) {
+        pal_linux_free(t);
+        pal_linux_handle_free(h);
+        if (!host_is_err(stack))
+            host_syscall2(__NR_munmap, stack, PAL_THREAD_STACK);
+        return -PAL_ERR_NOMEM;
+    }
+    pal_memset(t, 0, sizeof(*t));
+    t->stack = (void *)stack;
+    t->stack_size = PAL_THREAD_STACK;
+    t->fn = fn;
+    t->arg = arg;
+    h->thread = t;
+    /* The child pops h as start()'s argument; keep 16-byte alignment. */
+    uint64_t *top = (uint64_t *)(stack + PAL_THREAD_STACK) - 2;
+    top[0] = (uint64_t)h;
+    unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+                          CLONE_SYSVSEM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+    long r = pal_host_clone(flags, top, &t->host_tid, &t->host_tid, 0, thread_start);
+    if (host_is_err(r)) {
+        host_syscall2(__NR_munmap, stack, PAL_THREAD_STACK);
+        pal_linux_free(t);
+        pal_linux_handle_free(h);
+        return pal_linux_err(r);
+    }
+    *out = h;
+    return 0;
+}
+
+int pal_linux_thread_init_main(pal_handle_t **out) {
+    struct pal_thread_info *t = pal_linux_malloc(sizeof(*t));
+    struct pal_handle *h = pal_linux_handle_new(HANDLE_THREAD, -1);
+    if (!t || !h)
+        return -PAL_ERR_NOMEM;
+    pal_memset(t, 0, sizeof(*t));
+    t->host_tid = (int)host_syscall0(__NR_gettid);
+    h->thread = t;
+    *out = h;
+    return 0;
+}
+
+int pal_thread_interrupt(pal_handle_t *h) {
+    if (!h || h->kind != HANDLE_THREAD || !h->thread)
+        return -PAL_ERR_BADHANDLE;
+    int tid = __atomic_load_n(&h->thread->host_tid, __ATOMIC_ACQUIRE);
+    if (!tid)
+        return -PAL_ERR_NOTFOUND;
+    long r = host_syscall3(__NR_tgkill, host_syscall0(__NR_getpid), tid, PAL_HOST_SIGWAKE);
+    return host_is_err(r) ? pal_linux_err(r) : 0;
 }
 
 void pal_thread_exit(uint32_t *clear_tid) {
     if (clear_tid) {
         __atomic_store_n(clear_tid, 0, __ATOMIC_RELEASE);
         host_syscall3(__NR_futex, clear_tid, HOST_FUTEX_WAKE, 1);
+    }
+    /* Queue our memory for reaping; the kernel clears host_tid after the
+     * thread is off its stacks. The main thread has no PAL stack. */
+    struct pal_linux_tcb *self;
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(self));
+    struct pal_thread_info *t = self ? self->thread : 0;
+    if (t) {
+        dead_lock();
+        t->next_dead = g_dead_threads;
+        g_dead_threads = t;
+        dead_unlock();
     }
     for (;;)
         host_syscall1(__NR_exit, 0);
@@ -20,16 +147,26 @@ void pal_thread_yield(void) {
     host_syscall0(__NR_sched_yield);
 }
 
+static int host_tid_of(pal_handle_t *h) {
+    if (!h)
+        return 0;
+    if (h->kind != HANDLE_THREAD || !h->thread)
+        return -1;
+    return h->thread->host_tid;
+}
+
 int pal_thread_set_affinity(pal_handle_t *h, const void *mask, size_t size) {
-    if (h)
-        return -PAL_ERR_NOTIMPLEMENTED;
-    return pal_linux_err(host_syscall3(__NR_sched_setaffinity, 0, size, mask));
+    int tid = host_tid_of(h);
+    if (tid < 0)
+        return -PAL_ERR_BADHANDLE;
+    return pal_linux_err(host_syscall3(__NR_sched_setaffinity, tid, size, mask));
 }
 
 int pal_thread_get_affinity(pal_handle_t *h, void *mask, size_t size) {
-    if (h)
-        return -PAL_ERR_NOTIMPLEMENTED;
-    long r = host_syscall3(__NR_sched_getaffinity, 0, size, mask);
+    int tid = host_tid_of(h);
+    if (tid < 0)
+        return -PAL_ERR_BADHANDLE;
+    long r = host_syscall3(__NR_sched_getaffinity, tid, size, mask);
     return host_is_err(r) ? pal_linux_err(r) : 0;
 }
 

@@ -108,6 +108,10 @@ int pal_thread_create(pal_thread_fn fn, void *arg, pal_handle_t **out) {
 void pal_thread_exit(uint32_t *clear_tid) {
     trap_forever();
 }
+int pal_thread_interrupt(pal_handle_t *h) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+
 void pal_thread_yield(void) {}
 int pal_thread_set_affinity(pal_handle_t *h, const void *mask, size_t size) {
     return NI;
