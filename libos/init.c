@@ -1,6 +1,7 @@
 /* libos_start: from the PAL's boot info to the first instruction of the
  * program. */
 #include "libos_elf.h"
+#include "libos_futex.h"
 #include "libos_manifest.h"
 #include "libos_mm.h"
 #include "libos_syscalls.h"
@@ -43,7 +44,12 @@ static void process_init(void) {
         set_rlimit(RLIMIT_AS, g_manifest->limit_memory, g_manifest->limit_memory);
 
     g_main_thread.tid = g_process.pid;
+    g_main_thread.refcount = 1;
+    g_main_thread.pal_thread = g_boot->main_thread;
     pal_tcb_libos_set(&g_main_thread);
+    if (libos_thread_init(&g_main_thread) < 0)
+        libos_panic("cannot create the main thread's wake event");
+    libos_thread_register(&g_main_thread);
 }
 
 static size_t vec_len(const char *const *v) {

@@ -41,6 +41,6 @@ void shim_syscall_dispatch(enum pal_event ev, const struct pal_event_info *info,
         shim_trace_syscall(nr, a, ret);
     if (!s || !s->sets_context)
         ctx->rax = (uint64_t)ret;
-    libos_signal_deliver_pending(ctx);
+    libos_signal_deliver_pending(ctx, nr);
     t->ctx = saved;
 }

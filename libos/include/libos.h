@@ -104,6 +104,8 @@ struct libos_process {
     struct libos_lock lock;
     char *exec_path; /* libos path of the running program */
     int pdeathsig, dumpable;
+    uint64_t sigpending;          /* process-directed pending signals */
+    struct linux_siginfo siginfo[LINUX_NSIG];
     bool no_new_privs;
     int exit_status;
 };
@@ -127,6 +129,8 @@ struct libos_thread {
     uint64_t altstack_sp, altstack_size;
     uint32_t altstack_flags;
     char comm[16];                            /* prctl(PR_SET_NAME) */
+    uint64_t saved_sigmask;       /* ppoll/pselect/sigsuspend: mask to restore */
+    bool restore_sigmask;         /* ...after this syscall (or its handler) */
     uint64_t sigpending;                      /* signals waiting for delivery */
     struct linux_siginfo siginfo[LINUX_NSIG]; /* info of each pending signal */
 };

@@ -23,6 +23,16 @@ struct libos_env_var {
     char *value;
 };
 
+/* One [net] grant: an address pattern and a port range (see manifest.c for
+ * the grammar). */
+struct libos_net_rule {
+    uint8_t family;   /* 4, 6, or 0 for any address */
+    uint8_t prefix;   /* leading bits of addr that must match */
+    uint8_t addr[16]; /* IPv4: first 4 bytes; network order */
+    uint16_t port_lo, port_hi;
+    int line;
+};
+
 struct libos_manifest {
     char *name;                /* file name, for messages */
     char *entrypoint;          /* loader.entrypoint or NULL */
@@ -43,6 +53,10 @@ struct libos_manifest {
     char *pal;               /* pal.name or NULL */
     int log_level;           /* log.level, -1 when unset */
     struct libos_toml *root; /* whole tree, for later keys */
+    struct libos_net_rule *net_connect; /* net.connect: outgoing TCP/UDP */
+    size_t net_connect_count;
+    struct libos_net_rule *net_bind; /* net.bind: local addresses */
+    size_t net_bind_count;
 };
 
 /* Parse and validate. On error returns a negative errno and writes
@@ -50,6 +64,15 @@ struct libos_manifest {
 long libos_manifest_parse(const char *text, size_t len, const char *name,
                           struct libos_manifest **out, char *err, size_t err_size);
 void libos_manifest_free(struct libos_manifest *m);
+/* True if a rule allows family (4 or 6) address addr (4 or 16 bytes,
+ * network order) and port. IPv4-mapped IPv6 addresses match IPv4 rules. */
+bool libos_net_rules_allow(const struct libos_net_rule *rules, size_t count, int family,
+                           const uint8_t *addr, uint16_t port);
+/* Parse one rule ("127.0.0.1:80", "[::1]:*", "10.0.0.0/8:1000-2000",
+ * "localhost:8080", "*:53"); "localhost" gives two rules (IPv4 and IPv6).
+ * Returns the number of rules written to out[2], or -EINVAL. */
+long libos_net_rule_parse(const char *s, struct libos_net_rule out[2]);
+
 /* "8M", "1G", "4096" -> bytes (K/M/G/T are powers of 1024, optional "B" or
  * "iB"); -EINVAL on bad syntax, -ERANGE when it does not fit in 64 bits. */
 long libos_parse_size(const char *s, uint64_t *out);

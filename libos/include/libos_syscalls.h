@@ -109,10 +109,33 @@ long libos_sys_tkill(int tid, int sig);
 long libos_sys_tgkill(int tgid, int tid, int sig);
 long libos_sys_rt_sigreturn(void);
 void libos_signal_init(void);
-/* Queue a signal for a thread; delivered when it next returns to the app. */
-void libos_signal_queue(struct libos_thread *t, const struct linux_siginfo *si);
-/* Run pending, unblocked signals against the app state in ctx. */
-void libos_signal_deliver_pending(struct pal_context *ctx);
+/* Run pending, unblocked signals against the app state in ctx; nr is the
+ * syscall whose result is in ctx->rax (restart handling), or -1. */
+void libos_signal_deliver_pending(struct pal_context *ctx, long nr);
+long libos_sys_rt_sigqueueinfo(int tgid, int sig, const struct linux_siginfo *uinfo);
+long libos_sys_rt_tgsigqueueinfo(int tgid, int tid, int sig, const struct linux_siginfo *uinfo);
+long libos_sys_rt_sigpending(uint64_t *set, size_t size);
+long libos_sys_rt_sigsuspend(const uint64_t *mask, size_t size);
+long libos_sys_rt_sigtimedwait(const uint64_t *uset, struct linux_siginfo *uinfo,
+                               const struct linux_timespec *uts, size_t size);
+
+/* thread.c, sys/futex.c, sys/sched.c: threads */
+struct linux_clone_args;
+long libos_sys_clone(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint64_t tls);
+long libos_sys_clone3(struct linux_clone_args *uargs, size_t size);
+long libos_sys_futex(uint32_t *addr, int op, uint32_t val, const struct linux_timespec *ts,
+                     uint32_t *addr2, uint32_t val3);
+long libos_sys_sched_getaffinity(int pid, size_t size, void *mask);
+long libos_sys_sched_setaffinity(int pid, size_t size, const void *mask);
+long libos_sys_sched_getscheduler(int pid);
+long libos_sys_sched_setscheduler(int pid, int policy, const void *param);
+long libos_sys_sched_getparam(int pid, void *param);
+long libos_sys_sched_setparam(int pid, const void *param);
+long libos_sys_sched_get_priority_max(int policy);
+long libos_sys_sched_get_priority_min(int policy);
+long libos_sys_getpriority(int which, int who);
+long libos_sys_setpriority(int which, int who, int prio);
+long libos_sys_getcpu(unsigned *cpu, unsigned *node, void *cache);
 
 /* sys/time.c */
 long libos_sys_clock_gettime(int clock, struct linux_timespec *tp);

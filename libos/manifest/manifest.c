@@ -64,9 +64,16 @@ static const struct key_spec s_log[] = {
     {NULL, 0, NULL},
 };
 
+static const struct key_spec s_net[] = {
+    {"connect", K_STR_ARRAY, NULL},
+    {"bind", K_STR_ARRAY, NULL},
+    {NULL, 0, NULL},
+};
+
 static const struct key_spec s_root[] = {
     {"loader", K_TABLE, s_loader}, {"fs", K_TABLE, s_fs},   {"limits", K_TABLE, s_limits},
-    {"pal", K_TABLE, s_pal},       {"log", K_TABLE, s_log}, {NULL, 0, NULL},
+    {"pal", K_TABLE, s_pal},       {"log", K_TABLE, s_log}, {"net", K_TABLE, s_net},
+    {NULL, 0, NULL},
 };
 
 /* Options that weaken isolation. Every one is listed here, by schema path
@@ -541,6 +548,209 @@ static long read_log(struct ctx *c, struct libos_manifest *m, const struct libos
                 "\"trace\"");
 }
 
+/* ------------------------------------------------------------ [net]
+ * Each entry of net.connect / net.bind is "ADDRESS:PORTS":
+ *   ADDRESS  an IPv4 literal ("127.0.0.1"), an IPv6 literal in brackets
+ *            ("[::1]"), either with a CIDR prefix ("10.0.0.0/8",
+ *            "[fe80::]/10"), "localhost" (127.0.0.0/8 and [::1]) or "*"
+ *            (any address of either family). A literal matches only
+ *            itself: "0.0.0.0:8080" grants binding the wildcard address.
+ *   PORTS    a port ("80"), a range ("1000-2000") or "*" (0-65535).
+ * Nothing is granted by default, loopback included. */
+
+static bool parse_num(const char **s, uint32_t max, int base, uint32_t *out) {
+    uint32_t v = 0;
+    int n = 0;
+    for (;; n++) {
+        char c = **s;
+        int d = c >= '0' && c <= '9'                 ? c - '0'
+                : base == 16 && c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : base == 16 && c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                     : -1;
+        if (d < 0 || n > 8)
+            break;
+        v = v * (uint32_t)base + (uint32_t)d;
+        if (v > max)
+            return false;
+        (*s)++;
+    }
+    *out = v;
+    return n > 0 && n <= 8;
+}
+
+static bool parse_v4(const char **s, uint8_t out[4]) {
+    for (int i = 0; i < 4; i++) {
+        uint32_t v;
+        if (i && *(*s)++ != '.')
+            return false;
+        if (!parse_num(s, 255, 10, &v))
+            return false;
+        out[i] = (uint8_t)v;
+    }
+    return true;
+}
+
+/* IPv6 text up to (not including) ']': groups with one optional "::". */
+static bool parse_v6(const char **s, uint8_t out[16]) {
+    uint16_t w[8] = {0};
+    int n = 0, gap = -1;
+    if ((*s)[0] == ':' && (*s)[1] == ':') {
+        gap = 0;
+        *s += 2;
+    }
+    while (**s && **s != ']') {
+        uint32_t v;
+        if (n == 8 || !parse_num(s, 0xffff, 16, &v))
+            return false;
+        w[n++] = (uint16_t)v;
+        if (**s == ':') {
+            (*s)++;
+            if (**s == ':') {
+                if (gap >= 0)
+                    return false;
+                gap = n;
+                (*s)++;
+            } else if (**s == ']' || !**s) {
+                return false;
+            }
+        }
+    }
+    if (gap < 0 ? n != 8 : n > 7)
+        return false;
+    memset(out, 0, 16);
+    int head = gap < 0 ? n : gap, tail = n - head;
+    for (int i = 0; i < head; i++) {
+        out[2 * i] = (uint8_t)(w[i] >> 8);
+        out[2 * i + 1] = (uint8_t)w[i];
+    }
+    for (int i = 0; i < tail; i++) {
+        int k = 8 - tail + i;
+        out[2 * k] = (uint8_t)(w[head + i] >> 8);
+        out[2 * k + 1] = (uint8_t)w[head + i];
+    }
+    return true;
+}
+
+long libos_net_rule_parse(const char *s, struct libos_net_rule out[2]) {
+    struct libos_net_rule r;
+    memset(&r, 0, sizeof(r));
+    long count = 1;
+    uint32_t v;
+    if (libos_str_starts_with(s, "localhost:")) {
+        s += 9;
+        r.family = 4;
+        r.prefix = 8;
+        r.addr[0] = 127;
+        count = 2;
+    } else if (s[0] == '*' && s[1] == ':') {
+        s += 1;
+    } else {
+        if (*s == '[') {
+            s++;
+            r.family = 6;
+            if (!parse_v6(&s, r.addr) || *s++ != ']')
+                return -EINVAL;
+        } else {
+            r.family = 4;
+            if (!parse_v4(&s, r.addr))
+                return -EINVAL;
+        }
+        r.prefix = r.family == 4 ? 32 : 128;
+        if (*s == '/') {
+            s++;
+            if (!parse_num(&s, r.prefix, 10, &v))
+                return -EINVAL;
+            r.prefix = (uint8_t)v;
+        }
+    }
+    if (*s++ != ':')
+        return -EINVAL;
+    if (s[0] == '*' && s[1] == '\0') {
+        r.port_lo = 0;
+        r.port_hi = 65535;
+    } else {
+        if (!parse_num(&s, 65535, 10, &v))
+            return -EINVAL;
+        r.port_lo = r.port_hi = (uint16_t)v;
+        if (*s == '-') {
+            s++;
+            if (!parse_num(&s, 65535, 10, &v) || v < r.port_lo)
+                return -EINVAL;
+            r.port_hi = (uint16_t)v;
+        }
+        if (*s)
+            return -EINVAL;
+    }
+    out[0] = r;
+    if (count == 2) {
+        out[1] = r;
+        out[1].family = 6;
+        out[1].prefix = 128;
+        memset(out[1].addr, 0, 16);
+        out[1].addr[15] = 1;
+    }
+    return count;
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits) {
+    for (unsigned i = 0; bits; i++) {
+        unsigned n = bits < 8 ? bits : 8;
+        uint8_t mask = (uint8_t)(0xff00 >> n);
+        if ((a[i] ^ b[i]) & mask)
+            return false;
+        bits -= n;
+    }
+    return true;
+}
+
+bool libos_net_rules_allow(const struct libos_net_rule *rules, size_t count, int family,
+                           const uint8_t *addr, uint16_t port) {
+    static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (family == 6 && memcmp(addr, v4mapped, 12) == 0) {
+        family = 4;
+        addr += 12;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const struct libos_net_rule *r = &rules[i];
+        if (port < r->port_lo || port > r->port_hi)
+            continue;
+        if (r->family == 0 || (r->family == family && prefix_match(r->addr, addr, r->prefix)))
+            return true;
+    }
+    return false;
+}
+
+static long read_net_rules(struct ctx *c, const struct libos_toml *n, struct libos_net_rule **out,
+                           size_t *count) {
+    struct pathbuf p;
+    const struct libos_toml *e;
+    if (!n)
+        return 0;
+    *out = libos_calloc(n->count * 2 + 1, sizeof(**out));
+    if (!*out)
+        return nomem(c);
+    libos_toml_foreach(e, n) {
+        long k = libos_net_rule_parse(e->str, *out + *count);
+        if (k < 0)
+            return merr(c, e->line,
+                        "%s: invalid entry \"%s\" (use ADDRESS:PORTS, e.g. \"127.0.0.1:8080\", "
+                        "\"[::1]:443\", \"10.0.0.0/8:1000-2000\", \"localhost:*\")",
+                        npath(n, &p), e->str);
+        for (long i = 0; i < k; i++)
+            (*out)[*count + i].line = e->line;
+        *count += (size_t)k;
+    }
+    return 0;
+}
+
+static long read_net(struct ctx *c, struct libos_manifest *m, const struct libos_toml *t) {
+    long rc = read_net_rules(c, libos_toml_member(t, "connect"), &m->net_connect,
+                             &m->net_connect_count);
+    if (rc == 0)
+        rc = read_net_rules(c, libos_toml_member(t, "bind"), &m->net_bind, &m->net_bind_count);
+    return rc;
+}
+
 void libos_manifest_free(struct libos_manifest *m) {
     if (!m)
         return;
@@ -560,6 +770,8 @@ void libos_manifest_free(struct libos_manifest *m) {
     libos_free(m->mounts);
     libos_free(m->cwd);
     libos_free(m->pal);
+    libos_free(m->net_connect);
+    libos_free(m->net_bind);
     libos_toml_free(m->root);
     libos_free(m);
 }
@@ -582,7 +794,7 @@ long libos_manifest_parse(const char *text, size_t len, const char *name,
         long (*read)(struct ctx *, struct libos_manifest *, const struct libos_toml *);
     } sections[] = {
         {"loader", read_loader}, {"fs", read_fs},   {"limits", read_limits},
-        {"pal", read_pal},       {"log", read_log},
+        {"pal", read_pal},       {"log", read_log},       {"net", read_net},
     };
     for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(sections); i++) {
         const struct libos_toml *t = libos_toml_member(m->root, sections[i].table);

@@ -1,9 +1,9 @@
 /* Process identity, exit and resource limits. */
+#include "libos_futex.h"
 #include "libos_syscalls.h"
 
 long libos_sys_exit(int status) {
-    /* Single-threaded for now: the last thread's exit ends the process. */
-    libos_exit_process(status & 0xff);
+    libos_thread_exit(status & 0xff); /* the last thread's exit ends the process */
 }
 
 long libos_sys_exit_group(int status) {

@@ -2,6 +2,8 @@
  * a Linux-layout rt_sigframe, rt_sigreturn, default actions. One thread per
  * process for now; the pending set is per thread. */
 #include "libos_mm.h"
+#include "libos_futex.h"
+#include "libos_signal.h"
 #include "libos_syscalls.h"
 
 #define SIGBIT(s) (1ULL << ((s)-1))
@@ -216,16 +218,25 @@ static bool setup_frame(struct libos_thread *t, struct pal_context *ctx, int sig
     return true;
 }
 
-/* Act on one signal for the current thread, whose app state is ctx. */
-static void deliver(struct libos_thread *t, struct pal_context *ctx, int sig,
-                    const struct linux_siginfo *si) {
+struct libos_waitq g_signal_waitq = LIBOS_WAITQ_INIT;
+
+static bool is_restart(uint64_t rax) {
+    long r = (long)rax;
+    return r == -ERESTARTSYS || r == -ERESTARTNOINTR || r == -ERESTARTNOHAND;
+}
+
+/* Act on one signal for the current thread, whose app state is ctx. nr is
+ * the syscall being returned from (its result in ctx->rax), or -1. Returns
+ * true if a handler frame was set up. */
+static bool deliver(struct libos_thread *t, struct pal_context *ctx, int sig,
+                    const struct linux_siginfo *si, long nr) {
     libos_lock(&g_process.lock);
     struct linux_sigaction sa = g_process.sigactions[sig - 1];
     if (sa.handler > SIG_IGN && (sa.flags & SA_RESETHAND))
         g_process.sigactions[sig - 1].handler = SIG_DFL;
     libos_unlock(&g_process.lock);
     if (sa.handler == SIG_IGN)
-        return;
+        return false;
     if (sa.handler == SIG_DFL) {
         int act = default_action(sig);
         if (act == ACT_TERM)
@@ -233,42 +244,156 @@ static void deliver(struct libos_thread *t, struct pal_context *ctx, int sig,
         if (act == ACT_STOP)
             log_warn("%s would stop the process; job control is not supported, ignored",
                      signal_name(sig));
-        return;
+        return false;
     }
-    if (!(sa.flags & SA_RESTORER) || !setup_frame(t, ctx, sig, &sa, si)) {
+    /* An interrupted syscall resumes after the handler only if it may. */
+    if (nr >= 0 && is_restart(ctx->rax)) {
+        long r = (long)ctx->rax;
+        if (r == -ERESTARTNOINTR || (r == -ERESTARTSYS && (sa.flags & SA_RESTART))) {
+            ctx->rax = nr;
+            ctx->rip -= 2; /* back onto the syscall instruction */
+        } else {
+            ctx->rax = (uint64_t)-EINTR;
+        }
+    }
+    uint64_t mask_after = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
+    uint64_t cur = t->sigmask;
+    t->sigmask = mask_after; /* what the frame records and sigreturn restores */
+    bool ok = (sa.flags & SA_RESTORER) && setup_frame(t, ctx, sig, &sa, si);
+    t->sigmask = cur;
+    if (!ok) {
         /* No way to run the handler: Linux kills with SIGSEGV. */
         struct linux_siginfo segv = {.si_signo = SIGSEGV, .si_code = SI_KERNEL};
         terminate_by_signal(SIGSEGV, &segv, ctx->rip);
     }
-    t->sigmask |= sa.mask | ((sa.flags & SA_NODEFER) ? 0 : SIGBIT(sig));
+    t->restore_sigmask = false;
+    t->sigmask = mask_after | sa.mask | ((sa.flags & SA_NODEFER) ? 0 : SIGBIT(sig));
     t->sigmask &= ~UNBLOCKABLE;
+    return true;
 }
 
-void libos_signal_queue(struct libos_thread *t, const struct linux_siginfo *si) {
-    int sig = si->si_signo;
-    if (t->sigpending & SIGBIT(sig))
-        return; /* standard signals do not queue twice */
-    t->siginfo[sig - 1] = *si;
-    t->sigpending |= SIGBIT(sig);
+static bool is_ignored(int sig) {
+    uint64_t h = g_process.sigactions[sig - 1].handler;
+    return h == SIG_IGN || (h == SIG_DFL && (default_action(sig) == ACT_IGNORE ||
+                                             default_action(sig) == ACT_CONT));
 }
 
-void libos_signal_deliver_pending(struct pal_context *ctx) {
-    struct libos_thread *t = libos_current_thread();
-    uint64_t ready = t->sigpending & ~t->sigmask;
-    if (likely(!ready))
-        return;
-    /* One handler frame at a time; the rest arrive when it returns. */
-    for (int sig = 1; sig <= LINUX_NSIG && ready; sig++) {
-        if (!(ready & SIGBIT(sig)))
+/* Take the lowest pending signal in mask: thread-directed first. Caller
+ * holds g_process.lock. */
+static int take_locked(struct libos_thread *t, uint64_t mask, struct linux_siginfo *out) {
+    uint64_t *sets[2] = {&t->sigpending, &g_process.sigpending};
+    struct linux_siginfo *infos[2] = {t->siginfo, g_process.siginfo};
+    for (int k = 0; k < 2; k++) {
+        uint64_t ready = *sets[k] & mask;
+        if (!ready)
             continue;
-        ready &= ~SIGBIT(sig);
-        t->sigpending &= ~SIGBIT(sig);
-        struct linux_siginfo si = t->siginfo[sig - 1];
-        uint64_t rip = ctx->rip;
-        deliver(t, ctx, sig, &si);
-        if (ctx->rip != rip)
-            return;
+        int sig = __builtin_ctzll(ready) + 1;
+        *sets[k] &= ~SIGBIT(sig);
+        *out = infos[k][sig - 1];
+        return sig;
     }
+    return 0;
+}
+
+long libos_signal_dequeue(uint64_t mask, struct linux_siginfo *out) {
+    libos_lock(&g_process.lock);
+    int sig = take_locked(libos_current_thread(), mask, out);
+    libos_unlock(&g_process.lock);
+    return sig ? 0 : -EAGAIN;
+}
+
+uint64_t libos_signal_pending_set(void) {
+    struct libos_thread *t = libos_current_thread();
+    return __atomic_load_n(&t->sigpending, __ATOMIC_RELAXED) |
+           __atomic_load_n(&g_process.sigpending, __ATOMIC_RELAXED);
+}
+
+bool libos_signal_pending(void) {
+    return (libos_signal_pending_set() & ~libos_current_thread()->sigmask) != 0;
+}
+
+void libos_signal_deliver_pending(struct pal_context *ctx, long nr) {
+    struct libos_thread *t = libos_current_thread();
+    /* One handler frame at a time; the rest arrive when it returns. */
+    while (libos_signal_pending()) {
+        struct linux_siginfo si;
+        libos_lock(&g_process.lock);
+        int sig = take_locked(t, ~t->sigmask, &si);
+        libos_unlock(&g_process.lock);
+        if (!sig)
+            break;
+        if (deliver(t, ctx, sig, &si, nr))
+            break;
+    }
+    /* Interrupted and no handler ran: restart it transparently. */
+    if (nr >= 0 && is_restart(ctx->rax)) {
+        ctx->rax = nr;
+        ctx->rip -= 2;
+    }
+    if (t->restore_sigmask) {
+        t->sigmask = t->saved_sigmask;
+        t->restore_sigmask = false;
+    }
+}
+
+/* Make t notice a new signal: wake it from a libos wait, and interrupt it
+ * if it runs app code so the signal arrives without a syscall. */
+static void kick(struct libos_thread *t) {
+    libos_thread_wake(t);
+    if (t != libos_current_thread() && t->pal_thread)
+        pal_thread_interrupt(t->pal_thread);
+}
+
+static void queue_locked(uint64_t *set, struct linux_siginfo *infos,
+                         const struct linux_siginfo *si) {
+    int sig = si->si_signo;
+    if (*set & SIGBIT(sig))
+        return; /* one instance of a pending signal (real-time ones too, for now) */
+    infos[sig - 1] = *si;
+    *set |= SIGBIT(sig);
+}
+
+struct pick {
+    int sig;
+    struct libos_thread *found;
+};
+
+static void pick_unblocked(struct libos_thread *t, void *arg) {
+    struct pick *p = arg;
+    if (!p->found && !t->exited && !(t->sigmask & SIGBIT(p->sig)))
+        p->found = t;
+}
+
+void libos_signal_send_process(const struct linux_siginfo *si) {
+    int sig = si->si_signo;
+    struct libos_thread *self = libos_current_thread();
+    libos_lock(&g_process.lock);
+    if (is_ignored(sig)) {
+        libos_unlock(&g_process.lock);
+        return;
+    }
+    queue_locked(&g_process.sigpending, g_process.siginfo, si);
+    libos_unlock(&g_process.lock);
+    struct pick p = {sig, NULL};
+    if (!self->internal && !(self->sigmask & SIGBIT(sig)))
+        p.found = self;
+    else
+        libos_thread_for_each(pick_unblocked, &p);
+    if (p.found)
+        kick(p.found);
+    libos_waitq_wake_all(&g_signal_waitq);
+}
+
+void libos_signal_send_thread(struct libos_thread *t, const struct linux_siginfo *si) {
+    libos_lock(&g_process.lock);
+    if (is_ignored(si->si_signo)) {
+        libos_unlock(&g_process.lock);
+        return;
+    }
+    queue_locked(&t->sigpending, t->siginfo, si);
+    libos_unlock(&g_process.lock);
+    kick(t);
+    libos_waitq_wake_all(&g_signal_waitq);
 }
 
 long libos_sys_rt_sigreturn(void) {
@@ -354,20 +479,23 @@ static void fault_event(enum pal_event ev, const struct pal_event_info *info,
     uint64_t handler = g_process.sigactions[sig - 1].handler;
     if ((t->sigmask & SIGBIT(sig)) || handler == SIG_IGN)
         terminate_by_signal(sig, &si, ctx->rip);
-    deliver(t, ctx, sig, &si);
+    deliver(t, ctx, sig, &si, -1);
 }
 
 static void interrupt_event(enum pal_event ev, const struct pal_event_info *info,
                             struct pal_context *ctx) {
-    int sig = info->source == PAL_INT_INTERRUPT ? SIGINT
-              : info->source == PAL_INT_HANGUP  ? SIGHUP
-                                                : SIGTERM;
-    struct linux_siginfo si = {.si_signo = sig, .si_code = SI_USER};
-    libos_signal_queue(libos_current_thread(), &si);
-    /* Only safe to run a handler if the app (not the libos) was interrupted. */
+    if (info->source != PAL_INT_WAKEUP) {
+        int sig = info->source == PAL_INT_INTERRUPT ? SIGINT
+                  : info->source == PAL_INT_HANGUP  ? SIGHUP
+                                                    : SIGTERM;
+        struct linux_siginfo si = {.si_signo = sig, .si_code = SI_USER};
+        libos_signal_send_process(&si);
+    }
+    /* Only safe to run a handler if the app (not the libos) was interrupted;
+     * otherwise the libos delivers on its way back to the app. */
     struct libos_vma v;
     if (libos_vma_lookup(ctx->rip, &v))
-        libos_signal_deliver_pending(ctx);
+        libos_signal_deliver_pending(ctx, -1);
 }
 
 void libos_signal_init(void) {
@@ -379,36 +507,143 @@ void libos_signal_init(void) {
     pal_set_event_handler(PAL_EVENT_QUIT, interrupt_event);
 }
 
-static long send_self(int sig, int code) {
-    if (sig < 0 || sig > LINUX_NSIG)
-        return -EINVAL;
-    if (sig == 0)
-        return 0;
+static long check_sig(int sig) {
+    return sig < 0 || sig > LINUX_NSIG ? -EINVAL : 0;
+}
+
+static struct linux_siginfo user_info(int sig, int code) {
     struct linux_siginfo si = {.si_signo = sig, .si_code = code};
     si.kill.pid = g_process.pid;
     si.kill.uid = g_process.uid;
-    libos_signal_queue(libos_current_thread(), &si);
-    return 0; /* delivered on the way back to the app */
+    return si;
 }
 
 long libos_sys_kill(int pid, int sig) {
-    if (pid != 0 && pid != -1 && (uint32_t)pid != g_process.pid && (uint32_t)-pid != g_process.pgid)
+    if (check_sig(sig))
+        return -EINVAL;
+    if (pid != 0 && pid != -1 && (uint32_t)pid != g_process.pid &&
+        (uint32_t)-pid != g_process.pgid)
         return -ESRCH;
-    return send_self(sig, SI_USER);
+    if (sig) {
+        struct linux_siginfo si = user_info(sig, SI_USER);
+        libos_signal_send_process(&si);
+    }
+    return 0;
+}
+
+static long send_to_tid(int tid, int sig, const struct linux_siginfo *si) {
+    struct libos_thread *t = libos_thread_find((uint32_t)tid);
+    if (!t)
+        return -ESRCH;
+    if (sig)
+        libos_signal_send_thread(t, si);
+    libos_thread_put(t);
+    return 0;
 }
 
 long libos_sys_tkill(int tid, int sig) {
-    if (tid <= 0)
+    if (tid <= 0 || check_sig(sig))
         return -EINVAL;
-    if ((uint32_t)tid != libos_current_thread()->tid)
-        return -ESRCH;
-    return send_self(sig, SI_TKILL);
+    struct linux_siginfo si = user_info(sig, SI_TKILL);
+    return send_to_tid(tid, sig, &si);
 }
 
 long libos_sys_tgkill(int tgid, int tid, int sig) {
-    if (tgid <= 0 || tid <= 0)
+    if (tgid <= 0 || tid <= 0 || check_sig(sig))
         return -EINVAL;
     if ((uint32_t)tgid != g_process.pid)
         return -ESRCH;
     return libos_sys_tkill(tid, sig);
+}
+
+static long read_user_info(int sig, const struct linux_siginfo *uinfo, struct linux_siginfo *si) {
+    if (!libos_user_range_ok(uinfo, sizeof(*uinfo), false))
+        return -EFAULT;
+    *si = *uinfo;
+    si->si_signo = sig;
+    return 0;
+}
+
+long libos_sys_rt_sigqueueinfo(int tgid, int sig, const struct linux_siginfo *uinfo) {
+    struct linux_siginfo si;
+    long r = check_sig(sig) ? -EINVAL : read_user_info(sig, uinfo, &si);
+    if (r < 0)
+        return r;
+    if ((uint32_t)tgid != g_process.pid)
+        return -ESRCH;
+    if (sig)
+        libos_signal_send_process(&si);
+    return 0;
+}
+
+long libos_sys_rt_tgsigqueueinfo(int tgid, int tid, int sig, const struct linux_siginfo *uinfo) {
+    struct linux_siginfo si;
+    long r = check_sig(sig) ? -EINVAL : read_user_info(sig, uinfo, &si);
+    if (r < 0)
+        return r;
+    if ((uint32_t)tgid != g_process.pid)
+        return -ESRCH;
+    return send_to_tid(tid, sig, &si);
+}
+
+long libos_sys_rt_sigpending(uint64_t *set, size_t size) {
+    if (size > sizeof(uint64_t))
+        return -EINVAL;
+    if (!libos_user_range_ok(set, size, true))
+        return -EFAULT;
+    uint64_t v = libos_signal_pending_set() & libos_current_thread()->sigmask;
+    memcpy(set, &v, size);
+    return 0;
+}
+
+long libos_sys_rt_sigsuspend(const uint64_t *mask, size_t size) {
+    if (size != sizeof(uint64_t))
+        return -EINVAL;
+    if (!libos_user_range_ok(mask, sizeof(*mask), false))
+        return -EFAULT;
+    struct libos_thread *t = libos_current_thread();
+    t->saved_sigmask = t->sigmask;
+    t->restore_sigmask = true;
+    t->sigmask = *mask & ~UNBLOCKABLE;
+    while (!libos_signal_pending())
+        libos_thread_wait(0, NULL, NULL, NULL, NULL);
+    return -ERESTARTNOHAND;
+}
+
+long libos_sys_rt_sigtimedwait(const uint64_t *uset, struct linux_siginfo *uinfo,
+                               const struct linux_timespec *uts, size_t size) {
+    if (size != sizeof(uint64_t))
+        return -EINVAL;
+    if (!libos_user_range_ok(uset, 8, false) ||
+        (uinfo && !libos_user_range_ok(uinfo, sizeof(*uinfo), true)))
+        return -EFAULT;
+    uint64_t want = *uset & ~UNBLOCKABLE, left = 0;
+    if (uts) {
+        if (!libos_user_range_ok(uts, sizeof(*uts), false))
+            return -EFAULT;
+        if (uts->tv_sec < 0 || uts->tv_nsec < 0 || uts->tv_nsec >= 1000000000)
+            return -EINVAL;
+        left = (uint64_t)uts->tv_sec * 1000000000ULL + uts->tv_nsec;
+    }
+    struct libos_thread *t = libos_current_thread();
+    for (;;) {
+        struct linux_siginfo si;
+        if (libos_signal_dequeue(want, &si) == 0) {
+            if (uinfo)
+                *uinfo = si;
+            return si.si_signo;
+        }
+        if (uts && left == 0)
+            return -EAGAIN;
+        /* Wait with the awaited signals counted as "deliverable", so their
+         * arrival ends the wait; they are then dequeued above. */
+        uint64_t old = t->sigmask;
+        t->sigmask &= ~want;
+        long r = libos_thread_wait(0, NULL, NULL, NULL, uts ? &left : NULL);
+        t->sigmask = old;
+        if (r == -ETIMEDOUT)
+            left = 0;
+        if (r == -EINTR && !(libos_signal_pending_set() & want))
+            return -EINTR; /* another signal with a handler */
+    }
 }

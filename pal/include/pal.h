@@ -59,6 +59,12 @@ enum pal_error {
     PAL_ERR_ADDRNOTAVAIL,
     PAL_ERR_NOTTY,    /* object is not a terminal */
     PAL_ERR_SECURITY, /* integrity or attestation check failed */
+    PAL_ERR_MSGSIZE,  /* datagram too large */
+    PAL_ERR_NETUNREACH,
+    PAL_ERR_HOSTUNREACH,
+    PAL_ERR_CONNABORTED,
+    PAL_ERR_ISCONN,  /* socket already connected */
+    PAL_ERR_ALREADY, /* a connect is already in progress */
     PAL_ERR__COUNT
 };
 
@@ -96,9 +102,21 @@ int pal_mem_query(struct pal_mem_info *info);
 
 /* --------------------------------------------------------------- streams */
 /* URIs: "file:/host/path", "dir:/host/path", "console:0|1|2" (stdio),
- * "pipe:", "tcp:host:port", "tcp.srv:addr:port", "udp:...", "unix:...",
  * "eventfd:". The PAL decides which schemes it supports and checks each
- * against its own policy (the KVM tender and enclave bridge re-check). */
+ * against its own policy (the KVM tender and enclave bridge re-check).
+ * Network streams, for PAL users that want one call:
+ *   "tcp:ADDR:PORT"      a TCP connection (connect finishes in the
+ *                        background: see pal_socket_connect)
+ *   "tcp.srv:ADDR:PORT"  a listening TCP socket (accept with
+ *                        pal_stream_accept)
+ *   "udp:ADDR:PORT"      a UDP socket connected to ADDR:PORT
+ *   "udp.srv:ADDR:PORT"  a UDP socket bound to ADDR:PORT
+ *   "unix:NAME", "unix.srv:NAME"  AF_UNIX stream socket connected to /
+ *                        listening on NAME (a host path, or "@name" for
+ *                        an abstract name)
+ * ADDR is an IPv4 literal or a bracketed IPv6 literal ("[::1]"). Pipes and
+ * connected pairs come from pal_stream_pair; sockets built step by step
+ * (the libos's way) from pal_socket_create. */
 enum {
     PAL_ACCESS_RDONLY = 0,
     PAL_ACCESS_WRONLY = 1,
@@ -198,6 +216,101 @@ int pal_stream_accept(pal_handle_t *h, uint32_t options, pal_handle_t **client);
 /* Pass a handle over a process-to-process stream (fork, SCM_RIGHTS). */
 int pal_stream_send_handle(pal_handle_t *h, pal_handle_t *cargo);
 int pal_stream_recv_handle(pal_handle_t *h, pal_handle_t **cargo);
+
+/* ----------------------------------------------------- pipes and sockets */
+/* Host-backed pipes and sockets. They never block inside the PAL: read,
+ * write, send, recv, accept and connect return PAL_ERR_AGAIN (connect:
+ * PAL_ERR_INPROGRESS) and the caller waits with pal_wait_handles. Writing to
+ * a stream whose reader is gone returns PAL_ERR_PIPE and raises no host
+ * signal. pal_stream_read/write/shutdown/close/attr_query_handle work on
+ * these handles; attr.size is the number of bytes ready to read. */
+enum { PAL_NET_UNSPEC = 0, PAL_NET_INET = 1, PAL_NET_INET6 = 2, PAL_NET_UNIX = 3 };
+enum {
+    PAL_SOCK_STREAM = 1,
+    PAL_SOCK_DGRAM = 2,
+    PAL_SOCK_SEQPACKET = 3,
+    PAL_SOCK_PIPE = 4, /* pal_stream_pair only: a one-way pipe */
+};
+/* A socket address. PAL_NET_UNIX names are host names: a host path, or an
+ * abstract name when path[0] == 0 (path_len counts every byte). */
+struct pal_sockaddr {
+    uint32_t family; /* PAL_NET_* */
+    uint16_t port;   /* INET/INET6, host byte order */
+    uint16_t pad;
+    uint8_t addr[16];            /* INET: 4 bytes, INET6: 16; network order */
+    uint32_t flowinfo, scope_id; /* INET6 */
+    uint32_t path_len;           /* UNIX: bytes in path; 0 = unnamed */
+    char path[108];
+};
+/* A connected pair: type PAL_SOCK_PIPE gives a pipe (*a reads, *b
+ * writes); STREAM/DGRAM/SEQPACKET an AF_UNIX socket pair. options:
+ * PAL_OPTION_NONBLOCK is accepted and ignored (always non-blocking). */
+int pal_stream_pair(uint32_t type, uint32_t options, pal_handle_t **a, pal_handle_t **b);
+/* An unbound, unconnected socket. family PAL_NET_*, type PAL_SOCK_*. */
+int pal_socket_create(uint32_t family, uint32_t type, uint32_t options, pal_handle_t **out);
+int pal_socket_bind(pal_handle_t *h, const struct pal_sockaddr *addr);
+int pal_socket_listen(pal_handle_t *h, int backlog);
+/* Start connecting: 0 when connected, PAL_ERR_INPROGRESS while the
+ * connection is being set up (wait for PAL_WAIT_WRITE, then read
+ * PAL_SO_ERROR). family PAL_NET_UNSPEC dissolves a datagram association. */
+int pal_socket_connect(pal_handle_t *h, const struct pal_sockaddr *addr);
+/* Own (peer false) or peer address of a socket. */
+int pal_socket_name(pal_handle_t *h, bool peer, struct pal_sockaddr *addr);
+struct pal_iovec {
+    void *base;
+    size_t len;
+};
+enum {
+    PAL_MSG_PEEK = 1,   /* in (recv): leave the data queued */
+    PAL_MSG_OOB = 2,    /* in: urgent data */
+    PAL_MSG_TRUNC = 4,  /* in (recv): return the real datagram length; out: it was cut */
+    PAL_MSG_CTRUNC = 8, /* out (recv): handles were dropped for lack of room */
+    PAL_MSG_MORE = 16,  /* in (send): more data follows (TCP_CORK for one call) */
+    PAL_MSG_EOR = 32,   /* out (recv): a whole SEQPACKET record was read */
+};
+/* One message. handles: send, handles to pass along (unix sockets; the
+ * sender keeps its own); recv, room for handle_count handles, which is set
+ * to the number received (new handles owned by the caller). */
+struct pal_msg {
+    const struct pal_iovec *iov;
+    size_t iov_count;
+    struct pal_sockaddr *addr; /* send: destination or NULL; recv: source out or NULL */
+    pal_handle_t **handles;
+    size_t handle_count;
+    uint32_t flags; /* PAL_MSG_* */
+};
+/* Returns bytes sent/received (recv: 0 at end of stream) or -PAL_ERR_*. */
+int64_t pal_socket_send(pal_handle_t *h, struct pal_msg *msg);
+int64_t pal_socket_recv(pal_handle_t *h, struct pal_msg *msg);
+/* Socket options, PAL-neutral. Booleans are 0/1; sizes in bytes; times in
+ * seconds. PAL_SO_LINGER: UINT64_MAX = off, else the linger time.
+ * PAL_SO_ERROR (get only) reads and clears the pending error as a positive
+ * PAL_ERR_* code (0 if none). */
+enum pal_sockopt {
+    PAL_SO_ERROR = 1,
+    PAL_SO_REUSEADDR,
+    PAL_SO_REUSEPORT,
+    PAL_SO_KEEPALIVE,
+    PAL_SO_RCVBUF,
+    PAL_SO_SNDBUF,
+    PAL_SO_LINGER,
+    PAL_SO_BROADCAST,
+    PAL_SO_OOBINLINE,
+    PAL_SO_RCVLOWAT,
+    PAL_TCP_NODELAY,
+    PAL_TCP_CORK,
+    PAL_TCP_KEEPIDLE,
+    PAL_TCP_KEEPINTVL,
+    PAL_TCP_KEEPCNT,
+    PAL_TCP_QUICKACK,
+    PAL_TCP_MAXSEG,
+    PAL_IPV6_V6ONLY,
+    PAL_IP_TTL,
+    PAL_IP_TOS,
+    PAL_SO_TYPE, /* get only: PAL_SOCK_* */
+    PAL_SO__COUNT
+};
+int pal_socket_option(pal_handle_t *h, uint32_t opt, bool set, uint64_t *val);
 
 /* --------------------------------------------------------------- threads */
 typedef int (*pal_thread_fn)(void *arg);

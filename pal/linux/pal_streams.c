@@ -4,6 +4,7 @@
  * Every host fd is opened close-on-exec. Host errors go through
  * pal_linux_err(). Sockets and pipes come later (PAL_ERR_NOTSUPPORTED). */
 #include "pal_linux.h"
+#include "pal_net.h"
 
 #define HOST_S_IFMT 0170000
 #define HOST_S_IFSOCK 0140000
@@ -33,7 +34,7 @@ struct host_winsize {
     uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel;
 };
 
-enum uri_scheme { URI_BAD, URI_FILE, URI_DIR, URI_CONSOLE, URI_LATER };
+enum uri_scheme { URI_BAD, URI_FILE, URI_DIR, URI_CONSOLE, URI_NET, URI_LATER };
 
 /* Splits "scheme:rest"; *rest points into uri. */
 static enum uri_scheme uri_parse(const char *uri, const char **rest) {
@@ -42,9 +43,9 @@ static enum uri_scheme uri_parse(const char *uri, const char **rest) {
         enum uri_scheme scheme;
     } table[] = {
         {"file:", URI_FILE},     {"dir:", URI_DIR},        {"console:", URI_CONSOLE},
-        {"pipe:", URI_LATER},    {"pipe.srv:", URI_LATER}, {"tcp:", URI_LATER},
-        {"tcp.srv:", URI_LATER}, {"udp:", URI_LATER},      {"udp.srv:", URI_LATER},
-        {"unix:", URI_LATER},    {"unix.srv:", URI_LATER}, {"eventfd:", URI_LATER},
+        {"pipe:", URI_LATER},    {"pipe.srv:", URI_LATER}, {"tcp:", URI_NET},
+        {"tcp.srv:", URI_NET},   {"udp:", URI_NET},        {"udp.srv:", URI_NET},
+        {"unix:", URI_NET},      {"unix.srv:", URI_NET},   {"eventfd:", URI_LATER},
     };
     if (!uri)
         return URI_BAD;
@@ -72,7 +73,8 @@ static const char *uri_path(const char *uri, enum uri_scheme *scheme) {
 /* The error for a URI that uri_path() rejected. */
 static int uri_error(const char *uri) {
     const char *rest;
-    return uri_parse(uri, &rest) == URI_LATER ? -PAL_ERR_NOTSUPPORTED : -PAL_ERR_INVAL;
+    enum uri_scheme s = uri_parse(uri, &rest);
+    return s == URI_LATER || s == URI_NET ? -PAL_ERR_NOTSUPPORTED : -PAL_ERR_INVAL;
 }
 
 static int err(long host_ret) {
@@ -258,6 +260,13 @@ int pal_stream_open(const char *uri, uint32_t access, uint32_t perm, uint32_t cr
     switch (uri_parse(uri, &rest)) {
     case URI_CONSOLE:
         return open_console(rest, access, options, out);
+    case URI_NET: {
+        char scheme[16];
+        size_t n = (size_t)(rest - uri) - 1; /* without the ':' */
+        pal_memcpy(scheme, uri, n);
+        scheme[n] = '\0';
+        return pal_net_open(scheme, rest, options, out);
+    }
     case URI_LATER:
         return -PAL_ERR_NOTSUPPORTED;
     case URI_BAD:
@@ -285,6 +294,8 @@ static bool use_offset(pal_handle_t *h, uint64_t offset) {
 }
 
 int64_t pal_stream_read(pal_handle_t *h, uint64_t offset, void *buf, size_t size) {
+    if (pal_net_handle(h))
+        return pal_net_read(h, buf, size);
     if (!handle_has_fd(h))
         return -PAL_ERR_BADHANDLE;
     if (size > MAX_IO)
@@ -305,6 +316,8 @@ int64_t pal_stream_read(pal_handle_t *h, uint64_t offset, void *buf, size_t size
 }
 
 int64_t pal_stream_write(pal_handle_t *h, uint64_t offset, const void *buf, size_t size) {
+    if (pal_net_handle(h))
+        return pal_net_write(h, buf, size);
     if (!handle_has_fd(h))
         return -PAL_ERR_BADHANDLE;
     if (size > MAX_IO)
@@ -350,6 +363,8 @@ int pal_stream_delete(const char *uri) {
 int pal_stream_shutdown(pal_handle_t *h, uint32_t how) {
     if (!h)
         return -PAL_ERR_BADHANDLE;
+    if (pal_net_handle(h))
+        return pal_net_shutdown(h, how);
     return -PAL_ERR_NOTSUPPORTED;
 }
 
@@ -451,6 +466,8 @@ int pal_stream_attr_query(const char *uri, bool nofollow, struct pal_stream_attr
 }
 
 int pal_stream_attr_query_handle(pal_handle_t *h, struct pal_stream_attr *attr) {
+    if (pal_net_handle(h) && attr)
+        return pal_net_attr(h, attr);
     if (!handle_has_fd(h))
         return -PAL_ERR_BADHANDLE;
     if (!attr)
@@ -605,13 +622,19 @@ int pal_stream_link(const char *target, const char *uri, bool symbolic) {
 
 /* Server streams and handle passing arrive with sockets and fork. */
 int pal_stream_accept(pal_handle_t *h, uint32_t options, pal_handle_t **client) {
+    if (pal_net_handle(h))
+        return pal_net_accept(h, options, client);
     return -PAL_ERR_NOTIMPLEMENTED;
 }
 
 int pal_stream_send_handle(pal_handle_t *h, pal_handle_t *cargo) {
+    if (pal_net_handle(h))
+        return pal_net_send_handle(h, cargo);
     return -PAL_ERR_NOTIMPLEMENTED;
 }
 
 int pal_stream_recv_handle(pal_handle_t *h, pal_handle_t **cargo) {
+    if (pal_net_handle(h))
+        return pal_net_recv_handle(h, cargo);
     return -PAL_ERR_NOTIMPLEMENTED;
 }

@@ -62,6 +62,9 @@ static __attribute__((noreturn)) void thread_start(struct pal_handle *h) {
     tcb->thread = t;
     t->tcb = tcb;
     host_syscall2(__NR_arch_prctl, HOST_ARCH_SET_FS, 0); /* clone copied the creator's */
+    /* The creator may be inside a handler (SIGSYS blocked): start clean. */
+    uint64_t none = 0;
+    host_syscall4(__NR_rt_sigprocmask, HOST_SIG_SETMASK, &none, 0, 8);
     t->fn(t->arg);
     pal_thread_exit(0);
 }
@@ -85,8 +88,9 @@ int pal_thread_create(pal_thread_fn fn, void *arg, pal_handle_t **out) {
     t->fn = fn;
     t->arg = arg;
     h->thread = t;
-    /* The child pops h as start()'s argument; keep 16-byte alignment. */
-    uint64_t *top = (uint64_t *)(stack + PAL_THREAD_STACK) - 2;
+    /* The child pops h, then calls start(h): rsp must be 8 mod 16 at
+     * start()'s entry, so h sits at 8 mod 16. */
+    uint64_t *top = (uint64_t *)(stack + PAL_THREAD_STACK) - 3;
     top[0] = (uint64_t)h;
     unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
                           CLONE_SYSVSEM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;

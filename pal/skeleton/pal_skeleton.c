@@ -206,3 +206,32 @@ int pal_attestation_quote(const void *user_data, size_t user_size, void *quote,
 int pal_get_key(const char *name, void *key, size_t *size) {
     return NI;
 }
+
+/* Pipes and sockets. */
+int pal_stream_pair(uint32_t type, uint32_t options, pal_handle_t **a, pal_handle_t **b) {
+    return NI;
+}
+int pal_socket_create(uint32_t family, uint32_t type, uint32_t options, pal_handle_t **out) {
+    return NI;
+}
+int pal_socket_bind(pal_handle_t *h, const struct pal_sockaddr *addr) {
+    return NI;
+}
+int pal_socket_listen(pal_handle_t *h, int backlog) {
+    return NI;
+}
+int pal_socket_connect(pal_handle_t *h, const struct pal_sockaddr *addr) {
+    return NI;
+}
+int pal_socket_name(pal_handle_t *h, bool peer, struct pal_sockaddr *addr) {
+    return NI;
+}
+int64_t pal_socket_send(pal_handle_t *h, struct pal_msg *msg) {
+    return NI;
+}
+int64_t pal_socket_recv(pal_handle_t *h, struct pal_msg *msg) {
+    return NI;
+}
+int pal_socket_option(pal_handle_t *h, uint32_t opt, bool set, uint64_t *val) {
+    return NI;
+}

@@ -1,0 +1,272 @@
+/* futex(2) in the libos: a hash of wait queues keyed by address. Waiters
+ * sleep in libos_thread_wait, so signals interrupt them and every PAL gets
+ * the same semantics. The bucket lock makes "compare then sleep" atomic
+ * with respect to wakers: no lost wake-ups. Private and shared futexes are
+ * the same here (one address space per process). */
+#include "libos_futex.h"
+#include "libos_signal.h"
+#include "libos_syscalls.h"
+
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_FD 2
+#define FUTEX_REQUEUE 3
+#define FUTEX_CMP_REQUEUE 4
+#define FUTEX_WAKE_OP 5
+#define FUTEX_LOCK_PI 6
+#define FUTEX_UNLOCK_PI 7
+#define FUTEX_TRYLOCK_PI 8
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE_BITSET 10
+#define FUTEX_WAIT_REQUEUE_PI 11
+#define FUTEX_CMP_REQUEUE_PI 12
+#define FUTEX_LOCK_PI2 13
+#define FUTEX_PRIVATE_FLAG 128
+#define FUTEX_CLOCK_REALTIME 256
+#define FUTEX_CMD_MASK 0x7f
+#define FUTEX_BITSET_MATCH_ANY 0xffffffffU
+
+#define NBUCKETS 256
+
+struct futex_waiter {
+    uint32_t *addr;
+    uint32_t bitset;
+    struct libos_thread *thread;
+    bool woken;
+    struct futex_waiter *next;
+};
+
+struct futex_bucket {
+    struct libos_lock lock;
+    struct futex_waiter *head;
+};
+
+static struct futex_bucket g_buckets[NBUCKETS];
+
+static struct futex_bucket *bucket_of(uint32_t *addr) {
+    uint64_t a = (uint64_t)addr >> 2;
+    a ^= a >> 17;
+    a *= 0x9e3779b97f4a7c15ULL;
+    return &g_buckets[(a >> 40) % NBUCKETS];
+}
+
+static void lock_two(struct futex_bucket *a, struct futex_bucket *b) {
+    if (a == b) {
+        libos_lock(&a->lock);
+    } else if (a < b) {
+        libos_lock(&a->lock);
+        libos_lock(&b->lock);
+    } else {
+        libos_lock(&b->lock);
+        libos_lock(&a->lock);
+    }
+}
+
+static void unlock_two(struct futex_bucket *a, struct futex_bucket *b) {
+    libos_unlock(&a->lock);
+    if (a != b)
+        libos_unlock(&b->lock);
+}
+
+static void unlink_waiter(struct futex_bucket *b, struct futex_waiter *w) {
+    for (struct futex_waiter **pp = &b->head; *pp; pp = &(*pp)->next)
+        if (*pp == w) {
+            *pp = w->next;
+            return;
+        }
+}
+
+/* Wake up to n waiters of addr in b (locked). */
+static int wake_locked(struct futex_bucket *b, uint32_t *addr, int n, uint32_t bitset) {
+    int woken = 0;
+    struct futex_waiter **pp = &b->head;
+    while (*pp && woken < n) {
+        struct futex_waiter *w = *pp;
+        if (w->addr != addr || !(w->bitset & bitset)) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        struct libos_thread *t = w->thread;
+        __atomic_store_n(&w->woken, true, __ATOMIC_RELEASE); /* w may vanish after this */
+        libos_thread_wake(t);
+        woken++;
+    }
+    return woken;
+}
+
+long libos_futex_wake(uint32_t *addr, int n, uint32_t bitset) {
+    struct futex_bucket *b = bucket_of(addr);
+    libos_lock(&b->lock);
+    int r = wake_locked(b, addr, n, bitset);
+    libos_unlock(&b->lock);
+    return r;
+}
+
+static long clock_now(bool realtime, uint64_t *ns) {
+    return libos_errno_from_pal(
+        pal_time_get(realtime ? PAL_CLOCK_REALTIME : PAL_CLOCK_MONOTONIC, ns));
+}
+
+static long futex_wait(uint32_t *addr, uint32_t val, const struct linux_timespec *ts,
+                       bool absolute, bool realtime, uint32_t bitset) {
+    if (!bitset)
+        return -EINVAL;
+    uint64_t deadline = 0;
+    if (ts) {
+        if (!libos_user_range_ok(ts, sizeof(*ts), false))
+            return -EFAULT;
+        if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)
+            return -EINVAL;
+        uint64_t t = (uint64_t)ts->tv_sec * 1000000000ULL + ts->tv_nsec, now;
+        long r = clock_now(realtime, &now);
+        if (r < 0)
+            return r;
+        deadline = absolute ? t : now + t;
+    }
+    struct futex_bucket *b = bucket_of(addr);
+    struct futex_waiter w = {addr, bitset, libos_current_thread(), false, NULL};
+    libos_lock(&b->lock);
+    if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != val) {
+        libos_unlock(&b->lock);
+        return -EAGAIN;
+    }
+    w.next = b->head;
+    b->head = &w;
+    libos_unlock(&b->lock);
+    long ret;
+    for (;;) {
+        uint64_t left = 0, now = 0;
+        if (ts) {
+            clock_now(realtime, &now);
+            left = deadline > now ? deadline - now : 0;
+        }
+        long r = (ts && left == 0) ? -ETIMEDOUT : libos_thread_wait(0, NULL, NULL, NULL, ts ? &left : NULL);
+        if (__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE))
+            return 0;
+        if (r == -ETIMEDOUT || r == -EINTR) {
+            ret = r == -EINTR ? -ERESTARTSYS : -ETIMEDOUT;
+            break;
+        }
+        /* Woken for another reason (a stale wake event): sleep again. */
+    }
+    libos_lock(&b->lock);
+    if (__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE))
+        ret = 0; /* a waker got us just before we gave up */
+    else
+        unlink_waiter(b, &w);
+    libos_unlock(&b->lock);
+    return ret;
+}
+
+static long futex_requeue(uint32_t *addr, int nwake, int nrequeue, uint32_t *addr2, bool cmp,
+                          uint32_t val3) {
+    if (nwake < 0 || nrequeue < 0)
+        return -EINVAL;
+    if (!libos_user_range_ok(addr2, 4, false))
+        return -EFAULT;
+    struct futex_bucket *b1 = bucket_of(addr), *b2 = bucket_of(addr2);
+    lock_two(b1, b2);
+    if (cmp && __atomic_load_n(addr, __ATOMIC_SEQ_CST) != val3) {
+        unlock_two(b1, b2);
+        return -EAGAIN;
+    }
+    int done = wake_locked(b1, addr, nwake, FUTEX_BITSET_MATCH_ANY);
+    int moved = 0;
+    struct futex_waiter **pp = &b1->head;
+    while (*pp && moved < nrequeue) {
+        struct futex_waiter *w = *pp;
+        if (w->addr != addr) {
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        w->addr = addr2;
+        w->next = b2->head;
+        b2->head = w;
+        moved++;
+    }
+    unlock_two(b1, b2);
+    return done + (cmp ? moved : 0);
+}
+
+/* FUTEX_WAKE_OP: *addr2 = op(*addr2, oparg); wake n on addr; if
+ * cmp(old, cmparg) wake n2 on addr2. */
+static long futex_wake_op(uint32_t *addr, int n, int n2, uint32_t *addr2, uint32_t val3) {
+    if (!libos_user_range_ok(addr2, 4, true))
+        return -EFAULT;
+    unsigned op = (val3 >> 28) & 7, cmp = (val3 >> 24) & 15;
+    uint32_t oparg = (val3 >> 12) & 0xfff, cmparg = val3 & 0xfff;
+    if (val3 & (8U << 28))
+        oparg = oparg < 32 ? 1U << oparg : 0;
+    struct futex_bucket *b1 = bucket_of(addr), *b2 = bucket_of(addr2);
+    lock_two(b1, b2);
+    uint32_t old = __atomic_load_n(addr2, __ATOMIC_RELAXED), nv;
+    do {
+        switch (op) {
+        case 0: nv = oparg; break;          /* SET */
+        case 1: nv = old + oparg; break;    /* ADD */
+        case 2: nv = old | oparg; break;    /* OR */
+        case 3: nv = old & ~oparg; break;   /* ANDN */
+        case 4: nv = old ^ oparg; break;    /* XOR */
+        default:
+            unlock_two(b1, b2);
+            return -ENOSYS;
+        }
+    } while (!__atomic_compare_exchange_n(addr2, &old, nv, false, __ATOMIC_SEQ_CST,
+                                          __ATOMIC_RELAXED));
+    int32_t o = (int32_t)old, c = (int32_t)cmparg;
+    bool hit;
+    switch (cmp) {
+    case 0: hit = o == c; break;
+    case 1: hit = o != c; break;
+    case 2: hit = o < c; break;
+    case 3: hit = o <= c; break;
+    case 4: hit = o > c; break;
+    case 5: hit = o >= c; break;
+    default:
+        unlock_two(b1, b2);
+        return -ENOSYS;
+    }
+    int woken = wake_locked(b1, addr, n, FUTEX_BITSET_MATCH_ANY);
+    if (hit)
+        woken += wake_locked(b2, addr2, n2, FUTEX_BITSET_MATCH_ANY);
+    unlock_two(b1, b2);
+    return woken;
+}
+
+long libos_sys_futex(uint32_t *addr, int op, uint32_t val, const struct linux_timespec *ts,
+                     uint32_t *addr2, uint32_t val3) {
+    int cmd = op & FUTEX_CMD_MASK;
+    bool realtime = op & FUTEX_CLOCK_REALTIME;
+    if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_LOCK_PI2 &&
+        cmd != FUTEX_WAIT_REQUEUE_PI)
+        return -ENOSYS;
+    if ((uint64_t)addr & 3)
+        return -EINVAL;
+    if (!libos_user_range_ok(addr, 4, false))
+        return -EFAULT;
+    /* The timeout argument doubles as a count for requeue and wake_op. */
+    int count2 = (int)(long)ts;
+    switch (cmd) {
+    case FUTEX_WAIT:
+        return futex_wait(addr, val, ts, false, realtime, FUTEX_BITSET_MATCH_ANY);
+    case FUTEX_WAIT_BITSET:
+        return futex_wait(addr, val, ts, true, realtime, val3);
+    case FUTEX_WAKE:
+        return libos_futex_wake(addr, (int)MIN(val, 0x7fffffffU), FUTEX_BITSET_MATCH_ANY);
+    case FUTEX_WAKE_BITSET:
+        if (!val3)
+            return -EINVAL;
+        return libos_futex_wake(addr, (int)MIN(val, 0x7fffffffU), val3);
+    case FUTEX_REQUEUE:
+        return futex_requeue(addr, (int)val, count2, addr2, false, 0);
+    case FUTEX_CMP_REQUEUE:
+        return futex_requeue(addr, (int)val, count2, addr2, true, val3);
+    case FUTEX_WAKE_OP:
+        return futex_wake_op(addr, (int)val, count2, addr2, val3);
+    default:
+        /* PI futexes and FUTEX_FD: not offered (glibc falls back). */
+        return -ENOSYS;
+    }
+}
