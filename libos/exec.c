@@ -2,6 +2,7 @@
  * program, as the Linux kernel sets them up for a new program. */
 #include "libos_elf.h"
 #include "libos_mm.h"
+#include "libos_time.h"
 
 #define STACK_GUARD LIBOS_PAGE_SIZE
 
@@ -95,6 +96,7 @@ void libos_elf_start(const struct libos_elf_image *exe, const struct libos_elf_i
     pal_random(rnd, sizeof(rnd));
     sp = ALIGN_DOWN(sp, 16);
     uint64_t random_at = push_bytes(&sp, rnd, sizeof(rnd));
+    uint64_t vdso = libos_vdso_map(); /* 0: none (AT_IGNORE, as if absent) */
 
     uint64_t auxv[][2] = {
         {AT_PHDR, exe->phdr},
@@ -115,6 +117,7 @@ void libos_elf_start(const struct libos_elf_image *exe, const struct libos_elf_i
         {AT_CLKTCK, 100},
         {AT_PLATFORM, platform},
         {AT_EXECFN, execfn_at},
+        {vdso ? AT_SYSINFO_EHDR : AT_IGNORE, vdso},
         {AT_NULL, 0},
     };
     /* argc, argv[], NULL, envp[], NULL, auxv: keep rsp 16-byte aligned. */

@@ -209,7 +209,16 @@ static void con_release(struct libos_file *f) {
     libos_free(c);
 }
 
+/* Readiness comes from the host stream (pollers wait on the handle). */
+static uint32_t con_poll(struct libos_file *f, uint32_t want, struct libos_poll_info *pi) {
+    pi->handle = f->handle;
+    pi->pal_events = ((want & (LINUX_POLLIN | LINUX_POLLRDNORM)) ? PAL_WAIT_READ : 0) |
+                     ((want & (LINUX_POLLOUT | LINUX_POLLWRNORM)) ? PAL_WAIT_WRITE : 0);
+    return 0;
+}
+
 static const struct libos_file_ops g_console_ops = {
+    .poll = con_poll,
     .read = con_read,
     .write = con_write,
     .stat = con_stat,

@@ -24,6 +24,8 @@ void libos_file_get(struct libos_file *f) {
 void libos_file_put(struct libos_file *f) {
     if (!f || __atomic_sub_fetch(&f->refcount, 1, __ATOMIC_ACQ_REL) != 0)
         return;
+    if (f->release_hook)
+        f->release_hook(f);
     if (f->ops && f->ops->release)
         f->ops->release(f);
     libos_free(f->path);

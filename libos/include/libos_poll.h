@@ -31,7 +31,13 @@ struct libos_pollset {
     size_t nw;
     struct libos_waiter *w;
     struct libos_waitq **wq;
-    bool oom; /* an allocation failed: callers return -ENOMEM */
+    bool oom;  /* an allocation failed: callers return -ENOMEM */
+    int depth; /* nesting of epoll files being scanned */
+};
+
+struct linux_pollfd {
+    int fd;
+    int16_t events, revents;
 };
 
 void libos_pollset_reset(struct libos_pollset *ps); /* forget the scan, keep buffers */
@@ -41,6 +47,9 @@ void libos_pollset_free(struct libos_pollset *ps);
  * handle in ps (or -1): its bits are known after libos_pollset_query. */
 uint32_t libos_pollset_add_file(struct libos_pollset *ps, struct libos_file *f, uint32_t want,
                                 int *hidx);
+void libos_pollset_add_queue(struct libos_pollset *ps, struct libos_waitq *q);
+/* Append the handles and queues of another scan (nested epoll). */
+void libos_pollset_add_sources(struct libos_pollset *ps, const struct libos_pollset *from);
 /* Ask the PAL which host handles of the scan are ready now. */
 void libos_pollset_query(struct libos_pollset *ps);
 /* POLL* bits of host handle hidx after libos_pollset_query (0 for -1). */
@@ -56,12 +65,27 @@ uint64_t libos_monotonic_ns(void);
  * deadline: 0 or > 0 woken, -ETIMEDOUT, -EINTR (a signal is pending). */
 long libos_pollset_sleep(struct libos_pollset *ps, uint64_t deadline);
 
+/* One look at everything of interest: reset by the loop, fills ps,
+ * returns how many results it reports (> 0 ends the loop) or -errno. */
+typedef long (*libos_scan_fn)(void *ctx, struct libos_pollset *ps);
+/* scan, then sleep on its sources, until the scan reports, the deadline
+ * (0: do not sleep) passes (returns 0) or a signal is pending (-EINTR). */
+long libos_poll_loop(struct libos_pollset *ps, libos_scan_fn scan, void *ctx, uint64_t deadline);
+
+/* Wake q's waiters and stamp q->seq with a new, process-wide increasing
+ * number, so epoll sees an edge (EPOLLET) even when the readiness bits
+ * stay the same, and orders items that became ready in one sleep. */
+void libos_waitq_notify(struct libos_waitq *q);
+
 /* Temporary signal masks of ppoll/pselect6/epoll_pwait: *old gets the
  * mask to restore. user_mask NULL: nothing changes. */
 long libos_sigmask_swap(const uint64_t *user_mask, size_t size, uint64_t *old, bool *swapped);
 /* Undo libos_sigmask_swap: directly, or, when the call was interrupted
  * (a handler is about to run), through the dispatcher after delivery. */
 void libos_sigmask_finish(bool swapped, uint64_t old, bool interrupted);
+
+/* fstat of anonymous-inode files (eventfd, signalfd, epoll). */
+int libos_anon_stat(struct libos_file *f, struct linux_stat *st);
 
 /* epoll (sys/epoll.c). */
 bool libos_file_is_epoll(struct libos_file *f);

@@ -137,7 +137,32 @@ long libos_sys_getpriority(int which, int who);
 long libos_sys_setpriority(int which, int who, int prio);
 long libos_sys_getcpu(unsigned *cpu, unsigned *node, void *cache);
 
-/* sys/time.c */
+/* sys/poll.c, sys/epoll.c, fs/eventfd.c, fs/signalfd.c: readiness */
+struct linux_pollfd;
+struct linux_epoll_event;
+struct pselect_sigarg;
+long libos_sys_poll(struct linux_pollfd *ufds, uint64_t nfds, int timeout_ms);
+long libos_sys_ppoll(struct linux_pollfd *ufds, uint64_t nfds, struct linux_timespec *uts,
+                     const uint64_t *sigmask, size_t sigsetsize);
+long libos_sys_select(int n, uint64_t *in, uint64_t *out, uint64_t *ex, struct linux_timeval *utv);
+long libos_sys_pselect6(int n, uint64_t *in, uint64_t *out, uint64_t *ex,
+                        struct linux_timespec *uts, const struct pselect_sigarg *usig);
+long libos_sys_epoll_create(int size);
+long libos_sys_epoll_create1(int flags);
+long libos_sys_epoll_ctl(int epfd, int op, int fd, struct linux_epoll_event *uev);
+long libos_sys_epoll_wait(int epfd, struct linux_epoll_event *events, int maxevents, int timeout);
+long libos_sys_epoll_pwait(int epfd, struct linux_epoll_event *events, int maxevents, int timeout,
+                           const uint64_t *sigmask, size_t sigsetsize);
+long libos_sys_epoll_pwait2(int epfd, struct linux_epoll_event *events, int maxevents,
+                            const struct linux_timespec *uts, const uint64_t *sigmask,
+                            size_t sigsetsize);
+long libos_sys_eventfd(unsigned int initval);
+long libos_sys_eventfd2(unsigned int initval, int flags);
+long libos_sys_signalfd(int fd, const uint64_t *umask, size_t sizemask);
+long libos_sys_signalfd4(int fd, const uint64_t *umask, size_t sizemask, int flags);
+
+/* sys/time.c; timers, timerfd, times and getrusage are in libos_time.h */
+#include "libos_time.h"
 long libos_sys_clock_gettime(int clock, struct linux_timespec *tp);
 long libos_sys_clock_getres(int clock, struct linux_timespec *tp);
 long libos_sys_gettimeofday(struct linux_timeval *tv, struct linux_timezone *tz);
@@ -148,5 +173,8 @@ long libos_sys_clock_nanosleep(int clock, int flags, const struct linux_timespec
 
 /* sys/misc.c */
 long libos_sys_getrandom(void *buf, size_t len, unsigned int flags);
+
+/* sys/pipe.c, sys/socket.c: pipes and sockets */
+#include "libos_net.h"
 
 #endif

@@ -1,6 +1,6 @@
 /* Time inside the libos: clocks (sys/time.c), the vDSO and its data page
  * (vdso/vdso_map.c), timers and their service thread (sys/timer.c),
- * timerfd (fs/timerfd.c). */
+ * timerfd (sys/timerfd.c). */
 #ifndef SABOT_LIBOS_TIME_H
 #define SABOT_LIBOS_TIME_H
 
@@ -8,61 +8,7 @@
 
 #define NSEC_PER_SEC 1000000000ULL
 #define NSEC_PER_USEC 1000ULL
-#define LIBOS_COARSE_RES_NS 4000000ULL /* *_COARSE clocks: one 250 Hz tick */
-
-/* Now on a Linux clock id (including CPU-time clock ids of this process),
- * in ns. Realtime and monotonic clocks use the vDSO's conversion when it is
- * active, so the app and the libos see the same time. -EINVAL if unknown. */
-long libos_time_now(int clock, uint64_t *ns);
-/* Same, but only for clocks timers and sleeps may use (-EINVAL otherwise). */
-bool libos_clock_is_cputime(int clock);
-
-/* vDSO (vdso/vdso_map.c). */
-/* Map the vDSO and its data page for a new program; returns its address
- * (AT_SYSINFO_EHDR) or 0 if there is none. */
-uint64_t libos_vdso_map(void);
-/* CLOCK_MONOTONIC and REALTIME - MONOTONIC from the TSC conversion; false
- * when the TSC is not in use (then callers ask the PAL). */
-bool libos_vdso_clock(uint64_t *mono, int64_t *real_offset);
-/* Re-align the conversion with the PAL's clocks if a sync is due; returns
- * ns until the next one is due (UINT64_MAX: never). */
-uint64_t libos_vdso_maybe_sync(void);
-/* getcpu as the vDSO answers it. */
-void libos_vdso_getcpu(unsigned *cpu, unsigned *node);
-
-/* Timers (sys/timer.c). Every armed timer is served by one libos thread
- * that sleeps until the nearest deadline. */
-enum { LIBOS_TIMER_POSIX = 1, LIBOS_TIMER_ITIMER, LIBOS_TIMER_FD };
-struct libos_timer {
-    struct libos_timer *next; /* in the list of live timers */
-    int kind;                 /* LIBOS_TIMER_* */
-    int clock;                /* Linux clock id */
-    uint64_t expire;          /* absolute ns on clock; 0 = disarmed */
-    uint64_t interval;        /* ns; 0 = one shot */
-    /* Signal notification (POSIX timers, itimers). */
-    int id;           /* POSIX timer id */
-    int notify;       /* SIGEV_* */
-    int signo;
-    uint32_t tid;     /* SIGEV_THREAD_ID target */
-    uint64_t sigval;
-    int code;         /* si_code: SI_TIMER or SI_KERNEL */
-    int64_t overrun;  /* expirations while the last signal was pending */
-    int64_t overrun_last; /* what the last delivered signal carried */
-    /* timerfd: expirations not yet read, and its readers. */
-    uint64_t ticks;
-    struct libos_waitq waitq;
-};
-/* Register t (zeroed by the caller except kind/clock) as a live timer. */
-long libos_timer_add(struct libos_timer *t);
-void libos_timer_remove(struct libos_timer *t);
-/* Arm (value_ns > 0) or disarm t; value_ns is absolute on t->clock if abs.
- * Returns the previous setting in *old_value/*old_interval (remaining ns). */
-long libos_timer_set(struct libos_timer *t, uint64_t value_ns, uint64_t interval_ns, bool abs,
-                     uint64_t *old_value, uint64_t *old_interval);
-/* Remaining ns and interval of t. */
-void libos_timer_get(struct libos_timer *t, uint64_t *value, uint64_t *interval);
-/* The lock guarding every timer's fields. */
-extern struct libos_lock g_timer_lock;
+#define LIBOS_COARSE_RES_NS 4000000ULL /* COARSE clocks: one 250 Hz tick */
 
 /* Linux structures and constants of this family. */
 struct linux_itimerspec {
@@ -110,11 +56,70 @@ struct linux_rusage {
 #define RUSAGE_CHILDREN (-1)
 #define RUSAGE_THREAD 1
 
+/* Now on a Linux clock id (including CPU-time clock ids of this process),
+ * in ns. Realtime and monotonic clocks use the vDSO's conversion when it is
+ * active, so the app and the libos see the same time. -EINVAL if unknown. */
+long libos_time_now(int clock, uint64_t *ns);
+/* True for process/thread CPU-time clocks (which advance with CPU use). */
+bool libos_clock_is_cputime(int clock);
+
+/* vDSO (vdso/vdso_map.c). */
+/* Map the vDSO and its data page for a new program; returns its address
+ * (AT_SYSINFO_EHDR) or 0 if there is none. */
+uint64_t libos_vdso_map(void);
+/* CLOCK_MONOTONIC and REALTIME - MONOTONIC from the TSC conversion; false
+ * when the TSC is not in use (then callers ask the PAL). */
+bool libos_vdso_clock(uint64_t *mono, int64_t *real_offset);
+/* Re-align the conversion with the PAL's clocks if a sync is due; returns
+ * ns until the next one is due (UINT64_MAX: never). */
+uint64_t libos_vdso_maybe_sync(void);
+/* getcpu as the vDSO answers it. */
+void libos_vdso_getcpu(unsigned *cpu, unsigned *node);
+
+/* Timers (sys/timer.c). Every armed timer is served by one libos thread
+ * that sleeps until the nearest deadline. */
+enum { LIBOS_TIMER_POSIX = 1, LIBOS_TIMER_ITIMER, LIBOS_TIMER_FD };
+struct libos_timer {
+    struct libos_timer *next; /* in the list of live timers */
+    int kind;                 /* LIBOS_TIMER_* */
+    int clock;                /* Linux clock id */
+    uint64_t expire;          /* absolute ns on clock; 0 = disarmed */
+    uint64_t interval;        /* ns; 0 = one shot */
+    /* Signal notification (POSIX timers, itimers). */
+    int id;     /* POSIX timer id */
+    int notify; /* SIGEV_* */
+    int signo;
+    uint32_t tid; /* SIGEV_THREAD_ID target */
+    uint64_t sigval;
+    int code;             /* si_code: SI_TIMER or SI_KERNEL */
+    int64_t overrun;      /* expirations while the last signal was pending */
+    int64_t overrun_last; /* what the last delivered signal carried */
+    /* timerfd: expirations not yet read, and its readers. */
+    uint64_t ticks;
+    struct libos_waitq waitq;
+};
+/* Register t (zeroed by the caller except kind/clock) as a live timer. */
+long libos_timer_add(struct libos_timer *t);
+void libos_timer_remove(struct libos_timer *t);
+/* Arm (value_ns > 0) or disarm t; value_ns is absolute on t->clock if abs.
+ * Returns the previous setting in old_value and old_interval (remaining ns). */
+long libos_timer_set(struct libos_timer *t, uint64_t value_ns, uint64_t interval_ns, bool abs,
+                     uint64_t *old_value, uint64_t *old_interval);
+/* timer_settime/timerfd_settime and _gettime on app itimerspecs. */
+long libos_itimerspec_set(struct libos_timer *t, int flags, const struct linux_itimerspec *val,
+                          struct linux_itimerspec *old);
+long libos_itimerspec_get(struct libos_timer *t, struct linux_itimerspec *cur);
+/* Start the timer service thread (it also keeps the vDSO aligned). */
+void libos_timer_service_start(void);
+/* Remaining ns and interval of t. */
+void libos_timer_get(struct libos_timer *t, uint64_t *value, uint64_t *interval);
+/* The lock guarding every timer's fields. */
+extern struct libos_lock g_timer_lock;
+
 /* Syscalls of this family beyond libos_syscalls.h. */
 long libos_sys_alarm(unsigned int seconds);
 long libos_sys_getitimer(int which, struct linux_itimerval *cur);
-long libos_sys_setitimer(int which, const struct linux_itimerval *val,
-                         struct linux_itimerval *old);
+long libos_sys_setitimer(int which, const struct linux_itimerval *val, struct linux_itimerval *old);
 long libos_sys_timer_create(int clock, const struct linux_sigevent *sev, int *id);
 long libos_sys_timer_settime(int id, int flags, const struct linux_itimerspec *val,
                              struct linux_itimerspec *old);
@@ -127,7 +132,6 @@ long libos_sys_timerfd_settime(int fd, int flags, const struct linux_itimerspec 
 long libos_sys_timerfd_gettime(int fd, struct linux_itimerspec *cur);
 long libos_sys_times(struct linux_tms *buf);
 long libos_sys_getrusage(int who, struct linux_rusage *ru);
-long libos_sys_getcpu(unsigned *cpu, unsigned *node, void *cache);
 
 /* timespec <-> ns helpers (no range check beyond Linux's). */
 static inline uint64_t libos_ts_to_ns(const struct linux_timespec *ts) {

@@ -48,6 +48,11 @@ struct libos_file_ops {
      * sets pi->waitq, which it wakes when its state changes. NULL op: the
      * file is always readable and writable (regular files, /dev/null). */
     uint32_t (*poll)(struct libos_file *f, uint32_t want, struct libos_poll_info *pi);
+    /* Optional vectored I/O for streams where one call must stay one
+     * operation (a datagram, or a read that may block only once). NULL:
+     * readv/writev call read/write per element. iov is checked app memory. */
+    int64_t (*readv)(struct libos_file *f, const struct linux_iovec *iov, int iovcnt);
+    int64_t (*writev)(struct libos_file *f, const struct linux_iovec *iov, int iovcnt);
     void (*release)(struct libos_file *f);
 };
 
@@ -61,6 +66,10 @@ struct libos_file {
     struct libos_mount *mount;
     pal_handle_t *handle; /* PAL stream, if any */
     void *priv;           /* file-system specific */
+    /* Called by the last libos_file_put before ops->release: epoll drops
+     * the file from interest lists (sys/epoll.c), with hook_data its own. */
+    void (*release_hook)(struct libos_file *f);
+    void *hook_data;
 };
 
 void libos_file_get(struct libos_file *f);

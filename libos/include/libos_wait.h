@@ -14,8 +14,9 @@ struct libos_waiter {
 struct libos_waitq {
     struct libos_lock lock;
     struct libos_waiter *head;
+    uint64_t seq; /* stamped by libos_waitq_notify (libos_poll.h): epoll edges */
 };
-#define LIBOS_WAITQ_INIT {LIBOS_LOCK_INIT, NULL}
+#define LIBOS_WAITQ_INIT {LIBOS_LOCK_INIT, NULL, 0}
 /* Register the current thread on q (w lives on the caller's stack). */
 void libos_waitq_add(struct libos_waitq *q, struct libos_waiter *w);
 void libos_waitq_remove(struct libos_waitq *q, struct libos_waiter *w);

@@ -127,6 +127,14 @@ static long do_rwv(int fd, const struct linux_iovec *iov, int iovcnt, bool write
             return -EINVAL;
         total += iov[i].iov_len;
     }
+    struct libos_file *f = libos_fd_get(fd);
+    if (f && (write ? f->ops->writev : f->ops->readv) && !(f->flags & O_PATH) &&
+        (f->flags & O_ACCMODE) != (write ? O_RDONLY : O_WRONLY)) {
+        long r = write ? f->ops->writev(f, iov, iovcnt) : f->ops->readv(f, iov, iovcnt);
+        libos_file_put(f);
+        return r;
+    }
+    libos_file_put(f);
     long done = 0;
     for (int i = 0; i < iovcnt; i++) {
         if (!iov[i].iov_len)

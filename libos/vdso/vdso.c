@@ -38,8 +38,13 @@ static long vdso_syscall3(long nr, long a, long b, long c) {
     return r;
 }
 
-enum { NR_gettimeofday = 96, NR_time = 201, NR_clock_gettime = 228, NR_clock_getres = 229,
-       NR_getcpu = 309 };
+enum {
+    NR_gettimeofday = 96,
+    NR_time = 201,
+    NR_clock_gettime = 228,
+    NR_clock_getres = 229,
+    NR_getcpu = 309
+};
 
 /* 1: realtime family, 2: monotonic family, 0: not served here. */
 static int clock_kind(long clock) {

@@ -97,12 +97,17 @@ static void fault_handler(int sig, struct host_siginfo *si, struct host_ucontext
 
 static void async_handler(int sig, struct host_siginfo *si, struct host_ucontext *uc) {
     struct pal_event_info info = {0};
-    info.source = sig == HOST_SIGINT   ? PAL_INT_INTERRUPT
-                  : sig == HOST_SIGHUP ? PAL_INT_HANGUP
-                                       : PAL_INT_TERMINATE;
-    enum pal_event ev = sig == HOST_SIGINT ? PAL_EVENT_INTERRUPT : PAL_EVENT_QUIT;
-    if (!g_event_handlers[ev])
+    info.source = sig == HOST_SIGINT        ? PAL_INT_INTERRUPT
+                  : sig == HOST_SIGHUP      ? PAL_INT_HANGUP
+                  : sig == PAL_HOST_SIGWAKE ? PAL_INT_WAKEUP
+                                            : PAL_INT_TERMINATE;
+    enum pal_event ev =
+        sig == HOST_SIGTERM || sig == HOST_SIGQUIT ? PAL_EVENT_QUIT : PAL_EVENT_INTERRUPT;
+    if (!g_event_handlers[ev]) {
+        if (sig == PAL_HOST_SIGWAKE)
+            return;
         host_syscall1(__NR_exit_group, 128 + sig);
+    }
     deliver(ev, &info, uc);
 }
 

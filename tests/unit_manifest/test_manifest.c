@@ -380,6 +380,80 @@ static void test_bad_example(void **state) {
     free(text);
 }
 
+static void test_net_rules(void **state) {
+    (void)state;
+    struct libos_manifest *m = parse_ok("[net]\n"
+                                        "connect = [\"127.0.0.1:8080\", \"localhost:*\",\n"
+                                        "           \"[::1]:443\", \"10.0.0.0/8:80\"]\n"
+                                        "bind = [\"127.0.0.1:1000-2000\", \"0.0.0.0:8080\", \"*:53\"]\n");
+    assert_int_equal(m->net_connect_count, 5); /* localhost gives two */
+    assert_int_equal(m->net_bind_count, 3);
+    assert_int_equal(m->net_connect[0].line, 2);
+    assert_int_equal(m->net_connect[3].line, 3);
+    const uint8_t lo[4] = {127, 0, 0, 1}, lo2[4] = {127, 1, 2, 3}, ten[4] = {10, 9, 8, 7},
+                  other[4] = {192, 168, 1, 1}, any4[4] = {0, 0, 0, 0};
+    uint8_t v6lo[16] = {0}, v6other[16] = {0x20, 0x01, 0x0d, 0xb8}, mapped[16] = {0};
+    v6lo[15] = 1;
+    v6other[15] = 1;
+    mapped[10] = mapped[11] = 0xff;
+    memcpy(mapped + 12, ten, 4);
+    const struct libos_net_rule *c = m->net_connect;
+    size_t n = m->net_connect_count;
+    assert_true(libos_net_rules_allow(c, n, 4, lo, 8080));
+    assert_true(libos_net_rules_allow(c, n, 4, lo2, 1)); /* localhost = 127/8 */
+    assert_true(libos_net_rules_allow(c, n, 6, v6lo, 9));
+    assert_true(libos_net_rules_allow(c, n, 4, ten, 80));
+    assert_false(libos_net_rules_allow(c, n, 4, ten, 81));
+    assert_true(libos_net_rules_allow(c, n, 6, mapped, 80)); /* ::ffff:10.9.8.7 */
+    assert_false(libos_net_rules_allow(c, n, 4, other, 8080));
+    assert_false(libos_net_rules_allow(c, n, 6, v6other, 443));
+    const struct libos_net_rule *b = m->net_bind;
+    n = m->net_bind_count;
+    assert_true(libos_net_rules_allow(b, n, 4, lo, 1500));
+    assert_false(libos_net_rules_allow(b, n, 4, lo, 2001));
+    assert_true(libos_net_rules_allow(b, n, 4, any4, 8080));
+    assert_false(libos_net_rules_allow(b, n, 4, any4, 8081)); /* a literal is exact */
+    assert_true(libos_net_rules_allow(b, n, 6, v6other, 53));  /* "*" any family */
+    libos_manifest_free(m);
+
+    /* Nothing is granted without [net]. */
+    m = parse_ok("[loader]\nargv = [\"x\"]\n");
+    assert_int_equal(m->net_connect_count + m->net_bind_count, 0);
+    assert_false(libos_net_rules_allow(m->net_connect, 0, 4, lo, 80));
+    libos_manifest_free(m);
+}
+
+static void test_net_rule_syntax(void **state) {
+    (void)state;
+    struct libos_net_rule r[2];
+    assert_int_equal(libos_net_rule_parse("[fe80::]/10:*", r), 1);
+    assert_int_equal(r[0].family, 6);
+    assert_int_equal(r[0].prefix, 10);
+    assert_int_equal(r[0].addr[0], 0xfe);
+    assert_int_equal(r[0].addr[1], 0x80);
+    assert_int_equal(r[0].port_hi, 65535);
+    assert_int_equal(libos_net_rule_parse("[1:2:3:4:5:6:7:8]:1", r), 1);
+    assert_int_equal(r[0].addr[15], 8);
+    assert_int_equal(libos_net_rule_parse("[2001:db8::ff00:42]:1", r), 1);
+    assert_int_equal(r[0].addr[14], 0x00);
+    assert_int_equal(r[0].addr[15], 0x42);
+    assert_int_equal(r[0].addr[12], 0xff);
+    static const char *const bad[] = {
+        "127.0.0.1",       "127.0.0.1:",   "127.0.0.256:80", "1.2.3:80",     "[::1:80",
+        "::1:80",          "[1::2::3]:80", "1.2.3.4/33:80",  "1.2.3.4:70000", "1.2.3.4:90-80",
+        "localhost",       "host.com:80",  "1.2.3.4:80x",    "[1:2:3:4:5:6:7:8:9]:1", "*:",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (libos_net_rule_parse(bad[i], r) >= 0)
+            fail_msg("accepted bad rule \"%s\"", bad[i]);
+    }
+    parse_err("[net]\nconnect = [\"localhost\"]\n",
+              "m.toml:2: net.connect: invalid entry \"localhost\" (use ADDRESS:PORTS, e.g. "
+              "\"127.0.0.1:8080\", \"[::1]:443\", \"10.0.0.0/8:1000-2000\", \"localhost:*\")");
+    parse_err("[net]\nlisten = []\n", "m.toml:2: unknown key 'net.listen'");
+    parse_err("[net]\nbind = \"127.0.0.1:80\"\n", "m.toml:2: net.bind must be an array of strings");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_manifest),
@@ -392,6 +466,8 @@ int main(void) {
         cmocka_unit_test(test_parse_size),
         cmocka_unit_test(test_example_manifests),
         cmocka_unit_test(test_bad_example),
+        cmocka_unit_test(test_net_rules),
+        cmocka_unit_test(test_net_rule_syntax),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,228 @@
+/* The libos side of the vDSO: TSC calibration against the PAL's clocks,
+ * the data page the vDSO reads, periodic re-alignment (slewing, so the
+ * monotonic clock never steps back), and mapping the image for a program.
+ * The libos reads time through the same conversion (libos_vdso_clock), so
+ * the app's vDSO clock and the libos's timers and sleeps agree exactly. */
+#include "libos_mm.h"
+#include "libos_time.h"
+#include "vdso_data.h"
+
+extern const char libos_vdso_image[], libos_vdso_image_end[];
+
+#define CALIBRATE_NS 2000000ULL    /* first rate estimate: 2 ms */
+#define SYNC_FIRST_NS 100000000ULL /* first re-alignment after 100 ms */
+#define SYNC_MAX_NS 8000000000ULL  /* then doubling up to 8 s */
+#define STEP_NS 50000000ULL        /* behind by more: step forward */
+#define REAL_STEP_NS 100000ULL     /* realtime offset change that counts */
+#define SLEW_PPM 500
+
+static struct sabot_vdso_data g_vd;                /* master copy (libos reads) */
+static volatile struct sabot_vdso_data *g_vd_page; /* the app's copy */
+static int g_vd_busy;                              /* one syncing thread at a time */
+static bool g_vd_init;
+static uint64_t g_ref_tsc, g_ref_mono;     /* first sample: long baseline for the rate */
+static uint64_t g_next_sync, g_sync_every; /* in monotonic ns */
+
+struct sample {
+    uint64_t tsc, mono;
+    int64_t real_offset;
+};
+
+/* (hi:lo) / d; the quotient must fit in 64 bits. */
+static uint64_t div128(uint64_t hi, uint64_t lo, uint64_t d) {
+    uint64_t q, r;
+    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), "rm"(d));
+    return q;
+}
+
+/* ns per tick << SHIFT from dn ns over dt ticks. */
+static uint64_t rate(uint64_t dn, uint64_t dt) {
+    if (!dt || (dn >> SABOT_VDSO_SHIFT) >= dt)
+        return 0;
+    return div128(dn >> (64 - SABOT_VDSO_SHIFT), dn << SABOT_VDSO_SHIFT, dt);
+}
+
+/* A (TSC, monotonic) pair bracketed tightly, and realtime - monotonic. */
+static bool take_sample(struct sample *s) {
+    uint64_t best = UINT64_MAX;
+    for (int i = 0; i < 5; i++) {
+        uint64_t mono, t0 = sabot_rdtsc();
+        if (pal_time_get(PAL_CLOCK_MONOTONIC, &mono) < 0)
+            return false;
+        uint64_t t1 = sabot_rdtsc();
+        if (t1 - t0 < best) {
+            best = t1 - t0;
+            s->tsc = t0 + (t1 - t0) / 2;
+            s->mono = mono;
+        }
+    }
+    uint64_t m0, r, m1;
+    if (pal_time_get(PAL_CLOCK_MONOTONIC, &m0) < 0 || pal_time_get(PAL_CLOCK_REALTIME, &r) < 0 ||
+        pal_time_get(PAL_CLOCK_MONOTONIC, &m1) < 0)
+        return false;
+    s->real_offset = (int64_t)(r - (m0 + (m1 - m0) / 2));
+    return true;
+}
+
+/* Copy the master into the app's page under its seqlock. The page is
+ * read-only for the app except while we write it. */
+static void publish(void) {
+    volatile struct sabot_vdso_data *p = g_vd_page;
+    if (!p)
+        return;
+    pal_mem_protect((void *)p, LIBOS_PAGE_SIZE, PAL_PROT_READ | PAL_PROT_WRITE);
+    p->seq++;
+    __asm__ volatile("" ::: "memory");
+    p->tsc_ok = g_vd.tsc_ok;
+    p->tsc_base = g_vd.tsc_base;
+    p->mono_base = g_vd.mono_base;
+    p->real_offset = g_vd.real_offset;
+    p->mult = g_vd.mult;
+    p->getcpu_mode = g_vd.getcpu_mode;
+    p->ncpu = g_vd.ncpu;
+    p->coarse_res_ns = g_vd.coarse_res_ns;
+    __asm__ volatile("" ::: "memory");
+    p->seq++;
+    pal_mem_protect((void *)p, LIBOS_PAGE_SIZE, PAL_PROT_READ);
+}
+
+static void set_params(uint64_t tsc, uint64_t mono, uint64_t mult, int64_t real_offset) {
+    __atomic_add_fetch(&g_vd.seq, 1, __ATOMIC_RELEASE);
+    __asm__ volatile("" ::: "memory");
+    g_vd.tsc_base = tsc;
+    g_vd.mono_base = mono;
+    g_vd.mult = mult;
+    g_vd.real_offset = real_offset;
+    __asm__ volatile("" ::: "memory");
+    __atomic_add_fetch(&g_vd.seq, 1, __ATOMIC_RELEASE);
+    publish();
+}
+
+static bool invariant_tsc(void) {
+    uint32_t r[4];
+    if (pal_cpuid(0x80000000, 0, r) < 0 || r[0] < 0x80000007)
+        return false;
+    pal_cpuid(0x80000007, 0, r);
+    return r[3] & (1u << 8);
+}
+
+static uint32_t getcpu_mode(void) {
+    uint32_t r[4];
+    if (pal_cpuid(0, 0, r) == 0 && r[0] >= 7 && pal_cpuid(7, 0, r) == 0 && (r[2] & (1u << 22)))
+        return SABOT_GETCPU_RDPID;
+    if (pal_cpuid(0x80000000, 0, r) == 0 && r[0] >= 0x80000001 &&
+        pal_cpuid(0x80000001, 0, r) == 0 && (r[3] & (1u << 27)))
+        return SABOT_GETCPU_RDTSCP;
+    return SABOT_GETCPU_NONE;
+}
+
+/* First calibration: the rate over a short busy interval. */
+static void calibrate(void) {
+    g_vd_init = true;
+    g_vd.coarse_res_ns = LIBOS_COARSE_RES_NS;
+    g_vd.ncpu = g_boot && g_boot->host.cpu_count ? g_boot->host.cpu_count : 1;
+    g_vd.getcpu_mode = getcpu_mode();
+    if (!invariant_tsc()) {
+        log_info("no invariant TSC: the vDSO makes system calls");
+        return;
+    }
+    struct sample a, b;
+    if (!take_sample(&a))
+        return;
+    uint64_t now = a.mono;
+    while (now < a.mono + CALIBRATE_NS)
+        if (pal_time_get(PAL_CLOCK_MONOTONIC, &now) < 0)
+            return;
+    if (!take_sample(&b))
+        return;
+    uint64_t mult = rate(b.mono - a.mono, b.tsc - a.tsc);
+    if (!mult)
+        return;
+    g_ref_tsc = a.tsc;
+    g_ref_mono = a.mono;
+    g_sync_every = SYNC_FIRST_NS;
+    g_next_sync = b.mono + g_sync_every;
+    g_vd.tsc_ok = 1;
+    set_params(b.tsc, b.mono, mult, b.real_offset);
+}
+
+/* Re-align with the PAL: the rate from the whole baseline since the first
+ * sample, corrected so the remaining error is slewed away over the next
+ * period (never stepping back). */
+static void sync_now(void) {
+    struct sample s;
+    if (!take_sample(&s))
+        return;
+    uint64_t mult = rate(s.mono - g_ref_mono, s.tsc - g_ref_tsc);
+    if (!mult)
+        return;
+    uint64_t cur = sabot_vdso_mono_at(s.tsc, g_vd.tsc_base, g_vd.mono_base, g_vd.mult);
+    int64_t err = (int64_t)(s.mono - cur); /* > 0: we are behind */
+    if (err > (int64_t)STEP_NS) {
+        cur = s.mono;
+        err = 0;
+    }
+    g_sync_every = MIN(g_sync_every * 2, SYNC_MAX_NS);
+    int64_t period = (int64_t)g_sync_every, lim = period / 1000000 * SLEW_PPM;
+    err = MAX(MIN(err, lim), -lim);
+    mult += (int64_t)mult * err / period;
+    int64_t off = g_vd.real_offset;
+    if (s.real_offset - off > (int64_t)REAL_STEP_NS || off - s.real_offset > (int64_t)REAL_STEP_NS)
+        off = s.real_offset; /* the host's realtime was set */
+    g_next_sync = cur + g_sync_every;
+    set_params(s.tsc, cur, mult, off);
+}
+
+bool libos_vdso_clock(uint64_t *mono, int64_t *real_offset) {
+    return g_vd.tsc_ok && sabot_vdso_read(&g_vd, mono, real_offset);
+}
+
+uint64_t libos_vdso_maybe_sync(void) {
+    uint64_t mono;
+    int64_t off;
+    if (!libos_vdso_clock(&mono, &off))
+        return UINT64_MAX;
+    if (mono < g_next_sync)
+        return g_next_sync - mono;
+    if (__atomic_exchange_n(&g_vd_busy, 1, __ATOMIC_ACQUIRE))
+        return g_sync_every; /* another thread is at it */
+    if (mono >= g_next_sync)
+        sync_now();
+    __atomic_store_n(&g_vd_busy, 0, __ATOMIC_RELEASE);
+    return g_sync_every;
+}
+
+void libos_vdso_getcpu(unsigned *cpu, unsigned *node) {
+    unsigned aux = sabot_cpu_aux(g_vd.getcpu_mode);
+    *cpu = (aux & 0xfff) < g_vd.ncpu ? (aux & 0xfff) : 0;
+    *node = aux >> 12;
+}
+
+uint64_t libos_vdso_map(void) {
+    size_t img = libos_vdso_image_end - libos_vdso_image;
+    size_t size = ALIGN_UP(img, LIBOS_PAGE_SIZE);
+    while (__atomic_exchange_n(&g_vd_busy, 1, __ATOMIC_ACQUIRE))
+        pal_thread_yield();
+    if (!g_vd_init)
+        calibrate();
+    void *addr = NULL;
+    uint64_t base = 0;
+    if (pal_mem_alloc(&addr, LIBOS_PAGE_SIZE + size, PAL_PROT_READ | PAL_PROT_WRITE, 0) < 0) {
+        log_warn("cannot map the vDSO: programs will make time system calls");
+        goto out;
+    }
+    /* The data page stays libos memory (no VMA: the app cannot unmap or
+     * replace it); the image is app memory like the kernel's [vdso]. */
+    base = (uint64_t)addr + LIBOS_PAGE_SIZE;
+    memcpy((void *)base, libos_vdso_image, img);
+    pal_mem_protect((void *)base, size, PAL_PROT_READ | PAL_PROT_EXEC);
+    if (g_vd_page)
+        pal_mem_free((void *)g_vd_page, LIBOS_PAGE_SIZE); /* previous program's */
+    g_vd_page = addr;
+    publish();
+    libos_vma_insert(base, base + size, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+                     VMA_ANON);
+out:
+    __atomic_store_n(&g_vd_busy, 0, __ATOMIC_RELEASE);
+    return base;
+}

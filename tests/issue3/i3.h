@@ -1,0 +1,89 @@
+/* Helpers shared by the issue 3 programs, on top of the integration
+ * check.h: time in nanoseconds, a watchdog so a lost wake-up fails the
+ * test with a message instead of hanging it, and subtest selection. */
+#ifndef SABOT_TEST_I3_H
+#define SABOT_TEST_I3_H
+
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static inline int64_t now_ns(clockid_t clk) {
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline struct timespec ts_from_ns(int64_t ns) {
+    struct timespec ts = {ns / 1000000000, ns % 1000000000};
+    return ts;
+}
+
+static inline void ms_sleep(int ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+/* A write(2) that only uses async-signal-safe calls. */
+static inline void say_raw(const char *s) {
+    size_t n = strlen(s);
+    while (n) {
+        ssize_t w = write(1, s, n);
+        if (w <= 0)
+            break;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+/* The watchdog is a thread-free alarm: if the program is stuck (lost
+ * wake-up, missing signal), SIGALRM's default action would kill it with a
+ * confusing status, so we print what we were doing and exit 3. */
+static const char *volatile g_stage = "start";
+static void watchdog_fire(int sig) {
+    (void)sig;
+    say_raw("FAIL watchdog: stuck in stage: ");
+    say_raw(g_stage);
+    say_raw("\n");
+    _exit(3);
+}
+static inline void watchdog(int seconds) {
+    signal(SIGALRM, watchdog_fire);
+    alarm(seconds);
+}
+
+static inline const char *errstr(int e) {
+    switch (e) {
+    case ETIMEDOUT:
+        return "ETIMEDOUT";
+    case EINTR:
+        return "EINTR";
+    case EAGAIN:
+        return "EAGAIN";
+    case EINPROGRESS:
+        return "EINPROGRESS";
+    case ECONNREFUSED:
+        return "ECONNREFUSED";
+    case ENOSYS:
+        return "ENOSYS";
+    default:
+        return errname(e);
+    }
+}
+
+/* Run subtest NAME when argv[1] is NAME or "all". */
+#define SUBTEST(argc, argv, name, fn)                                                              \
+    do {                                                                                           \
+        if ((argc) < 2 || !strcmp((argv)[1], "all") || !strcmp((argv)[1], name)) {                 \
+            g_stage = name;                                                                        \
+            printf("---- %s\n", name);                                                             \
+            fn;                                                                                    \
+        }                                                                                          \
+    } while (0)
+
+#endif
