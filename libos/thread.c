@@ -213,7 +213,9 @@ static int internal_thread_main(void *arg) {
     pal_thread_exit(NULL);
 }
 
-static struct libos_thread *thread_alloc(void) {
+/* Service threads get no tid: app-visible tids stay as Linux would number
+ * them. */
+static struct libos_thread *thread_alloc(bool internal) {
     struct libos_thread *t = libos_calloc(1, sizeof(*t));
     if (!t)
         return NULL;
@@ -222,12 +224,14 @@ static struct libos_thread *thread_alloc(void) {
         return NULL;
     }
     t->refcount = 1;
-    t->tid = __atomic_fetch_add(&g_next_tid, 1, __ATOMIC_RELAXED);
+    t->internal = internal;
+    if (!internal)
+        t->tid = __atomic_fetch_add(&g_next_tid, 1, __ATOMIC_RELAXED);
     return t;
 }
 
 long libos_thread_create_internal(int (*fn)(void *), void *arg) {
-    struct libos_thread *t = thread_alloc();
+    struct libos_thread *t = thread_alloc(true);
     struct thread_start *s = libos_calloc(1, sizeof(*s));
     if (!t || !s) {
         libos_free(s);
@@ -235,7 +239,6 @@ long libos_thread_create_internal(int (*fn)(void *), void *arg) {
             libos_thread_put(t);
         return -ENOMEM;
     }
-    t->internal = true;
     t->sigmask = ~0ULL; /* app signals never go to service threads */
     s->thread = t;
     s->internal_fn = fn;
@@ -263,7 +266,7 @@ static long clone_thread(unsigned long flags, uint64_t newsp, int *ptid, int *ct
     if ((flags & (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID)) &&
         !libos_user_range_ok(ctid, 4, true))
         return -EFAULT;
-    struct libos_thread *t = thread_alloc();
+    struct libos_thread *t = thread_alloc(false);
     struct thread_start *s = libos_calloc(1, sizeof(*s));
     if (!t || !s) {
         libos_free(s);

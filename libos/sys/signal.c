@@ -487,6 +487,7 @@ static void interrupt_event(enum pal_event ev, const struct pal_event_info *info
     if (info->source != PAL_INT_WAKEUP) {
         int sig = info->source == PAL_INT_INTERRUPT ? SIGINT
                   : info->source == PAL_INT_HANGUP  ? SIGHUP
+                  : info->source == PAL_INT_QUIT    ? SIGQUIT
                                                     : SIGTERM;
         struct linux_siginfo si = {.si_signo = sig, .si_code = SI_USER};
         libos_signal_send_process(&si);
@@ -499,6 +500,12 @@ static void interrupt_event(enum pal_event ev, const struct pal_event_info *info
 }
 
 void libos_signal_init(void) {
+    /* Dispositions inherited from the host, as across execve. */
+    static const int from_source[] = {[PAL_INT_INTERRUPT] = SIGINT, [PAL_INT_TERMINATE] = SIGTERM,
+                                      [PAL_INT_HANGUP] = SIGHUP, [PAL_INT_QUIT] = SIGQUIT};
+    for (unsigned s = 0; s < ARRAY_SIZE(from_source); s++)
+        if (from_source[s] && (g_boot->ignored_interrupts & (1U << s)))
+            g_process.sigactions[from_source[s] - 1].handler = SIG_IGN;
     pal_set_event_handler(PAL_EVENT_MEMFAULT, fault_event);
     pal_set_event_handler(PAL_EVENT_ILLEGAL, fault_event);
     pal_set_event_handler(PAL_EVENT_ARITHMETIC, fault_event);

@@ -392,7 +392,8 @@ enum {
     PAL_FAULT_FLTDIV = 5,
     PAL_FAULT_OTHER = 6
 };
-enum { PAL_INT_INTERRUPT = 1, PAL_INT_TERMINATE = 2, PAL_INT_HANGUP = 3, PAL_INT_WAKEUP = 4 };
+enum { PAL_INT_INTERRUPT = 1, PAL_INT_TERMINATE = 2, PAL_INT_HANGUP = 3, PAL_INT_WAKEUP = 4,
+       PAL_INT_QUIT = 5 };
 
 typedef void (*pal_event_handler_t)(enum pal_event ev, const struct pal_event_info *info,
                                     struct pal_context *ctx);
@@ -469,6 +470,9 @@ struct pal_boot_info {
     const char *host_cwd;      /* host working directory */
     pal_handle_t *stdio[3];    /* console streams for fd 0, 1, 2 */
     pal_handle_t *main_thread; /* the thread running libos_start */
+    /* Host asks that these interrupt sources (bit 1 << PAL_INT_*) start
+     * ignored, like a Linux program inheriting SIG_IGN (nohup). */
+    uint32_t ignored_interrupts;
     pal_handle_t *log;         /* where libos log lines go */
     pal_handle_t *trace;       /* syscall trace output, or NULL */
     int log_level;             /* 0 none, 1 error, 2 warn, 3 info, 4 debug */

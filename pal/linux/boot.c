@@ -100,6 +100,7 @@ static void async_handler(int sig, struct host_siginfo *si, struct host_ucontext
     info.source = sig == HOST_SIGINT        ? PAL_INT_INTERRUPT
                   : sig == HOST_SIGHUP      ? PAL_INT_HANGUP
                   : sig == PAL_HOST_SIGWAKE ? PAL_INT_WAKEUP
+                  : sig == HOST_SIGQUIT     ? PAL_INT_QUIT
                                             : PAL_INT_TERMINATE;
     enum pal_event ev =
         sig == HOST_SIGTERM || sig == HOST_SIGQUIT ? PAL_EVENT_QUIT : PAL_EVENT_INTERRUPT;
@@ -123,6 +124,24 @@ static int install(int sig, void *fn, uint64_t mask) {
 
 static uint64_t sigbit(int sig) {
     return 1ULL << (sig - 1);
+}
+
+/* Interrupt sources whose host signal was ignored when we started. */
+static uint32_t inherited_ignores(void) {
+    static const struct {
+        int sig, source;
+    } map[] = {{HOST_SIGINT, PAL_INT_INTERRUPT},
+               {HOST_SIGTERM, PAL_INT_TERMINATE},
+               {HOST_SIGHUP, PAL_INT_HANGUP},
+               {HOST_SIGQUIT, PAL_INT_QUIT}};
+    uint32_t bits = 0;
+    for (unsigned i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        struct host_sigaction old;
+        if (!host_is_err(host_syscall4(__NR_rt_sigaction, map[i].sig, 0, &old, 8)) &&
+            old.handler == (void *)1 /* SIG_IGN */)
+            bits |= 1U << map[i].source;
+    }
+    return bits;
 }
 
 static int install_handlers(void) {
@@ -191,6 +210,7 @@ static pal_handle_t *fd_handle(int fd, uint32_t kind) {
 }
 
 void pal_linux_boot(const struct pal_linux_config *cfg) {
+    g_boot_info.ignored_interrupts = inherited_ignores();
     struct pal_linux_tcb *tcb;
     int r = pal_linux_tcb_init(&tcb);
     if (r < 0)

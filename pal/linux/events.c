@@ -93,7 +93,11 @@ int pal_wait_handles(size_t count, pal_handle_t *const *handles, const uint32_t 
             ts.tv_nsec = left % 1000000000ULL;
             tsp = &ts;
         }
-        long r = host_syscall5(__NR_ppoll, fds, count, tsp, 0, 8);
+        /* Asynchronous host signals (SIGINT, SIGTERM, the PAL's wake-up)
+         * are blocked while the libos runs; let them in only while waiting,
+         * where the thread holds no libos lock, so they end the wait. */
+        uint64_t mask = 1ULL << (HOST_SIGSYS - 1);
+        long r = host_syscall5(__NR_ppoll, fds, count, tsp, &mask, 8);
         if (host_is_err(r)) {
             ret = r == -EINTR ? -PAL_ERR_INTERRUPTED : pal_linux_err(r);
             break;

@@ -1,6 +1,7 @@
 /* Condition variables, mutexes and semaphores with timeouts: a timed wait
  * nobody signals returns ETIMEDOUT after about the time (never early), with
  * the mutex held again; one that is signalled returns 0 at once. */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>

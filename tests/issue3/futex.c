@@ -11,6 +11,7 @@
  *   shared   non-private futexes on MAP_SHARED memory, including one file
  *            mapped at two addresses (Linux keys them by page, not address).
  * Usage: futex [SUBTEST|all] [ROUNDS]  (ROUNDS: ping-pongs per test, 1e6). */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>

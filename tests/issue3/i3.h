@@ -4,7 +4,9 @@
 #ifndef SABOT_TEST_I3_H
 #define SABOT_TEST_I3_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <signal.h>
 #include <stdint.h>
 #include <time.h>
