@@ -8,6 +8,7 @@
  *   modes    EPOLLET, EPOLLONESHOT, EFD_SEMAPHORE, timerfd overruns,
  *            TFD_TIMER_ABSTIME, timerfd_gettime, poll() and select()
  *   pwait    epoll_pwait's signal mask lets a blocked signal interrupt it */
+#define _GNU_SOURCE
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>

@@ -8,11 +8,13 @@
  *   unix     AF_UNIX: fds passed with SCM_RIGHTS over a socketpair and over
  *            a socket bound to a path; abstract names; SOCK_SEQPACKET;
  *            SCM_CREDENTIALS */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>

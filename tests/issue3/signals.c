@@ -14,6 +14,7 @@
  *   term      raise(SIGTERM) with the default action: killed (status 143)
  *   hostterm  prints "ready" then waits; a SIGTERM from outside must run
  *             the handler, which exits 0 (driven by hostsig.sh) */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
