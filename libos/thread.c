@@ -105,7 +105,11 @@ void libos_waitq_remove(struct libos_waitq *q, struct libos_waiter *w) {
     libos_unlock(&q->lock);
 }
 
+static uint64_t g_wake_seq;
+
 void libos_waitq_wake_all(struct libos_waitq *q) {
+    __atomic_store_n(&q->seq, __atomic_add_fetch(&g_wake_seq, 1, __ATOMIC_RELAXED),
+                     __ATOMIC_RELEASE);
     libos_lock(&q->lock);
     for (struct libos_waiter *w = q->head; w; w = w->next)
         libos_thread_wake(w->thread);

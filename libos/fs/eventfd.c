@@ -63,15 +63,15 @@ static int64_t efd_read(struct libos_file *f, void *buf, size_t n, uint64_t *pos
         if (r < 0)
             return r;
     }
-    libos_waitq_notify(&e->waitq); /* writers may go on */
+    libos_waitq_wake_all(&e->waitq); /* writers may go on */
     memcpy(buf, &v, sizeof(v));
     return sizeof(v);
 }
 
 static int64_t efd_write(struct libos_file *f, const void *buf, size_t n, uint64_t *pos) {
     struct eventfd *e = f->priv;
-    if (n < sizeof(uint64_t))
-        return -EINVAL;
+    if (n != sizeof(uint64_t))
+        return -EINVAL; /* current Linux takes exactly 8 bytes (reads: at least 8) */
     uint64_t v;
     memcpy(&v, buf, sizeof(v));
     if (v == UINT64_MAX)
@@ -83,7 +83,7 @@ static int64_t efd_write(struct libos_file *f, const void *buf, size_t n, uint64
         if (r < 0)
             return r;
     }
-    libos_waitq_notify(&e->waitq);
+    libos_waitq_wake_all(&e->waitq);
     return sizeof(v);
 }
 

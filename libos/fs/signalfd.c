@@ -141,7 +141,7 @@ long libos_sys_signalfd4(int fd, const uint64_t *umask, size_t sizemask, int fla
         long r = f->ops == &g_signalfd_ops ? fd : -EINVAL;
         if (r >= 0) {
             __atomic_store_n(&((struct signalfd *)f->priv)->mask, mask, __ATOMIC_RELEASE);
-            libos_waitq_notify(&g_signal_waitq); /* readers re-check the new mask */
+            libos_waitq_wake_all(&g_signal_waitq); /* readers re-check the new mask */
         }
         libos_file_put(f);
         return r;

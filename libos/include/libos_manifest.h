@@ -50,9 +50,9 @@ struct libos_manifest {
     uint64_t limit_open_files; /* limits.open_files */
     uint64_t limit_threads;
     uint64_t limit_processes;
-    char *pal;               /* pal.name or NULL */
-    int log_level;           /* log.level, -1 when unset */
-    struct libos_toml *root; /* whole tree, for later keys */
+    char *pal;                          /* pal.name or NULL */
+    int log_level;                      /* log.level, -1 when unset */
+    struct libos_toml *root;            /* whole tree, for later keys */
     struct libos_net_rule *net_connect; /* net.connect: outgoing TCP/UDP */
     size_t net_connect_count;
     struct libos_net_rule *net_bind; /* net.bind: local addresses */

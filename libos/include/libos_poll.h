@@ -16,8 +16,7 @@
 #include "libos_wait.h"
 
 /* What Linux's DEFAULT_POLLMASK says for files without a poll op. */
-#define LIBOS_POLL_DEFAULT                                                                         \
-    (LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLRDNORM | LINUX_POLLWRNORM)
+#define LIBOS_POLL_DEFAULT (LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLRDNORM | LINUX_POLLWRNORM)
 
 struct libos_pollset {
     /* Host handles of this scan; rev[] is filled by libos_pollset_query. */
@@ -72,10 +71,7 @@ typedef long (*libos_scan_fn)(void *ctx, struct libos_pollset *ps);
  * (0: do not sleep) passes (returns 0) or a signal is pending (-EINTR). */
 long libos_poll_loop(struct libos_pollset *ps, libos_scan_fn scan, void *ctx, uint64_t deadline);
 
-/* Wake q's waiters and stamp q->seq with a new, process-wide increasing
- * number, so epoll sees an edge (EPOLLET) even when the readiness bits
- * stay the same, and orders items that became ready in one sleep. */
-void libos_waitq_notify(struct libos_waitq *q);
+
 
 /* Temporary signal masks of ppoll/pselect6/epoll_pwait: *old gets the
  * mask to restore. user_mask NULL: nothing changes. */

@@ -14,13 +14,14 @@ struct libos_waiter {
 struct libos_waitq {
     struct libos_lock lock;
     struct libos_waiter *head;
-    uint64_t seq; /* stamped by libos_waitq_notify (libos_poll.h): epoll edges */
+    uint64_t seq; /* stamped by every wake (epoll edge detection) */
 };
 #define LIBOS_WAITQ_INIT {LIBOS_LOCK_INIT, NULL, 0}
 /* Register the current thread on q (w lives on the caller's stack). */
 void libos_waitq_add(struct libos_waitq *q, struct libos_waiter *w);
 void libos_waitq_remove(struct libos_waitq *q, struct libos_waiter *w);
-/* Wake every thread registered on q (they re-check their condition). */
+/* Wake every thread registered on q (they re-check their condition) and
+ * stamp q with a new sequence number, so epoll sees a fresh edge. */
 void libos_waitq_wake_all(struct libos_waitq *q);
 
 /* Sleep until one of: a PAL handle in handles[] is ready for events[i]

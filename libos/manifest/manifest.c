@@ -71,8 +71,12 @@ static const struct key_spec s_net[] = {
 };
 
 static const struct key_spec s_root[] = {
-    {"loader", K_TABLE, s_loader}, {"fs", K_TABLE, s_fs},   {"limits", K_TABLE, s_limits},
-    {"pal", K_TABLE, s_pal},       {"log", K_TABLE, s_log}, {"net", K_TABLE, s_net},
+    {"loader", K_TABLE, s_loader},
+    {"fs", K_TABLE, s_fs},
+    {"limits", K_TABLE, s_limits},
+    {"pal", K_TABLE, s_pal},
+    {"log", K_TABLE, s_log},
+    {"net", K_TABLE, s_net},
     {NULL, 0, NULL},
 };
 
@@ -744,8 +748,8 @@ static long read_net_rules(struct ctx *c, const struct libos_toml *n, struct lib
 }
 
 static long read_net(struct ctx *c, struct libos_manifest *m, const struct libos_toml *t) {
-    long rc = read_net_rules(c, libos_toml_member(t, "connect"), &m->net_connect,
-                             &m->net_connect_count);
+    long rc =
+        read_net_rules(c, libos_toml_member(t, "connect"), &m->net_connect, &m->net_connect_count);
     if (rc == 0)
         rc = read_net_rules(c, libos_toml_member(t, "bind"), &m->net_bind, &m->net_bind_count);
     return rc;
@@ -794,7 +798,7 @@ long libos_manifest_parse(const char *text, size_t len, const char *name,
         long (*read)(struct ctx *, struct libos_manifest *, const struct libos_toml *);
     } sections[] = {
         {"loader", read_loader}, {"fs", read_fs},   {"limits", read_limits},
-        {"pal", read_pal},       {"log", read_log},       {"net", read_net},
+        {"pal", read_pal},       {"log", read_log}, {"net", read_net},
     };
     for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(sections); i++) {
         const struct libos_toml *t = libos_toml_member(m->root, sections[i].table);

@@ -9,7 +9,7 @@
  *
  * Edges (EPOLLET) without wake-up callbacks: an item triggers when a bit it
  * waits for is ready now and was not ready at the previous look, or, for
- * libos objects, when its wait queue was stamped (libos_waitq_notify) since
+ * libos objects, when its wait queue was stamped (libos_waitq_wake_all) since
  * the previous look, i.e. on every write/new event as Linux. Host-backed
  * files (pipes, sockets, consoles) have no stamp: new data arriving while
  * the item stays ready between two looks is not an edge here, so a reader
@@ -21,7 +21,7 @@
 #define EP_PRIVATE_BITS                                                                            \
     (LINUX_EPOLLWAKEUP | LINUX_EPOLLONESHOT | LINUX_EPOLLET | LINUX_EPOLLEXCLUSIVE)
 #define EP_EXCLUSIVE_OK_BITS                                                                       \
-    (LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLERR | LINUX_POLLHUP | LINUX_EPOLLWAKEUP |              \
+    (LINUX_POLLIN | LINUX_POLLOUT | LINUX_POLLERR | LINUX_POLLHUP | LINUX_EPOLLWAKEUP |            \
      LINUX_EPOLLET | LINUX_EPOLLEXCLUSIVE)
 #define EP_MAX_NESTS 4
 #define EP_MAX_EVENTS (0x7fffffff / (int)sizeof(struct linux_epoll_event))
@@ -34,17 +34,17 @@ struct epitem {
     int fd;
     uint32_t events; /* requested, with ERR|HUP and the private bits */
     uint64_t data;
-    uint32_t seen;          /* bits ready at the previous look (edges) */
-    uint64_t seq;           /* stamp of q at the previous look */
-    struct libos_waitq *q;  /* the file's queue, learnt from its poll */
-    uint32_t cur;           /* readiness found by the scan in progress */
+    uint32_t seen;         /* bits ready at the previous look (edges) */
+    uint64_t seq;          /* stamp of q at the previous look */
+    struct libos_waitq *q; /* the file's queue, learnt from its poll */
+    uint32_t cur;          /* readiness found by the scan in progress */
     uint64_t cur_seq;
-    unsigned scan_id;       /* which scan cur belongs to */
-    int refs;               /* the lists + scans in progress */
+    unsigned scan_id; /* which scan cur belongs to */
+    int refs;         /* the lists + scans in progress */
     bool dead, on_rd;
-    struct epitem *next;    /* interest list */
-    struct epitem *fnext;   /* items on the same file (file->hook_data) */
-    struct epitem *rdnext;  /* ready list */
+    struct epitem *next;   /* interest list */
+    struct epitem *fnext;  /* items on the same file (file->hook_data) */
+    struct epitem *rdnext; /* ready list */
 };
 struct epoll {
     struct epitem *items, *items_tail;
@@ -191,8 +191,11 @@ static long snapshot(struct ep_scan *s) {
             continue; /* disabled one-shot, or a file being released */
         it->refs++;
         struct libos_waitq *q = it->q;
-        s->ents[s->n++] = (struct ep_ent){
-            .it = it, .file = it->file, .q = q, .seq = q ? __atomic_load_n(&q->seq, __ATOMIC_ACQUIRE) : 0};
+        s->ents[s->n++] =
+            (struct ep_ent){.it = it,
+                            .file = it->file,
+                            .q = q,
+                            .seq = q ? __atomic_load_n(&q->seq, __ATOMIC_ACQUIRE) : 0};
     }
     libos_unlock(&g_ep_lock);
     return 0;
@@ -470,7 +473,7 @@ long libos_sys_epoll_ctl(int epfd, int op, int fd, struct linux_epoll_event *uev
         r = ctl_locked(ep, op, fd, tf, &ev);
         libos_unlock(&g_ep_lock);
         if (!r)
-            libos_waitq_notify(&ep->waitq);
+            libos_waitq_wake_all(&ep->waitq);
     }
     libos_file_put(tf);
     libos_file_put(f);
@@ -508,8 +511,7 @@ static uint64_t deadline_ms(int timeout) {
     return timeout ? libos_monotonic_ns() + (uint64_t)timeout * 1000000 : 0;
 }
 
-long libos_sys_epoll_wait(int epfd, struct linux_epoll_event *events, int maxevents,
-                          int timeout) {
+long libos_sys_epoll_wait(int epfd, struct linux_epoll_event *events, int maxevents, int timeout) {
     return do_epoll_wait(epfd, events, maxevents, deadline_ms(timeout));
 }
 

@@ -50,7 +50,8 @@ static int64_t pipe_write(struct libos_file *f, const void *buf, size_t n, uint6
     if (n == 0)
         return 0;
     while (done < n) {
-        int64_t r = pal_stream_write(f->handle, PAL_OFFSET_NONE, (const char *)buf + done, n - done);
+        int64_t r =
+            pal_stream_write(f->handle, PAL_OFFSET_NONE, (const char *)buf + done, n - done);
         if (r >= 0) {
             done += (size_t)r;
             if (f->flags & O_NONBLOCK)

@@ -15,14 +15,6 @@
 /* Handles per pal_wait_handles call of a readiness query. */
 #define QUERY_CHUNK 1000
 
-static uint64_t g_wake_seq;
-
-void libos_waitq_notify(struct libos_waitq *q) {
-    __atomic_store_n(&q->seq, __atomic_add_fetch(&g_wake_seq, 1, __ATOMIC_RELAXED),
-                     __ATOMIC_RELEASE);
-    libos_waitq_wake_all(q);
-}
-
 /* What fstat says of an anonymous-inode file (eventfd, epoll...). */
 int libos_anon_stat(struct libos_file *f, struct linux_stat *st) {
     memset(st, 0, sizeof(*st));
@@ -352,7 +344,7 @@ static long timespec_arg(const struct linux_timespec *uts, uint64_t *ns) {
     if (ts.tv_sec < 0 || ts.tv_nsec < 0 || (uint64_t)ts.tv_nsec >= NS_PER_SEC)
         return -EINVAL;
     *ns = (uint64_t)ts.tv_sec > UINT64_MAX / NS_PER_SEC - 1 ? UINT64_MAX - 1
-                                                           : ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+                                                            : ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
     return 0;
 }
 
@@ -377,7 +369,8 @@ static long finish_timeout(void *ut, bool timeval, uint64_t timeout_ns, uint64_t
         *(struct linux_timeval *)ut =
             (struct linux_timeval){left / NS_PER_SEC, (left % NS_PER_SEC) / 1000};
     else
-        *(struct linux_timespec *)ut = (struct linux_timespec){left / NS_PER_SEC, left % NS_PER_SEC};
+        *(struct linux_timespec *)ut =
+            (struct linux_timespec){left / NS_PER_SEC, left % NS_PER_SEC};
     return ret;
 }
 
@@ -491,8 +484,7 @@ static long do_select(int n, uint64_t *in, uint64_t *out, uint64_t *ex, uint64_t
     return r;
 }
 
-long libos_sys_select(int n, uint64_t *in, uint64_t *out, uint64_t *ex,
-                      struct linux_timeval *utv) {
+long libos_sys_select(int n, uint64_t *in, uint64_t *out, uint64_t *ex, struct linux_timeval *utv) {
     uint64_t ns = 0, deadline = LIBOS_NO_DEADLINE;
     if (utv) {
         if (!libos_user_range_ok(utv, sizeof(*utv), false))

@@ -14,8 +14,8 @@
  *    "\0sabot-<16 hex>/a<name>", where the hex is random per sandbox, so
  *    two sandboxes (or the host) never meet; too long a name is hashed
  *    ("/h<hex>"). getsockname/getpeername return the app's own names. */
-#include "libos_manifest.h"
 #include "libos_fs.h"
+#include "libos_manifest.h"
 #include "libos_net.h"
 #include "libos_signal.h"
 #include "libos_syscalls.h"
@@ -152,8 +152,8 @@ static const char *sandbox_prefix(void) {
         uint8_t r[8];
         if (pal_random(r, sizeof(r)) < 0)
             memset(r, 0x5a, sizeof(r));
-        libos_snprintf(g_prefix, sizeof(g_prefix), "sabot-%02x%02x%02x%02x%02x%02x%02x%02x/",
-                       r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+        libos_snprintf(g_prefix, sizeof(g_prefix), "sabot-%02x%02x%02x%02x%02x%02x%02x%02x/", r[0],
+                       r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
     }
     libos_unlock(&g_prefix_lock);
     return g_prefix;
@@ -179,10 +179,10 @@ static void abstract_name(char kind, const char *name, size_t len, struct pal_so
     }
     uint64_t h1 = fnv1a(0xcbf29ce484222325ULL ^ (uint8_t)kind, name, len);
     uint64_t h2 = fnv1a(h1 ^ 0x9e3779b97f4a7c15ULL, name, len);
-    out->path_len = (uint32_t)(1 + pl) +
-                    (uint32_t)libos_snprintf(out->path + 1 + pl, sizeof(out->path) - 1 - pl,
-                                             "h%016llx%016llx", (unsigned long long)h1,
-                                             (unsigned long long)h2);
+    out->path_len =
+        (uint32_t)(1 + pl) +
+        (uint32_t)libos_snprintf(out->path + 1 + pl, sizeof(out->path) - 1 - pl, "h%016llx%016llx",
+                                 (unsigned long long)h1, (unsigned long long)h2);
 }
 
 /* Host name for an app sockaddr_un (path or abstract). bind: the name
@@ -204,8 +204,9 @@ static long unix_host_name(const struct sockaddr_un *un, size_t len, bool bind,
     if (!path[0])
         return -ENOENT;
     struct libos_lookup lk;
-    long r = libos_vfs_lookup(AT_FDCWD, path, bind ? LIBOS_LOOKUP_CREATE : LIBOS_LOOKUP_FOLLOW,
-                              &lk);
+    long r = libos_vfs_lookup(
+        AT_FDCWD, path, bind ? LIBOS_LOOKUP_CREATE : LIBOS_LOOKUP_FOLLOW | LIBOS_LOOKUP_CREATE,
+        &lk);
     if (r < 0)
         return r;
     struct libos_mount *m = lk.mount;
@@ -345,8 +346,8 @@ static int pal_to_app(struct sock *s, const struct pal_sockaddr *a, union sockad
 
 static void fmt_addr(const struct pal_sockaddr *a, char *buf, size_t size) {
     if (a->family == PAL_NET_INET) {
-        libos_snprintf(buf, size, "%u.%u.%u.%u:%u", a->addr[0], a->addr[1], a->addr[2],
-                       a->addr[3], a->port);
+        libos_snprintf(buf, size, "%u.%u.%u.%u:%u", a->addr[0], a->addr[1], a->addr[2], a->addr[3],
+                       a->port);
         return;
     }
     /* IPv6: groups in hex, the longest zero run as "::". */
@@ -383,10 +384,10 @@ static long net_allowed(bool bind, const struct pal_sockaddr *a, long deny_err, 
         return 0;
     const struct libos_manifest *m = g_manifest;
     int fam = a->family == PAL_NET_INET ? 4 : 6;
-    bool ok = m && (bind ? libos_net_rules_allow(m->net_bind, m->net_bind_count, fam, a->addr,
-                                                 a->port)
-                         : libos_net_rules_allow(m->net_connect, m->net_connect_count, fam,
-                                                 a->addr, a->port));
+    bool ok =
+        m &&
+        (bind ? libos_net_rules_allow(m->net_bind, m->net_bind_count, fam, a->addr, a->port)
+              : libos_net_rules_allow(m->net_connect, m->net_connect_count, fam, a->addr, a->port));
     if (ok)
         return 0;
     char buf[64];
@@ -461,9 +462,9 @@ static struct libos_file *file_from_foreign(pal_handle_t *h) {
         uint64_t type = PAL_SOCK_STREAM;
         pal_socket_option(h, PAL_SO_TYPE, false, &type);
         int dom = pal_socket_name(h, false, &sa) < 0 ? LINUX_AF_UNIX
-                  : sa.family == PAL_NET_INET       ? LINUX_AF_INET
-                  : sa.family == PAL_NET_INET6      ? LINUX_AF_INET6
-                                                    : LINUX_AF_UNIX;
+                  : sa.family == PAL_NET_INET        ? LINUX_AF_INET
+                  : sa.family == PAL_NET_INET6       ? LINUX_AF_INET6
+                                                     : LINUX_AF_UNIX;
         int t = type == PAL_SOCK_DGRAM       ? LINUX_SOCK_DGRAM
                 : type == PAL_SOCK_SEQPACKET ? LINUX_SOCK_SEQPACKET
                                              : LINUX_SOCK_STREAM;
@@ -500,13 +501,12 @@ static bool nonblocking(struct libos_file *f, int flags) {
 
 /* ------------------------------------------------------- send / recv */
 
-/* Validated copy of the app iovecs; total length in *total. */
+/* Copy of iovecs (an array the caller has checked) whose buffers are
+ * checked here; total length in *total. */
 static long iov_from_user(const struct linux_iovec *uiov, size_t n, bool write,
                           struct pal_iovec *out, size_t *total) {
     if (n > UIO_MAXIOV)
         return -EMSGSIZE;
-    if (n && !libos_user_range_ok(uiov, n * sizeof(*uiov), false))
-        return -EFAULT;
     *total = 0;
     for (size_t i = 0; i < n; i++) {
         if (uiov[i].iov_len > 0x7ffff000UL - *total)
@@ -880,9 +880,9 @@ static int64_t sock_writev(struct libos_file *f, const struct linux_iovec *iov, 
 
 static uint32_t sock_poll(struct libos_file *f, uint32_t want, struct libos_poll_info *pi) {
     pi->handle = f->handle;
-    pi->pal_events = ((want & (LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLPRI)) ? PAL_WAIT_READ
-                                                                                 : 0) |
-                     ((want & (LINUX_POLLOUT | LINUX_POLLWRNORM)) ? PAL_WAIT_WRITE : 0);
+    pi->pal_events =
+        ((want & (LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLPRI)) ? PAL_WAIT_READ : 0) |
+        ((want & (LINUX_POLLOUT | LINUX_POLLWRNORM)) ? PAL_WAIT_WRITE : 0);
     return 0;
 }
 
@@ -1023,9 +1023,10 @@ long libos_sys_socket(int domain, int type, int protocol) {
     if (r < 0)
         return r;
     sock_of(f)->protocol =
-        protocol ? protocol
-                 : (domain == LINUX_AF_UNIX ? 0
-                                            : (type == LINUX_SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP));
+        protocol
+            ? protocol
+            : (domain == LINUX_AF_UNIX ? 0
+                                       : (type == LINUX_SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP));
     r = libos_fd_install(f, 0, flags & LINUX_SOCK_CLOEXEC);
     libos_file_put(f);
     return r;
@@ -1405,6 +1406,11 @@ static long copy_msghdr(const struct linux_msghdr *umsg, struct linux_msghdr *m,
         return -EINVAL;
     if (!m->msg_name)
         m->msg_namelen = 0;
+    if (m->msg_iovlen > UIO_MAXIOV)
+        return -EMSGSIZE;
+    if (m->msg_iovlen &&
+        !libos_user_range_ok(m->msg_iov, m->msg_iovlen * sizeof(*m->msg_iov), false))
+        return -EFAULT;
     return 0;
 }
 
@@ -1553,16 +1559,26 @@ static const struct {
     int level, name;
     uint32_t pal;
 } g_sockopts[] = {
-    {SOL_SOCKET, SO_REUSEADDR, PAL_SO_REUSEADDR},   {SOL_SOCKET, SO_REUSEPORT, PAL_SO_REUSEPORT},
-    {SOL_SOCKET, SO_KEEPALIVE, PAL_SO_KEEPALIVE},   {SOL_SOCKET, SO_RCVBUF, PAL_SO_RCVBUF},
-    {SOL_SOCKET, SO_SNDBUF, PAL_SO_SNDBUF},         {SOL_SOCKET, SO_RCVBUFFORCE, PAL_SO_RCVBUF},
-    {SOL_SOCKET, SO_SNDBUFFORCE, PAL_SO_SNDBUF},    {SOL_SOCKET, SO_BROADCAST, PAL_SO_BROADCAST},
-    {SOL_SOCKET, SO_OOBINLINE, PAL_SO_OOBINLINE},   {SOL_SOCKET, SO_RCVLOWAT, PAL_SO_RCVLOWAT},
-    {IPPROTO_TCP, TCP_NODELAY, PAL_TCP_NODELAY},    {IPPROTO_TCP, TCP_CORK, PAL_TCP_CORK},
-    {IPPROTO_TCP, TCP_KEEPIDLE, PAL_TCP_KEEPIDLE},  {IPPROTO_TCP, TCP_KEEPINTVL, PAL_TCP_KEEPINTVL},
-    {IPPROTO_TCP, TCP_KEEPCNT, PAL_TCP_KEEPCNT},    {IPPROTO_TCP, TCP_QUICKACK, PAL_TCP_QUICKACK},
-    {IPPROTO_TCP, TCP_MAXSEG, PAL_TCP_MAXSEG},      {IPPROTO_IPV6, IPV6_V6ONLY, PAL_IPV6_V6ONLY},
-    {IPPROTO_IP, IP_TTL, PAL_IP_TTL},               {IPPROTO_IP, IP_TOS, PAL_IP_TOS},
+    {SOL_SOCKET, SO_REUSEADDR, PAL_SO_REUSEADDR},
+    {SOL_SOCKET, SO_REUSEPORT, PAL_SO_REUSEPORT},
+    {SOL_SOCKET, SO_KEEPALIVE, PAL_SO_KEEPALIVE},
+    {SOL_SOCKET, SO_RCVBUF, PAL_SO_RCVBUF},
+    {SOL_SOCKET, SO_SNDBUF, PAL_SO_SNDBUF},
+    {SOL_SOCKET, SO_RCVBUFFORCE, PAL_SO_RCVBUF},
+    {SOL_SOCKET, SO_SNDBUFFORCE, PAL_SO_SNDBUF},
+    {SOL_SOCKET, SO_BROADCAST, PAL_SO_BROADCAST},
+    {SOL_SOCKET, SO_OOBINLINE, PAL_SO_OOBINLINE},
+    {SOL_SOCKET, SO_RCVLOWAT, PAL_SO_RCVLOWAT},
+    {IPPROTO_TCP, TCP_NODELAY, PAL_TCP_NODELAY},
+    {IPPROTO_TCP, TCP_CORK, PAL_TCP_CORK},
+    {IPPROTO_TCP, TCP_KEEPIDLE, PAL_TCP_KEEPIDLE},
+    {IPPROTO_TCP, TCP_KEEPINTVL, PAL_TCP_KEEPINTVL},
+    {IPPROTO_TCP, TCP_KEEPCNT, PAL_TCP_KEEPCNT},
+    {IPPROTO_TCP, TCP_QUICKACK, PAL_TCP_QUICKACK},
+    {IPPROTO_TCP, TCP_MAXSEG, PAL_TCP_MAXSEG},
+    {IPPROTO_IPV6, IPV6_V6ONLY, PAL_IPV6_V6ONLY},
+    {IPPROTO_IP, IP_TTL, PAL_IP_TTL},
+    {IPPROTO_IP, IP_TOS, PAL_IP_TOS},
 };
 
 /* Options accepted and ignored (they tune what the host already does). */

@@ -603,8 +603,8 @@ int64_t pal_net_write(pal_handle_t *h, const void *buf, size_t size) {
 int pal_net_shutdown(pal_handle_t *h, uint32_t how) {
     if (h->kind != HANDLE_SOCKET)
         return -PAL_ERR_NOTSUPPORTED;
-    int hh = how == PAL_SHUT_RD ? HOST_SHUT_RD
-             : how == PAL_SHUT_WR ? HOST_SHUT_WR
+    int hh = how == PAL_SHUT_RD     ? HOST_SHUT_RD
+             : how == PAL_SHUT_WR   ? HOST_SHUT_WR
              : how == PAL_SHUT_RDWR ? HOST_SHUT_RDWR
                                     : -1;
     if (hh < 0)
@@ -665,7 +665,7 @@ static int parse_uint(const char **s, uint32_t max, uint32_t *out, int base) {
     int n = 0;
     for (;; n++) {
         char c = **s;
-        int d = c >= '0' && c <= '9'                ? c - '0'
+        int d = c >= '0' && c <= '9'                 ? c - '0'
                 : base == 16 && c >= 'a' && c <= 'f' ? c - 'a' + 10
                 : base == 16 && c >= 'A' && c <= 'F' ? c - 'A' + 10
                                                      : -1;

@@ -42,10 +42,10 @@ static enum uri_scheme uri_parse(const char *uri, const char **rest) {
         const char *prefix;
         enum uri_scheme scheme;
     } table[] = {
-        {"file:", URI_FILE},     {"dir:", URI_DIR},        {"console:", URI_CONSOLE},
-        {"pipe:", URI_LATER},    {"pipe.srv:", URI_LATER}, {"tcp:", URI_NET},
-        {"tcp.srv:", URI_NET},   {"udp:", URI_NET},        {"udp.srv:", URI_NET},
-        {"unix:", URI_NET},      {"unix.srv:", URI_NET},   {"eventfd:", URI_LATER},
+        {"file:", URI_FILE},   {"dir:", URI_DIR},        {"console:", URI_CONSOLE},
+        {"pipe:", URI_LATER},  {"pipe.srv:", URI_LATER}, {"tcp:", URI_NET},
+        {"tcp.srv:", URI_NET}, {"udp:", URI_NET},        {"udp.srv:", URI_NET},
+        {"unix:", URI_NET},    {"unix.srv:", URI_NET},   {"eventfd:", URI_LATER},
     };
     if (!uri)
         return URI_BAD;

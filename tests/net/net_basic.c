@@ -32,7 +32,7 @@ static int g_failures;
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
         if (!(c)) {                                                                                \
-            printf("FAIL %s:%d: %s (errno %d %s)\n", __FILE__, __LINE__, #c, errno,              \
+            printf("FAIL %s:%d: %s (errno %d %s)\n", __FILE__, __LINE__, #c, errno,                \
                    strerror(errno));                                                               \
             g_failures++;                                                                          \
         }                                                                                          \
@@ -42,8 +42,8 @@ static int g_failures;
         errno = 0;                                                                                 \
         long r_ = (long)(expr);                                                                    \
         if (r_ != -1 || errno != (e)) {                                                            \
-            printf("FAIL %s:%d: %s = %ld errno %d (%s), want %s\n", __FILE__, __LINE__, #expr,   \
-                   r_, errno, strerror(errno), #e);                                                \
+            printf("FAIL %s:%d: %s = %ld errno %d (%s), want %s\n", __FILE__, __LINE__, #expr, r_, \
+                   errno, strerror(errno), #e);                                                    \
             g_failures++;                                                                          \
         }                                                                                          \
     } while (0)
@@ -308,8 +308,8 @@ static void test_udp(void) {
 static void send_fd(int sock, int fd, const char *data) {
     char cbuf[CMSG_SPACE(sizeof(int))];
     struct iovec iov = {(void *)data, strlen(data)};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                        .msg_controllen = sizeof(cbuf)};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
     struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
@@ -321,8 +321,8 @@ static void send_fd(int sock, int fd, const char *data) {
 static int recv_fd(int sock, char *data, size_t size) {
     char cbuf[CMSG_SPACE(sizeof(int))];
     struct iovec iov = {data, size};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                        .msg_controllen = sizeof(cbuf)};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
     ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
     CHECK(n > 0);
     if (n > 0)
@@ -399,8 +399,8 @@ static void unix_stream(const char *path, bool abstract, const char *what) {
     CHECK(send(c, "cred", 4, 0) == 4);
     char cbuf[CMSG_SPACE(sizeof(struct ucred))];
     struct iovec iov = {buf, sizeof(buf)};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                        .msg_controllen = sizeof(cbuf)};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
     CHECK(recvmsg(s, &mh, 0) == 4);
     struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
     CHECK(cm && cm->cmsg_type == SCM_CREDENTIALS);

@@ -382,10 +382,11 @@ static void test_bad_example(void **state) {
 
 static void test_net_rules(void **state) {
     (void)state;
-    struct libos_manifest *m = parse_ok("[net]\n"
-                                        "connect = [\"127.0.0.1:8080\", \"localhost:*\",\n"
-                                        "           \"[::1]:443\", \"10.0.0.0/8:80\"]\n"
-                                        "bind = [\"127.0.0.1:1000-2000\", \"0.0.0.0:8080\", \"*:53\"]\n");
+    struct libos_manifest *m =
+        parse_ok("[net]\n"
+                 "connect = [\"127.0.0.1:8080\", \"localhost:*\",\n"
+                 "           \"[::1]:443\", \"10.0.0.0/8:80\"]\n"
+                 "bind = [\"127.0.0.1:1000-2000\", \"0.0.0.0:8080\", \"*:53\"]\n");
     assert_int_equal(m->net_connect_count, 5); /* localhost gives two */
     assert_int_equal(m->net_bind_count, 3);
     assert_int_equal(m->net_connect[0].line, 2);
@@ -413,7 +414,7 @@ static void test_net_rules(void **state) {
     assert_false(libos_net_rules_allow(b, n, 4, lo, 2001));
     assert_true(libos_net_rules_allow(b, n, 4, any4, 8080));
     assert_false(libos_net_rules_allow(b, n, 4, any4, 8081)); /* a literal is exact */
-    assert_true(libos_net_rules_allow(b, n, 6, v6other, 53));  /* "*" any family */
+    assert_true(libos_net_rules_allow(b, n, 6, v6other, 53)); /* "*" any family */
     libos_manifest_free(m);
 
     /* Nothing is granted without [net]. */
@@ -439,9 +440,21 @@ static void test_net_rule_syntax(void **state) {
     assert_int_equal(r[0].addr[15], 0x42);
     assert_int_equal(r[0].addr[12], 0xff);
     static const char *const bad[] = {
-        "127.0.0.1",       "127.0.0.1:",   "127.0.0.256:80", "1.2.3:80",     "[::1:80",
-        "::1:80",          "[1::2::3]:80", "1.2.3.4/33:80",  "1.2.3.4:70000", "1.2.3.4:90-80",
-        "localhost",       "host.com:80",  "1.2.3.4:80x",    "[1:2:3:4:5:6:7:8:9]:1", "*:",
+        "127.0.0.1",
+        "127.0.0.1:",
+        "127.0.0.256:80",
+        "1.2.3:80",
+        "[::1:80",
+        "::1:80",
+        "[1::2::3]:80",
+        "1.2.3.4/33:80",
+        "1.2.3.4:70000",
+        "1.2.3.4:90-80",
+        "localhost",
+        "host.com:80",
+        "1.2.3.4:80x",
+        "[1:2:3:4:5:6:7:8:9]:1",
+        "*:",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (libos_net_rule_parse(bad[i], r) >= 0)
