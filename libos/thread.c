@@ -192,8 +192,7 @@ struct thread_start {
     void *internal_arg;
 };
 
-void libos_context_jump(const struct pal_context *c, const void *fxsave)
-    __attribute__((noreturn));
+void libos_context_jump(const struct pal_context *c, const void *fxsave) __attribute__((noreturn));
 
 static int app_thread_main(void *arg) {
     /* Copy the start record to this (PAL) stack and free it. */
@@ -257,8 +256,7 @@ long libos_thread_create_internal(int (*fn)(void *), void *arg) {
     return r;
 }
 
-static long clone_thread(unsigned long flags, uint64_t newsp, int *ptid, int *ctid,
-                         uint64_t tls) {
+static long clone_thread(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint64_t tls) {
     struct libos_thread *self = libos_current_thread();
     /* The thread-group flags glibc and musl use; anything else is a new
      * process (fork arrives with its own issue). */
@@ -320,8 +318,8 @@ long libos_sys_clone(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, 
 }
 
 struct linux_clone_args {
-    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
-        set_tid, set_tid_size, cgroup;
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+        set_tid_size, cgroup;
 };
 
 long libos_sys_clone3(struct linux_clone_args *uargs, size_t size) {

@@ -60,6 +60,7 @@ const struct shim_syscall g_shim_syscalls[SHIM_NR_SYSCALLS] = {
     SYS(95, umask, "m"),
     SYS(96, gettimeofday, "pp"),
     SYS(97, getrlimit, "dp"),
+    SYS(99, sysinfo, "p"),
     SYS(102, getuid, ""),
     SYS(104, getgid, ""),
     SYS(107, geteuid, ""),

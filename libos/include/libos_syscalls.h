@@ -173,6 +173,8 @@ long libos_sys_clock_nanosleep(int clock, int flags, const struct linux_timespec
 
 /* sys/misc.c */
 long libos_sys_getrandom(void *buf, size_t len, unsigned int flags);
+struct linux_sysinfo;
+long libos_sys_sysinfo(struct linux_sysinfo *info);
 
 /* sys/pipe.c, sys/socket.c: pipes and sockets */
 #include "libos_net.h"

@@ -108,8 +108,8 @@ static long clock_now(bool realtime, uint64_t *ns) {
         pal_time_get(realtime ? PAL_CLOCK_REALTIME : PAL_CLOCK_MONOTONIC, ns));
 }
 
-static long futex_wait(uint32_t *addr, uint32_t val, const struct linux_timespec *ts,
-                       bool absolute, bool realtime, uint32_t bitset) {
+static long futex_wait(uint32_t *addr, uint32_t val, const struct linux_timespec *ts, bool absolute,
+                       bool realtime, uint32_t bitset) {
     if (!bitset)
         return -EINVAL;
     uint64_t deadline = 0;
@@ -141,7 +141,8 @@ static long futex_wait(uint32_t *addr, uint32_t val, const struct linux_timespec
             clock_now(realtime, &now);
             left = deadline > now ? deadline - now : 0;
         }
-        long r = (ts && left == 0) ? -ETIMEDOUT : libos_thread_wait(0, NULL, NULL, NULL, ts ? &left : NULL);
+        long r = (ts && left == 0) ? -ETIMEDOUT
+                                   : libos_thread_wait(0, NULL, NULL, NULL, ts ? &left : NULL);
         if (__atomic_load_n(&w.woken, __ATOMIC_ACQUIRE))
             return 0;
         if (r == -ETIMEDOUT || r == -EINTR) {
@@ -204,26 +205,48 @@ static long futex_wake_op(uint32_t *addr, int n, int n2, uint32_t *addr2, uint32
     uint32_t old = __atomic_load_n(addr2, __ATOMIC_RELAXED), nv;
     do {
         switch (op) {
-        case 0: nv = oparg; break;          /* SET */
-        case 1: nv = old + oparg; break;    /* ADD */
-        case 2: nv = old | oparg; break;    /* OR */
-        case 3: nv = old & ~oparg; break;   /* ANDN */
-        case 4: nv = old ^ oparg; break;    /* XOR */
+        case 0:
+            nv = oparg;
+            break; /* SET */
+        case 1:
+            nv = old + oparg;
+            break; /* ADD */
+        case 2:
+            nv = old | oparg;
+            break; /* OR */
+        case 3:
+            nv = old & ~oparg;
+            break; /* ANDN */
+        case 4:
+            nv = old ^ oparg;
+            break; /* XOR */
         default:
             unlock_two(b1, b2);
             return -ENOSYS;
         }
-    } while (!__atomic_compare_exchange_n(addr2, &old, nv, false, __ATOMIC_SEQ_CST,
-                                          __ATOMIC_RELAXED));
+    } while (
+        !__atomic_compare_exchange_n(addr2, &old, nv, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
     int32_t o = (int32_t)old, c = (int32_t)cmparg;
     bool hit;
     switch (cmp) {
-    case 0: hit = o == c; break;
-    case 1: hit = o != c; break;
-    case 2: hit = o < c; break;
-    case 3: hit = o <= c; break;
-    case 4: hit = o > c; break;
-    case 5: hit = o >= c; break;
+    case 0:
+        hit = o == c;
+        break;
+    case 1:
+        hit = o != c;
+        break;
+    case 2:
+        hit = o < c;
+        break;
+    case 3:
+        hit = o <= c;
+        break;
+    case 4:
+        hit = o > c;
+        break;
+    case 5:
+        hit = o >= c;
+        break;
     default:
         unlock_two(b1, b2);
         return -ENOSYS;

@@ -160,7 +160,8 @@ long libos_sys_setpriority(int which, int who, int prio) {
 }
 
 long libos_sys_getcpu(unsigned *cpu, unsigned *node, void *cache) {
-    if ((cpu && !libos_user_range_ok(cpu, 4, true)) || (node && !libos_user_range_ok(node, 4, true)))
+    if ((cpu && !libos_user_range_ok(cpu, 4, true)) ||
+        (node && !libos_user_range_ok(node, 4, true)))
         return -EFAULT;
     uint32_t r[4];
     pal_cpuid(1, 0, r); /* initial APIC id of the CPU we run on now */

@@ -1,8 +1,8 @@
 /* Signals: dispositions, masks, pending sets, delivery to app handlers on
  * a Linux-layout rt_sigframe, rt_sigreturn, default actions. One thread per
  * process for now; the pending set is per thread. */
-#include "libos_mm.h"
 #include "libos_futex.h"
+#include "libos_mm.h"
 #include "libos_signal.h"
 #include "libos_syscalls.h"
 
@@ -274,8 +274,8 @@ static bool deliver(struct libos_thread *t, struct pal_context *ctx, int sig,
 
 static bool is_ignored(int sig) {
     uint64_t h = g_process.sigactions[sig - 1].handler;
-    return h == SIG_IGN || (h == SIG_DFL && (default_action(sig) == ACT_IGNORE ||
-                                             default_action(sig) == ACT_CONT));
+    return h == SIG_IGN ||
+           (h == SIG_DFL && (default_action(sig) == ACT_IGNORE || default_action(sig) == ACT_CONT));
 }
 
 /* Take the lowest pending signal in mask: thread-directed first. Caller
@@ -501,8 +501,10 @@ static void interrupt_event(enum pal_event ev, const struct pal_event_info *info
 
 void libos_signal_init(void) {
     /* Dispositions inherited from the host, as across execve. */
-    static const int from_source[] = {[PAL_INT_INTERRUPT] = SIGINT, [PAL_INT_TERMINATE] = SIGTERM,
-                                      [PAL_INT_HANGUP] = SIGHUP, [PAL_INT_QUIT] = SIGQUIT};
+    static const int from_source[] = {[PAL_INT_INTERRUPT] = SIGINT,
+                                      [PAL_INT_TERMINATE] = SIGTERM,
+                                      [PAL_INT_HANGUP] = SIGHUP,
+                                      [PAL_INT_QUIT] = SIGQUIT};
     for (unsigned s = 0; s < ARRAY_SIZE(from_source); s++)
         if (from_source[s] && (g_boot->ignored_interrupts & (1U << s)))
             g_process.sigactions[from_source[s] - 1].handler = SIG_IGN;
@@ -528,8 +530,7 @@ static struct linux_siginfo user_info(int sig, int code) {
 long libos_sys_kill(int pid, int sig) {
     if (check_sig(sig))
         return -EINVAL;
-    if (pid != 0 && pid != -1 && (uint32_t)pid != g_process.pid &&
-        (uint32_t)-pid != g_process.pgid)
+    if (pid != 0 && pid != -1 && (uint32_t)pid != g_process.pid && (uint32_t)-pid != g_process.pgid)
         return -ESRCH;
     if (sig) {
         struct linux_siginfo si = user_info(sig, SI_USER);

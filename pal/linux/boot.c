@@ -187,9 +187,8 @@ int pal_linux_tcb_init(struct pal_linux_tcb **out) {
 
 int pal_linux_sud_enable(void) {
     long len = pal_syscall_region_end - pal_syscall_region_start;
-    return pal_linux_err(host_syscall5(__NR_prctl, PR_SET_SYSCALL_USER_DISPATCH,
-                                       PR_SYS_DISPATCH_ON, pal_syscall_region_start, len,
-                                       &g_sud_selector));
+    return pal_linux_err(host_syscall5(__NR_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
+                                       pal_syscall_region_start, len, &g_sud_selector));
 }
 
 static __attribute__((noreturn)) void boot_fail(const char *what, int err) {
