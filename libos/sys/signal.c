@@ -241,9 +241,8 @@ static bool deliver(struct libos_thread *t, struct pal_context *ctx, int sig,
         int act = default_action(sig);
         if (act == ACT_TERM)
             terminate_by_signal(sig, si, ctx->rip);
-        if (act == ACT_STOP)
-            log_warn("%s would stop the process; job control is not supported, ignored",
-                     signal_name(sig));
+        if (act == ACT_STOP && pal_process_suspend() < 0)
+            log_warn("%s: this PAL cannot stop the process; ignored", signal_name(sig));
         return false;
     }
     /* An interrupted syscall resumes after the handler only if it may. */

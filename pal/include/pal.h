@@ -339,6 +339,9 @@ int pal_process_create(const char *const *args, pal_handle_t **stream);
  * parent), PAL_ERR_NOTIMPLEMENTED where the PAL needs checkpoint/restore. */
 int pal_process_fork(pal_handle_t **stream);
 __attribute__((noreturn)) void pal_process_exit(int status);
+/* Stop the whole process until the host resumes it (job control: the
+ * app's SIGSTOP/SIGTSTP default action). Returns once resumed. */
+int pal_process_suspend(void);
 
 /* ------------------------------------------------------ events, waiting */
 int pal_event_create(bool init_signaled, bool auto_clear, pal_handle_t **out);

@@ -182,6 +182,13 @@ int pal_process_fork(pal_handle_t **stream) {
     return -PAL_ERR_NOTIMPLEMENTED;
 }
 
+int pal_process_suspend(void) {
+    /* The host SIGSTOP stops every thread; the shell sees a stopped job
+     * and its SIGCONT resumes us here. */
+    long r = host_syscall2(__NR_kill, host_syscall0(__NR_getpid), 19 /* SIGSTOP */);
+    return pal_linux_err(r);
+}
+
 void pal_process_exit(int status) {
     for (;;)
         host_syscall1(__NR_exit_group, status);

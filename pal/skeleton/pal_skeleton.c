@@ -125,6 +125,10 @@ int pal_thread_get_affinity(pal_handle_t *h, void *mask, size_t size) {
 int pal_process_create(const char *const *args, pal_handle_t **stream) {
     return NI;
 }
+int pal_process_suspend(void) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+
 int pal_process_fork(pal_handle_t **stream) {
     return NI;
 }

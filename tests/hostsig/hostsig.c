@@ -13,6 +13,13 @@ static void on_signal(int sig) {
 }
 
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "stop") == 0) {
+        printf("stopping\n");
+        fflush(stdout);
+        raise(SIGSTOP); /* default action: the process stops until SIGCONT */
+        printf("resumed\n");
+        return 0;
+    }
     if (argc > 1) {
         struct sigaction sa;
         memset(&sa, 0, sizeof(sa));

@@ -44,5 +44,23 @@ if ! kill -0 $pid 2>/dev/null; then
 fi
 kill -s TERM $pid
 wait $pid
+# raise(SIGSTOP) stops the process (state T) until the host sends SIGCONT.
+rm -f out.txt
+"$sabot" run -- "$prog" stop >out.txt 2>err.txt &
+pid=$!
+i=0
+while [ "$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)" != T ] && [ $i -lt 100 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+state=$(cut -d' ' -f3 /proc/$pid/stat 2>/dev/null)
+kill -s CONT $pid
+wait $pid
+rc=$?
+if [ "$state" != T ] || [ $rc != 0 ] || ! grep -q resumed out.txt; then
+    echo "FAIL: raise(SIGSTOP): state '$state' (want T), exit $rc, output:"
+    cat out.txt err.txt | sed 's/^/  | /'
+    fail=1
+fi
 [ $fail = 0 ] && echo "hostsig: ALL OK"
 exit $fail
