@@ -92,7 +92,7 @@ static long map_segment(struct libos_file *f, const elf64_phdr *p, uint64_t bias
                             ((prot & PROT_READ) ? PAL_PROT_READ : 0) |
                                 ((prot & PROT_WRITE) ? PAL_PROT_WRITE : 0) |
                                 ((prot & PROT_EXEC) ? PAL_PROT_EXEC : 0));
-            libos_vma_insert(start, file_pages_end, prot, MAP_PRIVATE, VMA_FILE);
+            libos_vma_set_prot(start, file_pages_end, prot);
         }
     } else {
         file_pages_end = start;

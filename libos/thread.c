@@ -379,6 +379,7 @@ __attribute__((noreturn)) void libos_thread_exit(int status) {
         __atomic_store_n(t->clear_child_tid, 0, __ATOMIC_RELEASE);
         libos_futex_wake(t->clear_child_tid, 1, ~0U);
     }
+    libos_signal_thread_exit(t);
     libos_thread_put(t);
     pal_thread_exit(NULL);
 }

@@ -95,6 +95,11 @@ long libos_errno_from_pal(int pal_err);
 
 /* Process-wide state set up at boot (libos/init.c). */
 struct libos_manifest;
+/* A real-time signal queued behind the first pending instance. */
+struct libos_sigextra {
+    struct linux_siginfo info;
+    struct libos_sigextra *next;
+};
 struct libos_process {
     uint32_t pid, ppid, pgid, sid;
     uint32_t uid, gid, euid, egid, suid, sgid;
@@ -106,6 +111,7 @@ struct libos_process {
     int pdeathsig, dumpable;
     uint64_t sigpending;          /* process-directed pending signals */
     struct linux_siginfo siginfo[LINUX_NSIG];
+    struct libos_sigextra *sigextra[LINUX_NSIG]; /* more queued real-time instances */
     bool no_new_privs;
     int exit_status;
 };
@@ -133,6 +139,7 @@ struct libos_thread {
     bool restore_sigmask;         /* ...after this syscall (or its handler) */
     uint64_t sigpending;                      /* signals waiting for delivery */
     struct linux_siginfo siginfo[LINUX_NSIG]; /* info of each pending signal */
+    struct libos_sigextra *sigextra[LINUX_NSIG]; /* more queued real-time instances */
 };
 static inline struct libos_thread *libos_current_thread(void) {
     return (struct libos_thread *)pal_tcb_libos_get();

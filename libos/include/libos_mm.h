@@ -22,10 +22,18 @@ struct libos_vma {
     int prot;            /* Linux PROT_* */
     int flags;           /* Linux MAP_* */
     int kind;            /* enum libos_vma_kind */
+    /* VMA_FILE: the object and the file offset of start (shared futexes
+     * key on these, as Linux does). */
+    uint64_t file_dev, file_ino, file_off;
 };
 
 /* Record [start, end) as app memory, replacing what overlaps. */
 long libos_vma_insert(uint64_t start, uint64_t end, int prot, int flags, int kind);
+/* Record a file mapping: like libos_vma_insert, plus its file identity. */
+long libos_vma_insert_file(uint64_t start, uint64_t end, int prot, int flags, uint64_t dev,
+                           uint64_t ino, uint64_t off);
+/* Change the access of [start, end) (all app memory), keeping the rest. */
+void libos_vma_set_prot(uint64_t start, uint64_t end, int prot);
 /* Forget [start, end), splitting VMAs at the edges. */
 void libos_vma_remove(uint64_t start, uint64_t end);
 /* Copy of the VMA containing addr; false if none. */

@@ -17,6 +17,8 @@ bool libos_signal_pending(void);
 long libos_signal_dequeue(uint64_t mask, struct linux_siginfo *out);
 /* Pending signals of the current thread and its process, any mask. */
 uint64_t libos_signal_pending_set(void);
+/* Free what an exiting thread still has queued. */
+void libos_signal_thread_exit(struct libos_thread *t);
 /* Woken whenever a signal becomes pending anywhere (signalfd pollers). */
 extern struct libos_waitq g_signal_waitq;
 

@@ -33,6 +33,27 @@ static bool grow(size_t need) {
     return true;
 }
 
+/* Start v at new_start, keeping its file offset in step. */
+static void trim_front(struct libos_vma *v, uint64_t new_start) {
+    if (v->kind == VMA_FILE)
+        v->file_off += new_start - v->start;
+    v->start = new_start;
+}
+
+/* Split the VMA containing addr (if any starts before it) at addr. */
+static bool split_at(uint64_t addr) {
+    size_t i = first_above(addr);
+    if (i == g_vma_count || g_vmas[i].start >= addr)
+        return true;
+    if (!grow(g_vma_count + 1))
+        return false;
+    memmove(&g_vmas[i + 1], &g_vmas[i], (g_vma_count - i) * sizeof(struct libos_vma));
+    g_vma_count++;
+    g_vmas[i].end = addr;
+    trim_front(&g_vmas[i + 1], addr);
+    return true;
+}
+
 static void remove_locked(uint64_t start, uint64_t end) {
     size_t i = first_above(start);
     while (i < g_vma_count && g_vmas[i].start < end) {
@@ -42,14 +63,14 @@ static void remove_locked(uint64_t start, uint64_t end) {
             memmove(&g_vmas[i + 1], &g_vmas[i], (g_vma_count - i) * sizeof(*v));
             g_vma_count++;
             g_vmas[i].end = start;
-            g_vmas[i + 1].start = end;
+            trim_front(&g_vmas[i + 1], end);
             return;
         }
         if (v->start < start) {
             v->end = start;
             i++;
         } else if (v->end > end) {
-            v->start = end;
+            trim_front(v, end);
             i++;
         } else {
             memmove(&g_vmas[i], &g_vmas[i + 1], (g_vma_count - i - 1) * sizeof(*v));
@@ -58,19 +79,38 @@ static void remove_locked(uint64_t start, uint64_t end) {
     }
 }
 
-long libos_vma_insert(uint64_t start, uint64_t end, int prot, int flags, int kind) {
+static long insert(const struct libos_vma *nv) {
     libos_lock(&g_vma_lock);
     if (!grow(g_vma_count + 2)) {
         libos_unlock(&g_vma_lock);
         return -ENOMEM;
     }
-    remove_locked(start, end);
-    size_t i = first_above(start);
+    remove_locked(nv->start, nv->end);
+    size_t i = first_above(nv->start);
     memmove(&g_vmas[i + 1], &g_vmas[i], (g_vma_count - i) * sizeof(struct libos_vma));
-    g_vmas[i] = (struct libos_vma){start, end, prot, flags, kind};
+    g_vmas[i] = *nv;
     g_vma_count++;
     libos_unlock(&g_vma_lock);
     return 0;
+}
+
+long libos_vma_insert(uint64_t start, uint64_t end, int prot, int flags, int kind) {
+    struct libos_vma v = {start, end, prot, flags, kind, 0, 0, 0};
+    return insert(&v);
+}
+
+long libos_vma_insert_file(uint64_t start, uint64_t end, int prot, int flags, uint64_t dev,
+                           uint64_t ino, uint64_t off) {
+    struct libos_vma v = {start, end, prot, flags, VMA_FILE, dev, ino, off};
+    return insert(&v);
+}
+
+void libos_vma_set_prot(uint64_t start, uint64_t end, int prot) {
+    libos_lock(&g_vma_lock);
+    if (split_at(start) && split_at(end))
+        for (size_t i = first_above(start); i < g_vma_count && g_vmas[i].start < end; i++)
+            g_vmas[i].prot = prot;
+    libos_unlock(&g_vma_lock);
 }
 
 void libos_vma_remove(uint64_t start, uint64_t end) {

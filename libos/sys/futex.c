@@ -1,9 +1,11 @@
 /* futex(2) in the libos: a hash of wait queues keyed by address. Waiters
  * sleep in libos_thread_wait, so signals interrupt them and every PAL gets
  * the same semantics. The bucket lock makes "compare then sleep" atomic
- * with respect to wakers: no lost wake-ups. Private and shared futexes are
- * the same here (one address space per process). */
+ * with respect to wakers: no lost wake-ups. As in Linux, a shared futex in
+ * a MAP_SHARED file mapping is keyed by (file, offset), so two mappings of
+ * the same file meet; everything else is keyed by its address. */
 #include "libos_futex.h"
+#include "libos_mm.h"
 #include "libos_signal.h"
 #include "libos_syscalls.h"
 
@@ -28,8 +30,13 @@
 
 #define NBUCKETS 256
 
+struct futex_key {
+    uint64_t dev, ino; /* 0, 0: keyed by address */
+    uint64_t off;      /* file offset, or the address */
+};
+
 struct futex_waiter {
-    uint32_t *addr;
+    struct futex_key key;
     uint32_t bitset;
     struct libos_thread *thread;
     bool woken;
@@ -43,8 +50,21 @@ struct futex_bucket {
 
 static struct futex_bucket g_buckets[NBUCKETS];
 
-static struct futex_bucket *bucket_of(uint32_t *addr) {
-    uint64_t a = (uint64_t)addr >> 2;
+static struct futex_key key_of(uint32_t *addr, bool shared) {
+    struct libos_vma v;
+    if (shared && libos_vma_lookup((uint64_t)addr, &v) && v.kind == VMA_FILE &&
+        (v.flags & MAP_TYPE) != MAP_PRIVATE)
+        return (struct futex_key){v.file_dev + 1, v.file_ino,
+                                  v.file_off + ((uint64_t)addr - v.start)};
+    return (struct futex_key){0, 0, (uint64_t)addr};
+}
+
+static bool key_eq(const struct futex_key *a, const struct futex_key *b) {
+    return a->off == b->off && a->ino == b->ino && a->dev == b->dev;
+}
+
+static struct futex_bucket *bucket_of(const struct futex_key *k) {
+    uint64_t a = (k->off >> 2) ^ k->ino ^ (k->dev << 17);
     a ^= a >> 17;
     a *= 0x9e3779b97f4a7c15ULL;
     return &g_buckets[(a >> 40) % NBUCKETS];
@@ -76,13 +96,14 @@ static void unlink_waiter(struct futex_bucket *b, struct futex_waiter *w) {
         }
 }
 
-/* Wake up to n waiters of addr in b (locked). */
-static int wake_locked(struct futex_bucket *b, uint32_t *addr, int n, uint32_t bitset) {
+/* Wake up to n waiters of key in b (locked). */
+static int wake_locked(struct futex_bucket *b, const struct futex_key *key, int n,
+                       uint32_t bitset) {
     int woken = 0;
     struct futex_waiter **pp = &b->head;
     while (*pp && woken < n) {
         struct futex_waiter *w = *pp;
-        if (w->addr != addr || !(w->bitset & bitset)) {
+        if (!key_eq(&w->key, key) || !(w->bitset & bitset)) {
             pp = &w->next;
             continue;
         }
@@ -95,12 +116,17 @@ static int wake_locked(struct futex_bucket *b, uint32_t *addr, int n, uint32_t b
     return woken;
 }
 
-long libos_futex_wake(uint32_t *addr, int n, uint32_t bitset) {
-    struct futex_bucket *b = bucket_of(addr);
+static long futex_wake(uint32_t *addr, bool shared, int n, uint32_t bitset) {
+    struct futex_key k = key_of(addr, shared);
+    struct futex_bucket *b = bucket_of(&k);
     libos_lock(&b->lock);
-    int r = wake_locked(b, addr, n, bitset);
+    int r = wake_locked(b, &k, n, bitset);
     libos_unlock(&b->lock);
     return r;
+}
+
+long libos_futex_wake(uint32_t *addr, int n, uint32_t bitset) {
+    return futex_wake(addr, true, n, bitset);
 }
 
 static long clock_now(bool realtime, uint64_t *ns) {
@@ -108,8 +134,8 @@ static long clock_now(bool realtime, uint64_t *ns) {
         pal_time_get(realtime ? PAL_CLOCK_REALTIME : PAL_CLOCK_MONOTONIC, ns));
 }
 
-static long futex_wait(uint32_t *addr, uint32_t val, const struct linux_timespec *ts, bool absolute,
-                       bool realtime, uint32_t bitset) {
+static long futex_wait(uint32_t *addr, bool shared, uint32_t val, const struct linux_timespec *ts,
+                       bool absolute, bool realtime, uint32_t bitset) {
     if (!bitset)
         return -EINVAL;
     uint64_t deadline = 0;
@@ -124,8 +150,8 @@ static long futex_wait(uint32_t *addr, uint32_t val, const struct linux_timespec
             return r;
         deadline = absolute ? t : now + t;
     }
-    struct futex_bucket *b = bucket_of(addr);
-    struct futex_waiter w = {addr, bitset, libos_current_thread(), false, NULL};
+    struct futex_waiter w = {key_of(addr, shared), bitset, libos_current_thread(), false, NULL};
+    struct futex_bucket *b = bucket_of(&w.key);
     libos_lock(&b->lock);
     if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != val) {
         libos_unlock(&b->lock);
@@ -160,47 +186,50 @@ static long futex_wait(uint32_t *addr, uint32_t val, const struct linux_timespec
     return ret;
 }
 
-static long futex_requeue(uint32_t *addr, int nwake, int nrequeue, uint32_t *addr2, bool cmp,
-                          uint32_t val3) {
+static long futex_requeue(uint32_t *addr, bool shared, int nwake, int nrequeue, uint32_t *addr2,
+                          bool cmp, uint32_t val3) {
     if (nwake < 0 || nrequeue < 0)
         return -EINVAL;
     if (!libos_user_range_ok(addr2, 4, false))
         return -EFAULT;
-    struct futex_bucket *b1 = bucket_of(addr), *b2 = bucket_of(addr2);
+    struct futex_key k1 = key_of(addr, shared), k2 = key_of(addr2, shared);
+    struct futex_bucket *b1 = bucket_of(&k1), *b2 = bucket_of(&k2);
     lock_two(b1, b2);
     if (cmp && __atomic_load_n(addr, __ATOMIC_SEQ_CST) != val3) {
         unlock_two(b1, b2);
         return -EAGAIN;
     }
-    int done = wake_locked(b1, addr, nwake, FUTEX_BITSET_MATCH_ANY);
+    int done = wake_locked(b1, &k1, nwake, FUTEX_BITSET_MATCH_ANY);
     int moved = 0;
     struct futex_waiter **pp = &b1->head;
     while (*pp && moved < nrequeue) {
         struct futex_waiter *w = *pp;
-        if (w->addr != addr) {
+        if (!key_eq(&w->key, &k1)) {
             pp = &w->next;
             continue;
         }
         *pp = w->next;
-        w->addr = addr2;
+        w->key = k2;
         w->next = b2->head;
         b2->head = w;
         moved++;
     }
     unlock_two(b1, b2);
-    return done + (cmp ? moved : 0);
+    return done + moved; /* Linux counts requeued waiters for both ops */
 }
 
 /* FUTEX_WAKE_OP: *addr2 = op(*addr2, oparg); wake n on addr; if
  * cmp(old, cmparg) wake n2 on addr2. */
-static long futex_wake_op(uint32_t *addr, int n, int n2, uint32_t *addr2, uint32_t val3) {
+static long futex_wake_op(uint32_t *addr, bool shared, int n, int n2, uint32_t *addr2,
+                          uint32_t val3) {
     if (!libos_user_range_ok(addr2, 4, true))
         return -EFAULT;
     unsigned op = (val3 >> 28) & 7, cmp = (val3 >> 24) & 15;
     uint32_t oparg = (val3 >> 12) & 0xfff, cmparg = val3 & 0xfff;
     if (val3 & (8U << 28))
         oparg = oparg < 32 ? 1U << oparg : 0;
-    struct futex_bucket *b1 = bucket_of(addr), *b2 = bucket_of(addr2);
+    struct futex_key k1 = key_of(addr, shared), k2 = key_of(addr2, shared);
+    struct futex_bucket *b1 = bucket_of(&k1), *b2 = bucket_of(&k2);
     lock_two(b1, b2);
     uint32_t old = __atomic_load_n(addr2, __ATOMIC_RELAXED), nv;
     do {
@@ -251,9 +280,9 @@ static long futex_wake_op(uint32_t *addr, int n, int n2, uint32_t *addr2, uint32
         unlock_two(b1, b2);
         return -ENOSYS;
     }
-    int woken = wake_locked(b1, addr, n, FUTEX_BITSET_MATCH_ANY);
+    int woken = wake_locked(b1, &k1, n, FUTEX_BITSET_MATCH_ANY);
     if (hit)
-        woken += wake_locked(b2, addr2, n2, FUTEX_BITSET_MATCH_ANY);
+        woken += wake_locked(b2, &k2, n2, FUTEX_BITSET_MATCH_ANY);
     unlock_two(b1, b2);
     return woken;
 }
@@ -262,6 +291,7 @@ long libos_sys_futex(uint32_t *addr, int op, uint32_t val, const struct linux_ti
                      uint32_t *addr2, uint32_t val3) {
     int cmd = op & FUTEX_CMD_MASK;
     bool realtime = op & FUTEX_CLOCK_REALTIME;
+    bool shared = !(op & FUTEX_PRIVATE_FLAG);
     if (realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_LOCK_PI2 &&
         cmd != FUTEX_WAIT_REQUEUE_PI)
         return -ENOSYS;
@@ -273,21 +303,21 @@ long libos_sys_futex(uint32_t *addr, int op, uint32_t val, const struct linux_ti
     int count2 = (int)(long)ts;
     switch (cmd) {
     case FUTEX_WAIT:
-        return futex_wait(addr, val, ts, false, realtime, FUTEX_BITSET_MATCH_ANY);
+        return futex_wait(addr, shared, val, ts, false, realtime, FUTEX_BITSET_MATCH_ANY);
     case FUTEX_WAIT_BITSET:
-        return futex_wait(addr, val, ts, true, realtime, val3);
+        return futex_wait(addr, shared, val, ts, true, realtime, val3);
     case FUTEX_WAKE:
-        return libos_futex_wake(addr, (int)MIN(val, 0x7fffffffU), FUTEX_BITSET_MATCH_ANY);
+        return futex_wake(addr, shared, (int)MIN(val, 0x7fffffffU), FUTEX_BITSET_MATCH_ANY);
     case FUTEX_WAKE_BITSET:
         if (!val3)
             return -EINVAL;
-        return libos_futex_wake(addr, (int)MIN(val, 0x7fffffffU), val3);
+        return futex_wake(addr, shared, (int)MIN(val, 0x7fffffffU), val3);
     case FUTEX_REQUEUE:
-        return futex_requeue(addr, (int)val, count2, addr2, false, 0);
+        return futex_requeue(addr, shared, (int)val, count2, addr2, false, 0);
     case FUTEX_CMP_REQUEUE:
-        return futex_requeue(addr, (int)val, count2, addr2, true, val3);
+        return futex_requeue(addr, shared, (int)val, count2, addr2, true, val3);
     case FUTEX_WAKE_OP:
-        return futex_wake_op(addr, (int)val, count2, addr2, val3);
+        return futex_wake_op(addr, shared, (int)val, count2, addr2, val3);
     default:
         /* PI futexes and FUTEX_FD: not offered (glibc falls back). */
         return -ENOSYS;

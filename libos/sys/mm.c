@@ -91,7 +91,11 @@ long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_f
     if (r < 0)
         return r == -EEXIST && !(flags & MAP_FIXED_NOREPLACE) ? -ENOMEM : r;
     uint64_t start = (uint64_t)where;
-    r = libos_vma_insert(start, start + size, prot, flags, f ? VMA_FILE : VMA_ANON);
+    struct linux_stat st = {0};
+    if (f && f->ops->stat)
+        f->ops->stat(f, &st);
+    r = f ? libos_vma_insert_file(start, start + size, prot, flags, st.st_dev, st.st_ino, off)
+          : libos_vma_insert(start, start + size, prot, flags, VMA_ANON);
     if (r < 0) {
         pal_mem_free(where, size);
         return r;
@@ -156,7 +160,8 @@ static long protect_piece(uint64_t s, uint64_t e, void *arg) {
     long r = libos_errno_from_pal(pal_mem_protect((void *)s, e - s, pal_prot(prot)));
     if (r < 0)
         return r;
-    return libos_vma_insert(s, e, prot, v.flags, v.kind);
+    libos_vma_set_prot(s, e, prot);
+    return 0;
 }
 
 long libos_sys_mprotect(void *addr, size_t len, int prot) {

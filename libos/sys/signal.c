@@ -25,6 +25,39 @@ static const char *signal_name(int sig) {
     return sig > 0 && sig < (int)ARRAY_SIZE(names) && names[sig] ? names[sig] : "a signal";
 }
 
+static bool is_ignored(int sig);
+
+#define SIGRTMIN_KERNEL 32
+static int g_rt_queued;
+
+static void drop(uint64_t *set, struct libos_sigextra **extra, int sig) {
+    *set &= ~SIGBIT(sig);
+    while (extra[sig - 1]) {
+        struct libos_sigextra *e = extra[sig - 1];
+        extra[sig - 1] = e->next;
+        libos_free(e);
+        g_rt_queued--;
+    }
+}
+
+static void clear_pending(struct libos_thread *t, void *arg) {
+    drop(&t->sigpending, t->sigextra, *(int *)arg);
+}
+
+/* An exiting thread's queued real-time signals die with it. */
+void libos_signal_thread_exit(struct libos_thread *t) {
+    libos_lock(&g_process.lock);
+    for (int sig = SIGRTMIN_KERNEL; sig <= LINUX_NSIG; sig++)
+        drop(&t->sigpending, t->sigextra, sig);
+    libos_unlock(&g_process.lock);
+}
+
+/* Drop sig from every pending set (g_process.lock held). */
+static void discard_pending_locked(int sig) {
+    drop(&g_process.sigpending, g_process.sigextra, sig);
+    libos_thread_for_each(clear_pending, &sig);
+}
+
 long libos_sys_rt_sigaction(int sig, const struct linux_sigaction *act,
                             struct linux_sigaction *oldact, size_t sigsetsize) {
     if (sigsetsize != sizeof(uint64_t))
@@ -41,6 +74,8 @@ long libos_sys_rt_sigaction(int sig, const struct linux_sigaction *act,
     if (act) {
         *cur = *act;
         cur->mask &= ~UNBLOCKABLE;
+        if (is_ignored(sig))
+            discard_pending_locked(sig); /* POSIX: ignoring drops what is pending */
     }
     libos_unlock(&g_process.lock);
     if (oldact)
@@ -282,13 +317,22 @@ static bool is_ignored(int sig) {
 static int take_locked(struct libos_thread *t, uint64_t mask, struct linux_siginfo *out) {
     uint64_t *sets[2] = {&t->sigpending, &g_process.sigpending};
     struct linux_siginfo *infos[2] = {t->siginfo, g_process.siginfo};
+    struct libos_sigextra **extras[2] = {t->sigextra, g_process.sigextra};
     for (int k = 0; k < 2; k++) {
         uint64_t ready = *sets[k] & mask;
         if (!ready)
             continue;
         int sig = __builtin_ctzll(ready) + 1;
-        *sets[k] &= ~SIGBIT(sig);
         *out = infos[k][sig - 1];
+        struct libos_sigextra *e = extras[k][sig - 1];
+        if (e) { /* the next queued instance moves up */
+            infos[k][sig - 1] = e->info;
+            extras[k][sig - 1] = e->next;
+            libos_free(e);
+            g_rt_queued--;
+        } else {
+            *sets[k] &= ~SIGBIT(sig);
+        }
         return sig;
     }
     return 0;
@@ -343,13 +387,29 @@ static void kick(struct libos_thread *t) {
         pal_thread_interrupt(t->pal_thread);
 }
 
-static void queue_locked(uint64_t *set, struct linux_siginfo *infos,
+#define RT_QUEUE_MAX 4096 /* queued real-time signals per process */
+
+/* Standard signals pend once; real-time ones queue every instance. */
+static void queue_locked(uint64_t *set, struct linux_siginfo *infos, struct libos_sigextra **extra,
                          const struct linux_siginfo *si) {
     int sig = si->si_signo;
-    if (*set & SIGBIT(sig))
-        return; /* one instance of a pending signal (real-time ones too, for now) */
-    infos[sig - 1] = *si;
-    *set |= SIGBIT(sig);
+    if (!(*set & SIGBIT(sig))) {
+        infos[sig - 1] = *si;
+        *set |= SIGBIT(sig);
+        return;
+    }
+    if (sig < SIGRTMIN_KERNEL || g_rt_queued >= RT_QUEUE_MAX)
+        return;
+    struct libos_sigextra *e = libos_malloc(sizeof(*e));
+    if (!e)
+        return;
+    e->info = *si;
+    e->next = NULL;
+    struct libos_sigextra **pp = &extra[sig - 1];
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = e;
+    g_rt_queued++;
 }
 
 struct pick {
@@ -371,7 +431,7 @@ void libos_signal_send_process(const struct linux_siginfo *si) {
         libos_unlock(&g_process.lock);
         return;
     }
-    queue_locked(&g_process.sigpending, g_process.siginfo, si);
+    queue_locked(&g_process.sigpending, g_process.siginfo, g_process.sigextra, si);
     libos_unlock(&g_process.lock);
     struct pick p = {sig, NULL};
     if (!self->internal && !(self->sigmask & SIGBIT(sig)))
@@ -389,7 +449,7 @@ void libos_signal_send_thread(struct libos_thread *t, const struct linux_siginfo
         libos_unlock(&g_process.lock);
         return;
     }
-    queue_locked(&t->sigpending, t->siginfo, si);
+    queue_locked(&t->sigpending, t->siginfo, t->sigextra, si);
     libos_unlock(&g_process.lock);
     kick(t);
     libos_waitq_wake_all(&g_signal_waitq);
@@ -450,7 +510,13 @@ static int fault_signal(enum pal_event ev, const struct pal_event_info *info,
         si->si_code = info->host_code == PAL_FAULT_INTDIV ? FPE_INTDIV : FPE_FLTDIV;
         return si->si_signo = SIGFPE;
     case PAL_EVENT_BREAKPOINT:
-        si->si_code = TRAP_BRKPT;
+        /* int3 is reported by Linux as SI_KERNEL with no address. */
+        if (info->host_code == PAL_FAULT_BREAKPOINT) {
+            si->si_code = TRAP_BRKPT;
+        } else {
+            si->si_code = SI_KERNEL;
+            si->fault.addr = 0;
+        }
         return si->si_signo = SIGTRAP;
     default:
         if (info->host_code == PAL_FAULT_BUS) {

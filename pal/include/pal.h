@@ -393,7 +393,8 @@ enum {
     PAL_FAULT_BUS = 3,
     PAL_FAULT_INTDIV = 4,
     PAL_FAULT_FLTDIV = 5,
-    PAL_FAULT_OTHER = 6
+    PAL_FAULT_OTHER = 6,
+    PAL_FAULT_BREAKPOINT = 7, /* hardware breakpoint or single-step trap */
 };
 enum { PAL_INT_INTERRUPT = 1, PAL_INT_TERMINATE = 2, PAL_INT_HANGUP = 3, PAL_INT_WAKEUP = 4,
        PAL_INT_QUIT = 5 };

@@ -89,6 +89,12 @@ static void fault_handler(int sig, struct host_siginfo *si, struct host_ucontext
         info.host_code = si->si_code == HOST_FPE_INTDIV ? PAL_FAULT_INTDIV : PAL_FAULT_FLTDIV;
         info.addr = uc->uc_mcontext.rip;
         break;
+    case HOST_SIGTRAP:
+        /* A debugger (ptrace) sees its own traps first; these are the app's. */
+        ev = PAL_EVENT_BREAKPOINT;
+        info.host_code = si->si_code == HOST_SI_KERNEL ? PAL_FAULT_OTHER : PAL_FAULT_BREAKPOINT;
+        info.addr = si->fault.addr;
+        break;
     default:
         die_unhandled(sig);
     }
@@ -149,7 +155,8 @@ static int install_handlers(void) {
     uint64_t async =
         sigbit(HOST_SIGINT) | sigbit(HOST_SIGTERM) | sigbit(HOST_SIGHUP) | sigbit(HOST_SIGQUIT);
     int r = install(HOST_SIGSYS, sigsys_handler, async);
-    static const int faults[] = {HOST_SIGSEGV, HOST_SIGBUS, HOST_SIGILL, HOST_SIGFPE};
+    static const int faults[] = {HOST_SIGSEGV, HOST_SIGBUS, HOST_SIGILL, HOST_SIGFPE,
+                                 HOST_SIGTRAP};
     for (unsigned i = 0; !r && i < sizeof(faults) / sizeof(faults[0]); i++)
         r = install(faults[i], fault_handler, async);
     static const int asyncs[] = {HOST_SIGINT, HOST_SIGTERM, HOST_SIGHUP, HOST_SIGQUIT,

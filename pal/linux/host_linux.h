@@ -27,6 +27,7 @@
 #define HOST_SIGQUIT 3
 #define HOST_SIGILL 4
 #define HOST_SIGTRAP 5
+#define HOST_SI_KERNEL 0x80
 #define HOST_SIGABRT 6
 #define HOST_SIGBUS 7
 #define HOST_SIGFPE 8

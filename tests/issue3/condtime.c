@@ -4,7 +4,6 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <semaphore.h>
-#include <stdatomic.h>
 
 #include "i3.h"
 
@@ -81,7 +80,6 @@ static void test_staggered(void) {
 }
 
 /* Signalled and broadcast waits return 0 well before their timeout. */
-static _Atomic int g_ready;
 static void test_signalled(void) {
     pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
     struct waiter w[NWAIT];
@@ -137,8 +135,7 @@ static void test_mutex_sem(void) {
     ts = deadline(CLOCK_REALTIME, 5000);
     t0 = now_ns(CLOCK_MONOTONIC);
     r = pthread_mutex_timedlock(&g_held, &ts);
-    CHECK(r == 0 && since_ms(t0) < 4000, "timedlock gets the mutex once released: %s",
-          errstr(r));
+    CHECK(r == 0 && since_ms(t0) < 4000, "timedlock gets the mutex once released: %s", errstr(r));
     pthread_mutex_unlock(&g_held);
     pthread_join(th, NULL);
 
@@ -167,10 +164,9 @@ static void test_mutex_sem(void) {
 int main(int argc, char **argv) {
     check_init("condtime");
     watchdog(60);
-    (void)g_ready;
-    SUBTEST(argc, argv, "single", (timeout_once(CLOCK_REALTIME, 100),
-                                   timeout_once(CLOCK_MONOTONIC, 150),
-                                   timeout_once(CLOCK_MONOTONIC, 1)));
+    SUBTEST(argc, argv, "single",
+            (timeout_once(CLOCK_REALTIME, 100), timeout_once(CLOCK_MONOTONIC, 150),
+             timeout_once(CLOCK_MONOTONIC, 1)));
     SUBTEST(argc, argv, "staggered", test_staggered());
     SUBTEST(argc, argv, "signalled", test_signalled());
     SUBTEST(argc, argv, "mutex_sem", test_mutex_sem());

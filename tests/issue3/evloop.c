@@ -101,9 +101,11 @@ static void test_basic(void) {
     int64_t t0 = now_ns(CLOCK_MONOTONIC);
     n = wait_tags(2000, t, 8);
     long ms = (long)((now_ns(CLOCK_MONOTONIC) - t0) / 1000000);
-    CHECK(n == 1 && t[0] == TAG_TIMER && ms >= 59 && ms < 1000,
-          "timerfd (60 ms one-shot) wakes epoll after %ld ms: n=%d tag %u", ms, n,
-          n > 0 ? t[0] : 0);
+    CHECK(n == 1 && t[0] == TAG_TIMER && ms >= 59 &&
+                  ms<1000, "timerfd (60 ms one-shot) wakes epoll after %ld ms: n=%d tag %u", ms, n,
+                     n> 0
+              ? t[0]
+              : 0);
     CHECK(read_u64(g_tfd) == 1, "one expiration");
     errno = 0;
     CHECK(read(g_tfd, &v, 8) == -1 && errno == EAGAIN, "disarmed timerfd read -> EAGAIN");
@@ -284,8 +286,10 @@ static void test_modes(void) {
     int64_t t0 = now_ns(CLOCK_MONOTONIC);
     n = read_u64(rt); /* blocking read */
     long ms = (long)((now_ns(CLOCK_MONOTONIC) - t0) / 1000000);
-    CHECK(n == 1 && ms >= 70 && ms < 1000, "absolute CLOCK_REALTIME timerfd: blocking read "
-          "returned %llu after %ld ms (want 1 after ~80)", (unsigned long long)n, ms);
+    CHECK(n == 1 && ms >= 70 && ms < 1000,
+          "absolute CLOCK_REALTIME timerfd: blocking read "
+          "returned %llu after %ld ms (want 1 after ~80)",
+          (unsigned long long)n, ms);
 
     /* poll() and select() over the same kinds of fds. */
     int ev2 = CHECK_OK(eventfd(0, 0));
@@ -302,8 +306,7 @@ static void test_modes(void) {
     FD_SET(rt, &rd);
     struct timeval tv = {1, 0};
     int sr = select((ev2 > rt ? ev2 : rt) + 1, &rd, NULL, NULL, &tv);
-    CHECK(sr == 1 && FD_ISSET(ev2, &rd) && !FD_ISSET(rt, &rd), "select: only the eventfd (%d)",
-          sr);
+    CHECK(sr == 1 && FD_ISSET(ev2, &rd) && !FD_ISSET(rt, &rd), "select: only the eventfd (%d)", sr);
     pf[0].events = POLLOUT;
     CHECK(poll(pf, 1, 0) == 1 && pf[0].revents == POLLOUT, "eventfd writable");
     close(ev2);

@@ -43,7 +43,7 @@ enum {
 };
 #define FUTEX_BITSET_MATCH_ANY 0xffffffff
 #define FUTEX_OP(op, oparg, cmp, cmparg)                                                           \
-    ((((op) & 0xf) << 28) | (((cmp) & 0xf) << 24) | (((oparg) & 0xfff) << 12) | ((cmparg) & 0xfff))
+    ((((op)&0xf) << 28) | (((cmp)&0xf) << 24) | (((oparg)&0xfff) << 12) | ((cmparg)&0xfff))
 
 #define NTHREADS 64
 #define NPAIRS (NTHREADS / 2)
@@ -296,8 +296,8 @@ static void test_requeue(int priv) {
     atomic_store(&f1, 7);
     errno = 0;
     long r = futex(&f1, FUTEX_CMP_REQUEUE | priv, 1, (void *)(long)INT_MAX, &f2, 6);
-    CHECK(r == -1 && errno == EAGAIN, "%s CMP_REQUEUE with stale value: %ld %s, want EAGAIN",
-          kind, r, errstr(errno));
+    CHECK(r == -1 && errno == EAGAIN, "%s CMP_REQUEUE with stale value: %ld %s, want EAGAIN", kind,
+          r, errstr(errno));
 
     /* Plain REQUEUE: wake 1, move the rest; Linux returns woken + moved. */
     r = futex(&f1, FUTEX_REQUEUE | priv, 1, (void *)(long)INT_MAX, &f2, 0);
@@ -341,8 +341,7 @@ static void test_wakeop(int priv) {
     r = futex(&f1, FUTEX_WAKE_OP | priv, 1, (void *)1L, &f2,
               FUTEX_OP((FUTEX_OP_OR | FUTEX_OP_OPARG_SHIFT), 4, FUTEX_OP_CMP_EQ, 1));
     CHECK(r == 0, "%s WAKE_OP(OR, old==1 false) -> %ld, want 0", kind, r);
-    CHECK(atomic_load(&f2) == 16, "%s WAKE_OP OR 1<<4: f2 is %d, want 16", kind,
-          atomic_load(&f2));
+    CHECK(atomic_load(&f2) == 16, "%s WAKE_OP OR 1<<4: f2 is %d, want 16", kind, atomic_load(&f2));
     int da = sleepers_wait_done(a, 2, 2), db = sleepers_wait_done(b, 2, 1);
     CHECK(da == 2 && db == 1, "%s: woke %d/2 on f1 and %d/2 on f2, want 2 and 1", kind, da, db);
     CHECK(wake(&f2, INT_MAX, priv) == 1, "%s: one sleeper left on f2", kind);
@@ -366,8 +365,8 @@ static void test_bitset(int priv) {
     for (int i = 0; i < 200 && r == 0; i++, ms_sleep(5))
         r = futex(&f, FUTEX_WAKE_BITSET | priv, INT_MAX, NULL, NULL, 0x4);
     CHECK(r == 1, "%s WAKE_BITSET 0x4 wakes the 0x5 sleeper only: %ld", kind, r);
-    CHECK(sleepers_wait_done(s, 2, 1) == 1 && atomic_load(&s[1].done),
-          "%s: the right sleeper woke", kind);
+    CHECK(sleepers_wait_done(s, 2, 1) == 1 && atomic_load(&s[1].done), "%s: the right sleeper woke",
+          kind);
     r = 0;
     for (int i = 0; i < 200 && r == 0; i++, ms_sleep(5))
         r = futex(&f, FUTEX_WAKE | priv, INT_MAX, NULL, NULL, 0);
@@ -390,8 +389,8 @@ static void timed(const char *what, int op, const struct timespec *ts, int want_
     int e = errno;
     long ms = (long)((now_ns(CLOCK_MONOTONIC) - t0) / 1000000);
     CHECK(r == -1 && e == ETIMEDOUT, "%s: %ld %s, want ETIMEDOUT", what, r, errstr(e));
-    CHECK(ms >= want_ms - 1 && ms < want_ms + 1000, "%s: returned after %ld ms, want ~%d ms",
-          what, ms, want_ms);
+    CHECK(ms >= want_ms - 1 && ms < want_ms + 1000, "%s: returned after %ld ms, want ~%d ms", what,
+          ms, want_ms);
 }
 
 struct timed_arg {
@@ -429,8 +428,7 @@ static void test_timeout(void) {
     struct timespec bad = {0, 1000000000L};
     errno = 0;
     r = futex(&f, FUTEX_WAIT_PRIVATE, 3, &bad, NULL, 0);
-    CHECK(r == -1 && errno == EINVAL, "FUTEX_WAIT tv_nsec = 1e9 -> %s, want EINVAL",
-          errstr(errno));
+    CHECK(r == -1 && errno == EINVAL, "FUTEX_WAIT tv_nsec = 1e9 -> %s, want EINVAL", errstr(errno));
     /* A timed waiter woken before its timeout returns 0. */
     static _Atomic int g;
     struct timed_arg ta = {&g, ts_from_ns(now_ns(CLOCK_MONOTONIC) + 5000000000LL), -2};

@@ -7,6 +7,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <time.h>
@@ -43,20 +44,27 @@ static inline void say_raw(const char *s) {
     }
 }
 
-/* The watchdog is a thread-free alarm: if the program is stuck (lost
- * wake-up, missing signal), SIGALRM's default action would kill it with a
- * confusing status, so we print what we were doing and exit 3. */
+/* The watchdog: if the program is stuck (lost wake-up, missing signal),
+ * print the stage it was in and exit 3 instead of waiting for the test's
+ * timeout. A thread with every signal blocked, so it never takes a
+ * process signal meant for the test's own threads. */
 static const char *volatile g_stage = "start";
-static void watchdog_fire(int sig) {
-    (void)sig;
+static void *watchdog_run(void *arg) {
+    ms_sleep((int)(intptr_t)arg * 1000);
     say_raw("FAIL watchdog: stuck in stage: ");
     say_raw(g_stage);
     say_raw("\n");
     _exit(3);
+    return NULL;
 }
 static inline void watchdog(int seconds) {
-    signal(SIGALRM, watchdog_fire);
-    alarm(seconds);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t th;
+    pthread_create(&th, NULL, watchdog_run, (void *)(intptr_t)seconds);
+    pthread_detach(th);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static inline const char *errstr(int e) {

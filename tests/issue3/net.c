@@ -168,8 +168,7 @@ static void client_event(struct conn *c, int idx, uint32_t ev) {
             c->bad |= buf[i] != pattern(idx, c->got + (size_t)i);
         c->got += (size_t)r;
     }
-    ep_set(EPOLL_CTL_MOD, c->fd, c->sent < MSG_BYTES ? EPOLLIN | EPOLLOUT : EPOLLIN, K_CLIENT,
-           idx);
+    ep_set(EPOLL_CTL_MOD, c->fd, c->sent < MSG_BYTES ? EPOLLIN | EPOLLOUT : EPOLLIN, K_CLIENT, idx);
 }
 
 static void test_tcp(void) {
@@ -232,8 +231,7 @@ static void test_tcp(void) {
                    cl[i].connected);
     }
     CHECK(nserv == NCONN, "server accepted %d of %d connections", nserv, NCONN);
-    CHECK(good == NCONN, "%d of %d connections echoed all %d bytes intact", good, NCONN,
-          MSG_BYTES);
+    CHECK(good == NCONN, "%d of %d connections echoed all %d bytes intact", good, NCONN, MSG_BYTES);
     CHECK(total == (size_t)NCONN * MSG_BYTES, "total echoed %zu bytes, want %zu", total,
           (size_t)NCONN * MSG_BYTES);
     CHECK(open_srv == 0, "server closed every connection (%d open)", open_srv);
@@ -297,8 +295,7 @@ static void test_tcpopts(void) {
     pf = (struct pollfd){c, POLLIN, 0};
     poll(&pf, 1, 2000);
     CHECK(recv(c, buf, 4, MSG_PEEK) == 4 && !memcmp(buf, "peek", 4), "MSG_PEEK sees 'peek'");
-    CHECK(recv(c, buf, sizeof(buf), 0) == 8 && !memcmp(buf, "peekaboo", 8),
-          "then recv gets all 8");
+    CHECK(recv(c, buf, sizeof(buf), 0) == 8 && !memcmp(buf, "peekaboo", 8), "then recv gets all 8");
 
     /* Peer gone: EPIPE, with SIGPIPE unless MSG_NOSIGNAL. */
     signal(SIGPIPE, on_pipe);
@@ -340,8 +337,8 @@ static void test_tcpopts(void) {
     int soerr = 0;
     vl = sizeof(soerr);
     getsockopt(c, SOL_SOCKET, SO_ERROR, &soerr, &vl);
-    CHECK((r == -1 && e == ECONNREFUSED) || (e == EINPROGRESS && soerr == ECONNREFUSED &&
-                                             (pf.revents & (POLLERR | POLLHUP))),
+    CHECK((r == -1 && e == ECONNREFUSED) ||
+              (e == EINPROGRESS && soerr == ECONNREFUSED && (pf.revents & (POLLERR | POLLHUP))),
           "nonblocking connect to a closed port: %s then SO_ERROR %s, revents %#x", errstr(e),
           errstr(soerr), pf.revents);
     close(c);
@@ -401,9 +398,9 @@ static void udp_family(int fam) {
         for (ssize_t k = 0; same && k < r; k++)
             same = in[k] == 'a' + i;
         CHECK(same, "%s: datagram %d arrives whole: %zd bytes, want %zu", fn, i, r, sizes[i]);
-        CHECK(fl == sl && port_of(x) == ntohs(fam == AF_INET
-                                                   ? ((struct sockaddr_in *)&from)->sin_port
-                                                   : ((struct sockaddr_in6 *)&from)->sin6_port),
+        CHECK(fl == sl &&
+                  port_of(x) == ntohs(fam == AF_INET ? ((struct sockaddr_in *)&from)->sin_port
+                                                     : ((struct sockaddr_in6 *)&from)->sin6_port),
               "%s: recvfrom names the sender", fn);
     }
     /* Truncation: a short buffer drops the rest of the datagram. */
@@ -461,7 +458,9 @@ static int send_fds(int sock, const int *fds, int n, const char *tag) {
     char cbuf[CMSG_SPACE(sizeof(int) * 4)];
     memset(cbuf, 0, sizeof(cbuf));
     struct iovec iov = {(void *)tag, strlen(tag)};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+    struct msghdr m = {.msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = cbuf,
                        .msg_controllen = CMSG_SPACE(sizeof(int) * n)};
     struct cmsghdr *c = CMSG_FIRSTHDR(&m);
     c->cmsg_level = SOL_SOCKET;
@@ -475,8 +474,8 @@ static int send_fds(int sock, const int *fds, int n, const char *tag) {
 static int recv_fds(int sock, int *fds, char *buf, size_t len) {
     char cbuf[CMSG_SPACE(sizeof(int) * 4)];
     struct iovec iov = {buf, len - 1};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                       .msg_controllen = sizeof(cbuf)};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
     ssize_t r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
     if (r < 0)
         return -1;
@@ -550,8 +549,7 @@ static void test_unix(void) {
     int s = CHECK_OK(accept(ls, NULL, NULL));
     struct sockaddr_un got;
     socklen_t gl = sizeof(got);
-    CHECK(getpeername(c, (struct sockaddr *)&got, &gl) == 0 &&
-              !strcmp(got.sun_path, "test.sock"),
+    CHECK(getpeername(c, (struct sockaddr *)&got, &gl) == 0 && !strcmp(got.sun_path, "test.sock"),
           "getpeername: '%s'", got.sun_path);
     check_passed_file("bound path", c, s);
     check_passed_file("bound path, other way", s, c);
@@ -561,8 +559,8 @@ static void test_unix(void) {
     send(c, "cred", 4, 0);
     char cbuf[CMSG_SPACE(sizeof(struct ucred))], data[8];
     struct iovec iov = {data, sizeof(data)};
-    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-                       .msg_controllen = sizeof(cbuf)};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
     ssize_t r = recvmsg(s, &m, 0);
     struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
     struct ucred uc = {0};

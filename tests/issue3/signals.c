@@ -13,8 +13,8 @@
  *             in main and in a thread
  *   faults    SIGFPE, SIGILL, SIGBUS, SIGTRAP with their si_code
  *   term      raise(SIGTERM) with the default action: killed (status 143)
- *   hostterm  prints "ready" then waits; a SIGTERM from outside must run
- *             the handler, which exits 0 (driven by hostsig.sh) */
+ *   hostsig   prints "ready" then waits; a SIGTERM, SIGINT or SIGHUP from
+ *             outside must run the handler, which exits 0 (hostsig.sh) */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
@@ -310,9 +310,12 @@ static void pipe_read_case(int restart) {
     CHECK_OK(pipe(p));
     set_handler(SIGALRM, on_alarm, restart ? SA_RESTART : 0);
     g_alarms = 0;
+    /* The writer blocks SIGALRM, so the alarm interrupts our read. */
     pthread_t th;
     struct delayed_write d = {p[1], 400};
+    block(SIGALRM, SIG_BLOCK);
     pthread_create(&th, NULL, writer, &d);
+    block(SIGALRM, SIG_UNBLOCK);
     arm_ms(100);
     char buf[16] = {0};
     int64_t t0 = now_ns(CLOCK_MONOTONIC);
@@ -350,8 +353,8 @@ static void test_restart(void) {
     errno = 0;
     int r = nanosleep(&req, &rem);
     int e = errno;
-    CHECK(r == -1 && e == EINTR && g_alarms == 1, "nanosleep 2 s with SA_RESTART alarm: %d %s",
-          r, errstr(e));
+    CHECK(r == -1 && e == EINTR && g_alarms == 1, "nanosleep 2 s with SA_RESTART alarm: %d %s", r,
+          errstr(e));
     long rem_ms = rem.tv_sec * 1000 + rem.tv_nsec / 1000000;
     CHECK(rem_ms > 1500 && rem_ms <= 1910, "nanosleep left %ld ms (want ~1900)", rem_ms);
     signal(SIGALRM, SIG_DFL);
@@ -659,13 +662,17 @@ static void test_faults(void) {
 
 /* ------------------------------------------------------------- term/host */
 
-static void on_term(int sig, siginfo_t *si, void *uc) {
-    say_raw(si->si_code == SI_USER ? "got SIGTERM from outside\n" : "got SIGTERM (bad code)\n");
+static void on_host(int sig, siginfo_t *si, void *uc) {
+    say_raw(sig == SIGTERM ? "got SIGTERM" : sig == SIGINT ? "got SIGINT" : "got SIGHUP");
+    say_raw(si->si_code == SI_USER ? " from outside\n" : " with a wrong si_code\n");
     _exit(0);
 }
 
-static void host_term(void) {
-    set_handler(SIGTERM, on_term, 0);
+/* Handlers for the host's SIGTERM, SIGINT, SIGHUP; "ready" once set. */
+static void host_sig(void) {
+    set_handler(SIGTERM, on_host, 0);
+    set_handler(SIGINT, on_host, 0);
+    set_handler(SIGHUP, on_host, 0);
     printf("ready\n");
     for (;;)
         pause();
@@ -673,14 +680,15 @@ static void host_term(void) {
 
 int main(int argc, char **argv) {
     check_init("signals");
+    watchdog(60);
     if (argc > 1 && !strcmp(argv[1], "term")) {
         printf("raising SIGTERM\n");
         raise(SIGTERM);
         printf("FAIL still alive after SIGTERM\n");
         return 1;
     }
-    if (argc > 1 && !strcmp(argv[1], "hostterm"))
-        host_term();
+    if (argc > 1 && !strcmp(argv[1], "hostsig"))
+        host_sig();
     SUBTEST(argc, argv, "thread", test_thread());
     SUBTEST(argc, argv, "route", test_route());
     SUBTEST(argc, argv, "altstack", test_altstack());
