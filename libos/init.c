@@ -4,6 +4,7 @@
 #include "libos_futex.h"
 #include "libos_manifest.h"
 #include "libos_mm.h"
+#include "libos_proc.h"
 #include "libos_syscalls.h"
 #include "libos_vfs.h"
 
@@ -15,7 +16,13 @@ static struct libos_thread g_main_thread;
 void shim_init(void);
 
 void libos_exit_process(int status) {
+    libos_proc_report_exit((status & 0xff) << 8);
     pal_process_exit(status);
+}
+
+void libos_exit_by_signal(int sig) {
+    libos_proc_report_exit(sig & 0x7f);
+    pal_process_exit(128 + sig); /* what a shell shows for a killed program */
 }
 
 static void set_rlimit(int res, uint64_t cur, uint64_t max) {
@@ -142,6 +149,8 @@ void libos_start(const struct pal_boot_info *boot) {
         g_log_level = g_manifest->log_level >= 0 ? g_manifest->log_level : LOG_WARN;
 
     process_init();
+    if (libos_proc_init() < 0)
+        libos_panic("cannot set up the process table");
     shim_init();
     libos_signal_init();
     r = libos_vfs_init();

@@ -2,6 +2,7 @@
  * and exit. Each app thread is a PAL thread; its libos state is a
  * struct libos_thread reached through the PAL's per-thread slot. */
 #include "libos_futex.h"
+#include "libos_proc.h"
 #include "libos_signal.h"
 #include "libos_syscalls.h"
 
@@ -26,7 +27,6 @@
 
 static struct libos_thread *g_thread_list;
 static struct libos_lock g_thread_lock = LIBOS_LOCK_INIT;
-static uint32_t g_next_tid = 2;
 static int g_app_threads; /* live app threads; the last one's exit ends the process */
 
 void libos_thread_register(struct libos_thread *t) {
@@ -229,7 +229,7 @@ static struct libos_thread *thread_alloc(bool internal) {
     t->refcount = 1;
     t->internal = internal;
     if (!internal)
-        t->tid = __atomic_fetch_add(&g_next_tid, 1, __ATOMIC_RELAXED);
+        t->tid = libos_alloc_pid(); /* tids and pids share one number space */
     return t;
 }
 
@@ -310,10 +310,8 @@ static long clone_thread(unsigned long flags, uint64_t newsp, int *ptid, int *ct
 }
 
 long libos_sys_clone(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint64_t tls) {
-    if (!(flags & CLONE_THREAD)) {
-        log_warn("clone without CLONE_THREAD (a new process) is not supported yet");
-        return -ENOSYS;
-    }
+    if (!(flags & CLONE_THREAD))
+        return libos_fork(flags, newsp, ptid, ctid, tls);
     return clone_thread(flags & ~(unsigned long)CSIGNAL, newsp, ptid, ctid, tls);
 }
 
@@ -331,13 +329,14 @@ long libos_sys_clone3(struct linux_clone_args *uargs, size_t size) {
     memcpy(&a, uargs, MIN(size, sizeof(a)));
     if (a.set_tid || a.set_tid_size || a.cgroup || (a.flags & CLONE_PIDFD))
         return -EINVAL;
-    if (!(a.flags & CLONE_THREAD)) {
-        log_warn("clone3 without CLONE_THREAD (a new process) is not supported yet");
-        return -ENOSYS;
-    }
-    if (a.exit_signal || (a.stack && !a.stack_size))
+    if (a.exit_signal > LINUX_NSIG || (a.stack && !a.stack_size))
         return -EINVAL;
     uint64_t sp = a.stack ? a.stack + a.stack_size : 0;
+    if (!(a.flags & CLONE_THREAD))
+        return libos_fork((a.flags & ~(uint64_t)CSIGNAL) | a.exit_signal, sp, (int *)a.parent_tid,
+                          (int *)a.child_tid, a.tls);
+    if (a.exit_signal)
+        return -EINVAL;
     return clone_thread(a.flags, sp, (int *)a.parent_tid, (int *)a.child_tid, a.tls);
 }
 
@@ -382,4 +381,22 @@ __attribute__((noreturn)) void libos_thread_exit(int status) {
     libos_signal_thread_exit(t);
     libos_thread_put(t);
     pal_thread_exit(NULL);
+}
+
+/* In a forked child only the calling thread exists, under a new tid. Its
+ * wake event was shared with the parent's thread: make a fresh one. */
+void libos_thread_after_fork(uint32_t tid) {
+    struct libos_thread *self = libos_current_thread();
+    g_thread_lock = (struct libos_lock)LIBOS_LOCK_INIT;
+    g_thread_list = NULL;
+    g_app_threads = 0;
+    self->tid = tid;
+    self->sigpending = 0;
+    self->next = NULL;
+    pal_handle_t *old = self->wake_event;
+    if (pal_event_create(false, true, &self->wake_event) < 0)
+        libos_panic("cannot create a wake event in a forked child");
+    if (old)
+        pal_stream_close(old);
+    libos_thread_register(self);
 }

@@ -130,3 +130,8 @@ void libos_fd_close_on_exec(void) {
         libos_file_put(f);
     }
 }
+
+/* In a forked child: a lock another thread held at fork time is free. */
+void libos_fd_after_fork(void) {
+    g_fd_lock = (struct libos_lock)LIBOS_LOCK_INIT;
+}

@@ -154,5 +154,7 @@ long libos_copy_user_string(char *buf, size_t size, const char *user);
 /* Process exit: flushes, then pal_process_exit(). status is the low 8 bits
  * for a normal exit, or 128+signal after a fatal signal. */
 __attribute__((noreturn)) void libos_exit_process(int status);
+/* The process ends as if killed by sig (the parent's wait sees the signal). */
+__attribute__((noreturn)) void libos_exit_by_signal(int sig);
 
 #endif

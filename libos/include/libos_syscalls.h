@@ -123,6 +123,10 @@ long libos_sys_rt_sigtimedwait(const uint64_t *uset, struct linux_siginfo *uinfo
 struct linux_clone_args;
 long libos_sys_clone(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint64_t tls);
 long libos_sys_clone3(struct linux_clone_args *uargs, size_t size);
+long libos_sys_fork(void);
+long libos_sys_vfork(void);
+long libos_sys_wait4(int pid, int *wstatus, int options, void *rusage);
+long libos_sys_waitid(int idtype, int id, struct linux_siginfo *info, int options, void *rusage);
 long libos_sys_futex(uint32_t *addr, int op, uint32_t val, const struct linux_timespec *ts,
                      uint32_t *addr2, uint32_t val3);
 long libos_sys_sched_getaffinity(int pid, size_t size, void *mask);

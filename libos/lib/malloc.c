@@ -112,3 +112,12 @@ void *libos_realloc(void *p, size_t size) {
     libos_free(p);
     return n;
 }
+
+/* Held across fork so the child's heap is consistent. */
+void libos_malloc_fork_lock(void) {
+    libos_lock(&g_heap_lock);
+}
+
+void libos_malloc_fork_unlock(void) {
+    libos_unlock(&g_heap_lock);
+}

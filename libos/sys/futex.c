@@ -323,3 +323,10 @@ long libos_sys_futex(uint32_t *addr, int op, uint32_t val, const struct linux_ti
         return -ENOSYS;
     }
 }
+
+/* In a forked child no other thread exists: nobody waits, nobody holds a
+ * bucket. */
+void libos_futex_after_fork(void) {
+    for (int i = 0; i < NBUCKETS; i++)
+        g_buckets[i] = (struct futex_bucket){LIBOS_LOCK_INIT, NULL};
+}

@@ -182,7 +182,7 @@ static __attribute__((noreturn)) void terminate_by_signal(int sig, const struct 
                  (unsigned long)si->fault.addr, (unsigned long)rip);
     else
         log_info("program terminated by %s", signal_name(sig));
-    libos_exit_process(128 + sig);
+    libos_exit_by_signal(sig);
 }
 
 /* Size of the host's FPU/XSAVE image at fp, 0 if none. */

@@ -450,3 +450,26 @@ long libos_sys_timer_delete(int id) {
     libos_free(t);
     return 0;
 }
+
+/* In a forked child: POSIX timers, itimers and alarm are not inherited
+ * (timerfds are, with their files); the service thread did not survive. */
+void libos_timer_after_fork(void) {
+    g_timer_lock = (struct libos_lock)LIBOS_LOCK_INIT;
+    for (struct libos_timer **pp = &g_timers; *pp;) {
+        struct libos_timer *t = *pp;
+        if (t->kind != LIBOS_TIMER_FD) {
+            t->expire = 0;
+            *pp = t->next;
+        } else {
+            pp = &t->next;
+        }
+    }
+    for (int i = 0; i < MAX_POSIX_TIMERS; i++)
+        g_posix[i] = NULL; /* the copies are leaked: they were the parent's */
+    for (int i = 0; i < 3; i++)
+        g_itimers[i].expire = 0;
+    g_timer_thread = NULL;
+    g_timer_thread_state = 0;
+    if (g_timers)
+        kick_timer_thread();
+}

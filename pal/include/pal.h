@@ -82,6 +82,7 @@ enum {
     PAL_MEM_FIXED = 1,     /* place exactly at *addr, replacing what is there */
     PAL_MEM_NOREPLACE = 2, /* place exactly at *addr, fail if anything is there */
     PAL_MEM_HINT = 4,      /* *addr is a hint */
+    PAL_MEM_SHARED = 8,    /* shared with children made by pal_process_fork */
 };
 
 /* Reserve and commit zero-filled anonymous memory. *addr: in, placement per

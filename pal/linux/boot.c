@@ -155,14 +155,17 @@ static int install_handlers(void) {
     uint64_t async =
         sigbit(HOST_SIGINT) | sigbit(HOST_SIGTERM) | sigbit(HOST_SIGHUP) | sigbit(HOST_SIGQUIT);
     int r = install(HOST_SIGSYS, sigsys_handler, async);
-    static const int faults[] = {HOST_SIGSEGV, HOST_SIGBUS, HOST_SIGILL, HOST_SIGFPE,
-                                 HOST_SIGTRAP};
+    static const int faults[] = {HOST_SIGSEGV, HOST_SIGBUS, HOST_SIGILL, HOST_SIGFPE, HOST_SIGTRAP};
     for (unsigned i = 0; !r && i < sizeof(faults) / sizeof(faults[0]); i++)
         r = install(faults[i], fault_handler, async);
     static const int asyncs[] = {HOST_SIGINT, HOST_SIGTERM, HOST_SIGHUP, HOST_SIGQUIT,
                                  PAL_HOST_SIGWAKE};
     for (unsigned i = 0; !r && i < sizeof(asyncs) / sizeof(asyncs[0]); i++)
         r = install(asyncs[i], async_handler, async | sigbit(HOST_SIGSYS));
+    /* Children report to the libos over their stream; the host reaps them. */
+    struct host_sigaction nochld = {.handler = (void *)1, .flags = 2 /* SA_NOCLDWAIT */};
+    if (!r)
+        r = pal_linux_err(host_syscall4(__NR_rt_sigaction, 17 /* SIGCHLD */, &nochld, 0, 8));
     /* EPIPE is reported by the libos; the host must not kill us. */
     struct host_sigaction ign = {.handler = (void *)1};
     if (!r)

@@ -18,9 +18,10 @@ int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags) {
     if (!size)
         return -PAL_ERR_INVAL;
     void *want = (flags & (PAL_MEM_FIXED | PAL_MEM_NOREPLACE | PAL_MEM_HINT)) ? *addr : 0;
+    int share = (flags & PAL_MEM_SHARED) ? MAP_SHARED : MAP_PRIVATE;
     long r = host_syscall6(__NR_mmap, want, size, host_prot(prot),
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | pal_linux_placement(flags),
-                           -1, 0);
+                           share | MAP_ANONYMOUS | MAP_NORESERVE | pal_linux_placement(flags), -1,
+                           0);
     if (host_is_err(r))
         return pal_linux_err(r);
     *addr = (void *)r;

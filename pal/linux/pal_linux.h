@@ -69,6 +69,7 @@ struct pal_thread_info {
     struct pal_thread_info *next_dead;
 };
 int pal_linux_thread_init_main(pal_handle_t **out);
+void pal_linux_thread_forked(void);
 /* Turn on Syscall User Dispatch for the calling thread (boot.c). */
 int pal_linux_sud_enable(void);
 

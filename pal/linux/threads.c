@@ -19,6 +19,7 @@ long pal_host_clone(unsigned long flags, void *stack, volatile int *ptid, volati
                     void *tls, void (*start)(struct pal_handle *));
 
 static struct pal_thread_info *g_dead_threads;
+static struct pal_thread_info *g_main_thread_info;
 static volatile int g_dead_lock;
 
 static void dead_lock(void) {
@@ -105,6 +106,17 @@ int pal_thread_create(pal_thread_fn fn, void *arg, pal_handle_t **out) {
     return 0;
 }
 
+/* In a forked child: this thread is the only one, with a new host tid. */
+void pal_linux_thread_forked(void) {
+    struct pal_linux_tcb *self;
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(self));
+    if (self && self->thread)
+        self->thread->host_tid = (int)host_syscall0(__NR_gettid);
+    else if (g_main_thread_info)
+        g_main_thread_info->host_tid = (int)host_syscall0(__NR_gettid);
+    g_dead_threads = 0; /* the parent's threads are not ours to reap */
+}
+
 int pal_linux_thread_init_main(pal_handle_t **out) {
     struct pal_thread_info *t = pal_linux_malloc(sizeof(*t));
     struct pal_handle *h = pal_linux_handle_new(HANDLE_THREAD, -1);
@@ -113,6 +125,7 @@ int pal_linux_thread_init_main(pal_handle_t **out) {
     pal_memset(t, 0, sizeof(*t));
     t->host_tid = (int)host_syscall0(__NR_gettid);
     h->thread = t;
+    g_main_thread_info = t;
     *out = h;
     return 0;
 }
@@ -178,8 +191,37 @@ int pal_process_create(const char *const *args, pal_handle_t **stream) {
     return -PAL_ERR_NOTIMPLEMENTED;
 }
 
+#define HOST_SIGCHLD 17
+
+/* Host fork: the child is a copy of this process with only the calling
+ * thread. Its end of a fresh socket pair becomes the parent/child stream.
+ * Syscall User Dispatch does not survive fork, so the child turns it on
+ * again before anything else runs. */
 int pal_process_fork(pal_handle_t **stream) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    pal_handle_t *mine, *theirs;
+    int r = pal_stream_pair(PAL_SOCK_STREAM, 0, &mine, &theirs);
+    if (r < 0)
+        return r;
+    long pid = host_syscall5(__NR_clone, HOST_SIGCHLD, 0, 0, 0, 0);
+    if (host_is_err(pid)) {
+        pal_stream_close(mine);
+        pal_stream_close(theirs);
+        return pal_linux_err(pid);
+    }
+    if (pid == 0) {
+        if (pal_linux_sud_enable() < 0) {
+            static const char msg[] = "sabot: fatal: no Syscall User Dispatch in a forked child\n";
+            host_syscall3(__NR_write, 2, msg, sizeof(msg) - 1);
+            host_syscall1(__NR_exit_group, 126);
+        }
+        pal_linux_thread_forked();
+        pal_stream_close(mine);
+        *stream = theirs;
+        return 0;
+    }
+    pal_stream_close(theirs);
+    *stream = mine;
+    return 1;
 }
 
 int pal_process_suspend(void) {

@@ -69,7 +69,10 @@ if grep -q '^FAIL' "$out"; then
     fail=1
 fi
 
-echo "command: ${sabot:+$sabot run ${net:+(net manifest) }-- }$prog $*   (cwd $work)"
+how=
+[ -z "$sabot" ] || how="$sabot run -- "
+[ -z "$sabot" ] || [ $net = 0 ] || how="$sabot run -m $work.toml -- "
+echo "command: $how$prog $*   (cwd $work)"
 if [ $fail = 1 ]; then
     echo "---- stdout (last 40 lines) ----"
     tail -n 40 "$out"

@@ -1,0 +1,25 @@
+/* Processes (libos/sys/proc.c). */
+#ifndef SABOT_LIBOS_PROC_H
+#define SABOT_LIBOS_PROC_H
+
+#include "libos.h"
+
+long libos_proc_init(void);
+/* fork/vfork/clone without CLONE_THREAD: returns the child's pid, 0 in
+ * the child. */
+long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint64_t tls);
+/* Tell the parent (if in the sandbox) how we ended: a Linux wait status. */
+void libos_proc_report_exit(int wait_status);
+
+/* Fork support of other parts. */
+void libos_malloc_fork_lock(void);
+void libos_malloc_fork_unlock(void);
+void libos_reset_locks_after_fork(void);
+void libos_thread_after_fork(uint32_t tid);
+void libos_timer_after_fork(void);
+void libos_futex_after_fork(void);
+void libos_fd_after_fork(void);
+/* A new pid/tid, unique in the sandbox. */
+uint32_t libos_alloc_pid(void);
+
+#endif
