@@ -97,8 +97,10 @@ static void test_basic(void) {
     CHECK(read_u64(g_ev) == 6, "eventfd read gives the sum 6 and resets");
     CHECK(wait_tags(0, t, 8) == 0, "eventfd no longer ready");
 
-    arm(g_tfd, 60, 0, 0);
+    /* t0 before arming: a delay between the two must not look like an
+     * early expiry. */
     int64_t t0 = now_ns(CLOCK_MONOTONIC);
+    arm(g_tfd, 60, 0, 0);
     n = wait_tags(2000, t, 8);
     long ms = (long)((now_ns(CLOCK_MONOTONIC) - t0) / 1000000);
     CHECK(n == 1 && t[0] == TAG_TIMER && ms >= 59 &&
@@ -185,8 +187,8 @@ static void *feeder(void *arg) {
 static void test_loop(void) {
     setup();
     const long period = 25;
-    arm(g_tfd, period, period, 0);
     int64_t t0 = now_ns(CLOCK_MONOTONIC);
+    arm(g_tfd, period, period, 0);
     pthread_t th;
     pthread_create(&th, NULL, feeder, NULL);
     uint64_t sum = 0, want_sum = FEED_N * (FEED_N + 1) / 2, ticks = 0;
