@@ -30,7 +30,9 @@ const struct shim_syscall g_shim_syscalls[SHIM_NR_SYSCALLS] = {
     SYS(20, writev, "dpd"),
     SYS(21, access, "so"),
     SYS(24, sched_yield, ""),
+    SYS_HEX(25, mremap, "puuxp"),
     SYS(26, msync, "pux"),
+    SYS(27, mincore, "pup"),
     SYS(28, madvise, "pud"),
     SYS(32, dup, "d"),
     SYS(33, dup2, "dd"),
@@ -73,6 +75,10 @@ const struct shim_syscall g_shim_syscalls[SHIM_NR_SYSCALLS] = {
     SYS(121, getpgid, "d"),
     SYS(124, getsid, "d"),
     SYS(131, sigaltstack, "pp"),
+    SYS(149, mlock, "pu"),
+    SYS(150, munlock, "pu"),
+    SYS(151, mlockall, "x"),
+    SYS(152, munlockall, ""),
     SYS(157, prctl, "dxxxx"),
     SYS(158, arch_prctl, "xx"),
     SYS(160, setrlimit, "dp"),
@@ -103,6 +109,7 @@ const struct shim_syscall g_shim_syscalls[SHIM_NR_SYSCALLS] = {
     SYS(316, renameat2, "FsFsx"),
     SYS(318, getrandom, "pux"),
     SYS(332, statx, "Fsxxp"),
+    SYS(325, mlock2, "pux"),
     SYS(439, faccessat2, "Fsox"),
 /* Families kept in their own fragments (one owner each). */
 #include "syscalls_net.inc"

@@ -45,6 +45,10 @@ bool libos_vma_covered(uint64_t start, uint64_t end);
 long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_file *f,
                   uint64_t off);
 
+/* A fault at addr just below a MAP_GROWSDOWN mapping: grow it; true if the
+ * access can be retried. */
+bool libos_mm_grow_stack(uint64_t addr);
+
 /* The program break, set up by the ELF loader. */
 void libos_brk_init(uint64_t start, uint64_t max_size);
 

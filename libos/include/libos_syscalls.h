@@ -71,6 +71,14 @@ long libos_sys_mprotect(void *addr, size_t len, int prot);
 long libos_sys_brk(void *addr);
 long libos_sys_madvise(void *addr, size_t len, int advice);
 long libos_sys_msync(void *addr, size_t len, int flags);
+long libos_sys_mremap(void *old_addr, size_t old_size, size_t new_size, int flags,
+                      void *new_addr);
+long libos_sys_mincore(void *addr, size_t len, unsigned char *vec);
+long libos_sys_mlock(void *addr, size_t len);
+long libos_sys_mlock2(void *addr, size_t len, int flags);
+long libos_sys_munlock(void *addr, size_t len);
+long libos_sys_mlockall(int flags);
+long libos_sys_munlockall(void);
 
 /* sys/process.c: identity, exit, limits */
 long libos_sys_exit(int status);

@@ -288,3 +288,165 @@ long libos_sys_msync(void *addr, size_t len, int flags) {
         return -ENOMEM;
     return libos_vma_covered(a, end) ? 0 : -ENOMEM;
 }
+
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+#define MREMAP_DONTUNMAP 4
+
+/* Is [start, end) free of app memory? */
+static bool range_free(uint64_t start, uint64_t end) {
+    struct libos_vma v;
+    for (uint64_t p = start; p < end; p += LIBOS_PAGE_SIZE)
+        if (libos_vma_lookup(p, &v))
+            return false;
+    return true;
+}
+
+/* Record v's attributes for [start, end), its contents having moved there
+ * from v.start + (old offset). */
+static long vma_move(const struct libos_vma *v, uint64_t old, uint64_t start, uint64_t end) {
+    if (v->kind == VMA_FILE)
+        return libos_vma_insert_file(start, end, v->prot, v->flags, v->file_dev, v->file_ino,
+                                     v->file_off + (old - v->start));
+    return libos_vma_insert(start, end, v->prot, v->flags, v->kind == VMA_BRK ? VMA_ANON : v->kind);
+}
+
+long libos_sys_mremap(void *old_addr, size_t old_size, size_t new_size, int flags, void *new_addr) {
+    uint64_t old = (uint64_t)old_addr, want = (uint64_t)new_addr;
+    if ((old & (LIBOS_PAGE_SIZE - 1)) ||
+        (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)))
+        return -EINVAL;
+    if ((flags & MREMAP_FIXED) && (!(flags & MREMAP_MAYMOVE) || (want & (LIBOS_PAGE_SIZE - 1))))
+        return -EINVAL;
+    if (flags & MREMAP_DONTUNMAP)
+        return -EINVAL; /* not offered: needs MAYMOVE of private anonymous memory only */
+    old_size = ALIGN_UP(old_size, LIBOS_PAGE_SIZE);
+    new_size = ALIGN_UP(new_size, LIBOS_PAGE_SIZE);
+    if (!new_size || old + old_size < old)
+        return -EINVAL;
+    struct libos_vma v;
+    /* The whole old range must be one mapping (Linux: EFAULT otherwise). */
+    if (!libos_vma_lookup(old, &v) || old + MAX(old_size, LIBOS_PAGE_SIZE) > v.end ||
+        v.kind == VMA_RESERVED)
+        return -EFAULT;
+    if (!old_size)
+        return -EINVAL; /* duplicating shared mappings (old_size 0) is not offered */
+    if (flags & MREMAP_FIXED) {
+        if (want < old + old_size && old < want + new_size)
+            return -EINVAL; /* overlapping source and target */
+        long r = claim_fixed_range(want, want + new_size);
+        if (r < 0)
+            return r;
+        void *to = (void *)want;
+        r = libos_errno_from_pal(
+            pal_mem_remap((void *)old, old_size, new_size, PAL_REMAP_FIXED, &to));
+        if (r < 0)
+            return r;
+        libos_vma_remove(old, old + old_size);
+        vma_move(&v, old, want, want + new_size);
+        return (long)want;
+    }
+    if (new_size <= old_size) {
+        if (new_size < old_size)
+            libos_sys_munmap((void *)(old + new_size), old_size - new_size);
+        return (long)old;
+    }
+    /* Grow in place when the pages after it are free. */
+    if (range_free(old + old_size, old + new_size)) {
+        void *to = (void *)old;
+        if (pal_mem_remap((void *)old, old_size, new_size, 0, &to) == 0) {
+            vma_move(&v, old, old, old + new_size);
+            return (long)old;
+        }
+    }
+    if (!(flags & MREMAP_MAYMOVE))
+        return -ENOMEM;
+    void *to = NULL;
+    long r = libos_errno_from_pal(
+        pal_mem_remap((void *)old, old_size, new_size, PAL_REMAP_MAYMOVE, &to));
+    if (r < 0)
+        return r;
+    libos_vma_remove(old, old + old_size);
+    vma_move(&v, old, (uint64_t)to, (uint64_t)to + new_size);
+    return (long)to;
+}
+
+/* Residency is the host's business: report every page of app memory as
+ * resident, after checking the range as Linux does. */
+long libos_sys_mincore(void *addr, size_t len, unsigned char *vec) {
+    uint64_t a = (uint64_t)addr;
+    if (a & (LIBOS_PAGE_SIZE - 1))
+        return -EINVAL;
+    uint64_t end = ALIGN_UP(a + len, LIBOS_PAGE_SIZE);
+    if (end < a)
+        return -ENOMEM;
+    size_t pages = (end - a) / LIBOS_PAGE_SIZE;
+    if (!libos_user_range_ok(vec, pages, true))
+        return -EFAULT;
+    if (!libos_vma_covered(a, end))
+        return -ENOMEM;
+    memset(vec, 1, pages);
+    return 0;
+}
+
+#define MLOCK_ONFAULT 1
+#define MCL_CURRENT 1
+#define MCL_FUTURE 2
+#define MCL_ONFAULT 4
+
+/* Locking pages is a no-op here (the host may swap); arguments are checked
+ * like Linux does. */
+static long lock_range(void *addr, size_t len) {
+    uint64_t a = ALIGN_DOWN((uint64_t)addr, LIBOS_PAGE_SIZE);
+    uint64_t end = ALIGN_UP((uint64_t)addr + len, LIBOS_PAGE_SIZE);
+    if (end < a)
+        return -EINVAL;
+    return libos_vma_covered(a, end) ? 0 : -ENOMEM;
+}
+
+long libos_sys_mlock(void *addr, size_t len) {
+    return lock_range(addr, len);
+}
+
+long libos_sys_mlock2(void *addr, size_t len, int flags) {
+    return (flags & ~MLOCK_ONFAULT) ? -EINVAL : lock_range(addr, len);
+}
+
+long libos_sys_munlock(void *addr, size_t len) {
+    return lock_range(addr, len);
+}
+
+long libos_sys_mlockall(int flags) {
+    if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT)
+        return -EINVAL;
+    return 0;
+}
+
+long libos_sys_munlockall(void) {
+    return 0;
+}
+
+#define STACK_GROW_MAX (1UL << 20) /* how far below a stack a touch may grow it */
+
+/* A fault just below a MAP_GROWSDOWN mapping grows it, as Linux does.
+ * Returns true if the faulting access can be retried. */
+bool libos_mm_grow_stack(uint64_t addr) {
+    struct libos_vma v;
+    uint64_t page = ALIGN_DOWN(addr, LIBOS_PAGE_SIZE);
+    uint64_t probe = page;
+    /* Find the growable mapping right above the fault. */
+    while (probe - page < STACK_GROW_MAX && !libos_vma_lookup(probe, &v))
+        probe += LIBOS_PAGE_SIZE;
+    if (probe - page >= STACK_GROW_MAX || !(v.flags & MAP_GROWSDOWN) || v.start != probe ||
+        page >= v.start)
+        return false;
+    uint64_t limit = g_process.rlimits[RLIMIT_STACK].rlim_cur;
+    if (limit != RLIM_INFINITY && v.end - page > limit)
+        return false;
+    void *where = (void *)page;
+    uint32_t prot = pal_prot(v.prot);
+    if (pal_mem_alloc(&where, v.start - page, prot, PAL_MEM_NOREPLACE) < 0)
+        return false;
+    libos_vma_insert(page, v.start, v.prot, v.flags, v.kind);
+    return true;
+}

@@ -537,6 +537,9 @@ static void fault_event(enum pal_event ev, const struct pal_event_info *info,
         libos_panic("fault in sabot itself (event %d, address %#lx, rip %#lx)", ev,
                     (unsigned long)info->addr, (unsigned long)ctx->rip);
     struct libos_thread *t = libos_current_thread();
+    if (ev == PAL_EVENT_MEMFAULT && info->host_code != PAL_FAULT_BUS &&
+        libos_mm_grow_stack(info->addr))
+        return; /* the stack grew: retry the access */
     struct linux_siginfo si;
     int sig = fault_signal(ev, info, &si);
     /* A blocked or ignored synchronous fault cannot be deferred: Linux

@@ -88,6 +88,12 @@ enum {
 /* Reserve and commit zero-filled anonymous memory. *addr: in, placement per
  * flags (ignored without FIXED/NOREPLACE/HINT); out, the address. */
 int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags);
+/* Resize or move a mapping made by pal_mem_alloc or pal_stream_map,
+ * keeping its contents (and its file, for a file mapping). flags:
+ * PAL_REMAP_MAYMOVE (*addr out: where it went) or PAL_REMAP_FIXED (*addr
+ * in: the exact new place, replacing what is there). */
+enum { PAL_REMAP_MAYMOVE = 1, PAL_REMAP_FIXED = 2 };
+int pal_mem_remap(void *old, size_t old_size, size_t new_size, uint32_t flags, void **addr);
 /* Release memory returned by pal_mem_alloc or pal_stream_map. */
 int pal_mem_free(void *addr, size_t size);
 /* Change protection of pages already allocated. */
@@ -115,6 +121,11 @@ int pal_mem_query(struct pal_mem_info *info);
  *   "unix:NAME", "unix.srv:NAME"  AF_UNIX stream socket connected to /
  *                        listening on NAME (a host path, or "@name" for
  *                        an abstract name)
+ * "memfd:NAME" (create only, PAL_ACCESS_RDWR) is an anonymous, initially
+ * empty memory file with no name in any directory (NAME is for debugging):
+ * read/write/map/set_length/attrs work as on a regular file, and
+ * PAL_MAP_SHARED mappings of it share pages with each other and with
+ * read/write. The libos backs memfd_create with it.
  * ADDR is an IPv4 literal or a bracketed IPv6 literal ("[::1]"). Pipes and
  * connected pairs come from pal_stream_pair; sockets built step by step
  * (the libos's way) from pal_socket_create. */
@@ -192,8 +203,23 @@ struct pal_stream_attr {
  * nofollow is set. */
 int pal_stream_attr_query(const char *uri, bool nofollow, struct pal_stream_attr *attr);
 int pal_stream_attr_query_handle(pal_handle_t *h, struct pal_stream_attr *attr);
-enum { PAL_ATTR_MODE = 1, PAL_ATTR_NONBLOCK = 2, PAL_ATTR_TIMES = 4 };
+/* PAL_ATTR_OWNER sets uid/gid (UINT32_MAX keeps one) as the host allows:
+ * an unprivileged host refuses with PAL_ERR_DENIED. */
+enum { PAL_ATTR_MODE = 1, PAL_ATTR_NONBLOCK = 2, PAL_ATTR_TIMES = 4, PAL_ATTR_OWNER = 8 };
 int pal_stream_attr_set_handle(pal_handle_t *h, uint32_t mask, const struct pal_stream_attr *attr);
+/* File-system information for the host file system holding a "file:" or
+ * "dir:" URI (statfs). Counts are in block_size units. type is the Linux
+ * statfs f_type number of that file system when the host knows it (a PAL
+ * on another host reports 0; the libos then shows a neutral one). */
+struct pal_fs_info {
+    uint64_t type;
+    uint64_t block_size;
+    uint64_t blocks, blocks_free, blocks_avail;
+    uint64_t files, files_free;
+    uint64_t name_max;
+    bool readonly;
+};
+int pal_fs_info(const char *uri, struct pal_fs_info *info);
 /* Rename the object behind h (a file or dir stream) to new_uri. */
 int pal_stream_rename(pal_handle_t *h, const char *new_uri);
 /* Directory entries: fills buf with packed struct pal_dirent records,

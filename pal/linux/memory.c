@@ -19,9 +19,20 @@ int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags) {
         return -PAL_ERR_INVAL;
     void *want = (flags & (PAL_MEM_FIXED | PAL_MEM_NOREPLACE | PAL_MEM_HINT)) ? *addr : 0;
     int share = (flags & PAL_MEM_SHARED) ? MAP_SHARED : MAP_PRIVATE;
-    long r = host_syscall6(__NR_mmap, want, size, host_prot(prot),
-                           share | MAP_ANONYMOUS | MAP_NORESERVE | pal_linux_placement(flags), -1,
-                           0);
+    long r =
+        host_syscall6(__NR_mmap, want, size, host_prot(prot),
+                      share | MAP_ANONYMOUS | MAP_NORESERVE | pal_linux_placement(flags), -1, 0);
+    if (host_is_err(r))
+        return pal_linux_err(r);
+    *addr = (void *)r;
+    return 0;
+}
+
+int pal_mem_remap(void *old, size_t old_size, size_t new_size, uint32_t flags, void **addr) {
+    int host_flags = ((flags & PAL_REMAP_MAYMOVE) ? 1 /* MREMAP_MAYMOVE */ : 0) |
+                     ((flags & PAL_REMAP_FIXED) ? 2 | 1 /* MREMAP_FIXED needs MAYMOVE */ : 0);
+    long r = host_syscall5(__NR_mremap, old, old_size, new_size, host_flags,
+                           (flags & PAL_REMAP_FIXED) ? *addr : 0);
     if (host_is_err(r))
         return pal_linux_err(r);
     *addr = (void *)r;

@@ -34,7 +34,7 @@ struct host_winsize {
     uint16_t ws_row, ws_col, ws_xpixel, ws_ypixel;
 };
 
-enum uri_scheme { URI_BAD, URI_FILE, URI_DIR, URI_CONSOLE, URI_NET, URI_LATER };
+enum uri_scheme { URI_BAD, URI_FILE, URI_DIR, URI_CONSOLE, URI_NET, URI_LATER, URI_MEMFD };
 
 /* Splits "scheme:rest"; *rest points into uri. */
 static enum uri_scheme uri_parse(const char *uri, const char **rest) {
@@ -46,6 +46,7 @@ static enum uri_scheme uri_parse(const char *uri, const char **rest) {
         {"pipe:", URI_LATER},  {"pipe.srv:", URI_LATER}, {"tcp:", URI_NET},
         {"tcp.srv:", URI_NET}, {"udp:", URI_NET},        {"udp.srv:", URI_NET},
         {"unix:", URI_NET},    {"unix.srv:", URI_NET},   {"eventfd:", URI_LATER},
+        {"memfd:", URI_MEMFD},
     };
     if (!uri)
         return URI_BAD;
@@ -252,6 +253,17 @@ static int open_file(const char *path, uint32_t access, uint32_t perm, uint32_t 
     return handle_wrap(kind, (int)fd, access, options, path, out);
 }
 
+/* An anonymous memory file: a host memfd (shared mappings stay coherent
+ * with read/write because they are the same host pages). */
+static int open_memfd(const char *name, uint32_t access, uint32_t options, pal_handle_t **out) {
+    if ((access & PAL_ACCESS_MASK) != PAL_ACCESS_RDWR)
+        return -PAL_ERR_INVAL;
+    long fd = host_syscall2(__NR_memfd_create, name, 1 /* MFD_CLOEXEC */);
+    if (host_is_err(fd))
+        return err(fd);
+    return handle_wrap(HANDLE_FILE, (int)fd, access, options, NULL, out);
+}
+
 int pal_stream_open(const char *uri, uint32_t access, uint32_t perm, uint32_t create,
                     uint32_t options, pal_handle_t **out) {
     const char *rest;
@@ -269,6 +281,8 @@ int pal_stream_open(const char *uri, uint32_t access, uint32_t perm, uint32_t cr
     }
     case URI_LATER:
         return -PAL_ERR_NOTSUPPORTED;
+    case URI_MEMFD:
+        return open_memfd(rest, access, options, out);
     case URI_BAD:
         return -PAL_ERR_INVAL;
     case URI_DIR:
@@ -487,7 +501,8 @@ static int set_nonblock(int fd, bool on) {
 int pal_stream_attr_set_handle(pal_handle_t *h, uint32_t mask, const struct pal_stream_attr *attr) {
     if (!handle_has_fd(h))
         return -PAL_ERR_BADHANDLE;
-    if (!attr || (mask & ~(uint32_t)(PAL_ATTR_MODE | PAL_ATTR_NONBLOCK | PAL_ATTR_TIMES)))
+    if (!attr ||
+        (mask & ~(uint32_t)(PAL_ATTR_MODE | PAL_ATTR_NONBLOCK | PAL_ATTR_TIMES | PAL_ATTR_OWNER)))
         return -PAL_ERR_INVAL;
     if (mask & PAL_ATTR_MODE) {
         long r = host_syscall2(__NR_fchmod, h->fd, attr->mode & 07777);
@@ -511,6 +526,44 @@ int pal_stream_attr_set_handle(pal_handle_t *h, uint32_t mask, const struct pal_
         if (host_is_err(r))
             return err(r);
     }
+    if (mask & PAL_ATTR_OWNER) {
+        /* (uid_t)-1 keeps an id, as pal.h's UINT32_MAX does. */
+        long r = host_syscall3(__NR_fchown, h->fd, attr->uid, attr->gid);
+        if (host_is_err(r))
+            return err(r);
+    }
+    return 0;
+}
+
+struct host_statfs {
+    long f_type, f_bsize;
+    unsigned long f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+    int f_fsid[2];
+    long f_namelen, f_frsize, f_flags, f_spare[4];
+};
+#define HOST_ST_RDONLY 1
+
+int pal_fs_info(const char *uri, struct pal_fs_info *info) {
+    const char *path = uri_path(uri, NULL);
+    if (!path)
+        return uri_error(uri);
+    if (!info)
+        return -PAL_ERR_INVAL;
+    struct host_statfs st;
+    long r = host_syscall2(__NR_statfs, path, &st);
+    if (host_is_err(r))
+        return err(r);
+    *info = (struct pal_fs_info){
+        .type = (uint64_t)st.f_type,
+        .block_size = st.f_bsize,
+        .blocks = st.f_blocks,
+        .blocks_free = st.f_bfree,
+        .blocks_avail = st.f_bavail,
+        .files = st.f_files,
+        .files_free = st.f_ffree,
+        .name_max = st.f_namelen,
+        .readonly = (st.f_flags & HOST_ST_RDONLY) != 0,
+    };
     return 0;
 }
 

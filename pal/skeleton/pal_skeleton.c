@@ -23,6 +23,10 @@ static __attribute__((noreturn)) void trap_forever(void) {
 int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags) {
     return NI;
 }
+int pal_mem_remap(void *old, size_t old_size, size_t new_size, uint32_t flags, void **addr) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+
 int pal_mem_free(void *addr, size_t size) {
     return NI;
 }
@@ -74,6 +78,9 @@ int pal_stream_attr_query_handle(pal_handle_t *h, struct pal_stream_attr *attr) 
     return NI;
 }
 int pal_stream_attr_set_handle(pal_handle_t *h, uint32_t mask, const struct pal_stream_attr *attr) {
+    return NI;
+}
+int pal_fs_info(const char *uri, struct pal_fs_info *info) {
     return NI;
 }
 int pal_stream_rename(pal_handle_t *h, const char *new_uri) {

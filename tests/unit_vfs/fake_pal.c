@@ -386,6 +386,16 @@ int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags) {
     return pal_mem_protect(a, size, prot);
 }
 
+int pal_mem_remap(void *old, size_t old_size, size_t new_size, uint32_t flags, void **addr) {
+    int f = ((flags & PAL_REMAP_MAYMOVE) ? MREMAP_MAYMOVE : 0) |
+            ((flags & PAL_REMAP_FIXED) ? MREMAP_MAYMOVE | MREMAP_FIXED : 0);
+    void *a = mremap(old, old_size, new_size, f, (flags & PAL_REMAP_FIXED) ? *addr : NULL);
+    if (a == MAP_FAILED)
+        return err(errno);
+    *addr = a;
+    return 0;
+}
+
 int pal_mem_free(void *addr, size_t size) {
     return munmap(addr, size) < 0 ? err(errno) : 0;
 }
