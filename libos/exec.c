@@ -2,6 +2,7 @@
  * program, as the Linux kernel sets them up for a new program. */
 #include "libos_elf.h"
 #include "libos_mm.h"
+#include "libos_pseudo.h"
 #include "libos_time.h"
 
 #define STACK_GUARD LIBOS_PAGE_SIZE
@@ -87,10 +88,15 @@ void libos_elf_start(const struct libos_elf_image *exe, const struct libos_elf_i
     uint64_t *argp = libos_malloc((argc + envc + 2) * sizeof(uint64_t));
     if (!argp)
         libos_panic("out of memory building the program stack");
-    for (size_t i = 0; i < envc; i++)
+    /* Pushed last to first, so the strings lie in order as on Linux
+     * (/proc/self/cmdline and environ read them back from there). */
+    uint64_t env_end = sp;
+    for (size_t i = envc; i-- > 0;)
         argp[argc + 1 + i] = push_bytes(&sp, envp[i], strlen(envp[i]) + 1);
-    for (size_t i = 0; i < argc; i++)
+    uint64_t arg_end = sp;
+    for (size_t i = argc; i-- > 0;)
         argp[i] = push_bytes(&sp, argv[i], strlen(argv[i]) + 1);
+    uint64_t arg_start = sp;
     uint64_t platform = push_bytes(&sp, "x86_64", 7);
     uint8_t rnd[16];
     pal_random(rnd, sizeof(rnd));
@@ -133,6 +139,8 @@ void libos_elf_start(const struct libos_elf_image *exe, const struct libos_elf_i
     *w++ = 0;
     memcpy(w, auxv, sizeof(auxv));
     libos_free(argp);
+    libos_procfs_exec(execfn, arg_start, arg_end, arg_end, env_end, &auxv[0][0],
+                      ARRAY_SIZE(auxv) * 2);
 
     jump_to(interp ? interp->entry : exe->entry, sp);
 }

@@ -26,6 +26,8 @@ void libos_file_put(struct libos_file *f) {
         return;
     if (f->release_hook)
         f->release_hook(f);
+    if (libos_fs2_file_release)
+        libos_fs2_file_release(f);
     if (f->ops && f->ops->release)
         f->ops->release(f);
     libos_free(f->path);

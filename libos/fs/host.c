@@ -16,6 +16,10 @@ static char *host_uri(const struct libos_mount *m, const char *rel, bool dir) {
     return u;
 }
 
+char *libos_host_uri(const struct libos_mount *m, const char *rel, bool dir) {
+    return host_uri(m, rel, dir);
+}
+
 static long pal_ret(long r) {
     return r < 0 ? libos_errno_from_pal((int)r) : r;
 }
@@ -298,6 +302,21 @@ static long host_utimes(struct libos_mount *m, const char *rel, int64_t atime, i
     return r;
 }
 
+static long host_chown(struct libos_mount *m, const char *rel, uint32_t uid, uint32_t gid) {
+    struct linux_stat st;
+    long r = host_lookup(m, rel, &st);
+    if (r)
+        return r;
+    pal_handle_t *h;
+    r = open_meta(m, rel, S_ISDIR(st.st_mode), &h);
+    if (r)
+        return r;
+    struct pal_stream_attr a = {.uid = uid, .gid = gid};
+    r = pal_ret(pal_stream_attr_set_handle(h, PAL_ATTR_OWNER, &a));
+    pal_stream_close(h);
+    return r == -EACCES ? -EPERM : r; /* the host refused: what Linux says */
+}
+
 static long host_list(struct libos_mount *m, const char *rel, struct libos_dirlist *l) {
     pal_handle_t *h;
     long r = open_meta(m, rel, true, &h);
@@ -346,4 +365,5 @@ const struct libos_fs_ops g_host_fs_ops = {
     .chmod = host_chmod,
     .utimes = host_utimes,
     .list = host_list,
+    .chown = host_chown,
 };

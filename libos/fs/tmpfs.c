@@ -413,6 +413,25 @@ static long tmpfs_utimes(struct libos_mount *m, const char *rel, int64_t atime, 
     return n ? 0 : -ENOENT;
 }
 
+static long tmpfs_chown(struct libos_mount *m, const char *rel, uint32_t uid, uint32_t gid) {
+    libos_lock(&g_tmpfs_lock);
+    struct tmpfs_node *n = walk(m, rel);
+    if (n) {
+        n->uid = uid != UINT32_MAX ? uid : n->uid;
+        n->gid = gid != UINT32_MAX ? gid : n->gid;
+        /* Linux: a chown clears set-user-ID, and set-group-ID on a group-
+         * executable file, on everything but directories. */
+        if (!S_ISDIR(n->mode)) {
+            n->mode &= ~S_ISUID;
+            if (n->mode & 010)
+                n->mode &= ~S_ISGID;
+        }
+        n->ctime = libos_now_ns();
+    }
+    libos_unlock(&g_tmpfs_lock);
+    return n ? 0 : -ENOENT;
+}
+
 static long tmpfs_list(struct libos_mount *m, const char *rel, struct libos_dirlist *l) {
     libos_lock(&g_tmpfs_lock);
     struct tmpfs_node *d = walk(m, rel);
@@ -451,4 +470,5 @@ const struct libos_fs_ops g_tmpfs_ops = {
     .chmod = tmpfs_chmod,
     .utimes = tmpfs_utimes,
     .list = tmpfs_list,
+    .chown = tmpfs_chown,
 };

@@ -8,6 +8,11 @@
  * its source directory. */
 #include "libos_fs.h"
 #include "libos_manifest.h"
+#include "libos_pseudo.h"
+
+/* Hosted unit tests build the VFS without fs/procfs.c and fs/sysfs.c. */
+extern const struct libos_pseudo_fs g_proc_fs __attribute__((weak));
+extern const struct libos_pseudo_fs g_sys_fs __attribute__((weak));
 
 #define MAX_MOUNTS 64
 
@@ -74,6 +79,10 @@ const char *libos_mount_rel(const struct libos_mount *m, const char *abs) {
     if (m->path_len == 1)
         return abs + 1;
     return abs[m->path_len] == '/' ? abs + m->path_len + 1 : abs + m->path_len;
+}
+
+struct libos_mount *libos_mount_at(size_t i) {
+    return i < g_mount_count ? g_mounts[i] : NULL;
 }
 
 bool libos_path_is_mount_point(const char *abs) {
@@ -372,6 +381,8 @@ long libos_vfs_open_lookup(struct libos_lookup *lk, int flags, uint32_t mode,
         r = libos_vfs_check_writable(m, lk->path, "create");
         if (!r)
             r = m->ops->open(m, lk->rel, NULL, flags, mode & ~g_process.umask & 07777, f);
+        if (!r && libos_fsnotify)
+            libos_fsnotify(lk->path, NULL, LIBOS_IN_CREATE, 0);
     } else if (S_ISDIR(lk->st.st_mode)) {
         r = (acc != O_RDONLY || (flags & O_CREAT)) ? -EISDIR : 0;
         f->ops = &g_dir_file_ops;
@@ -497,6 +508,11 @@ long libos_vfs_init(void) {
                       s->readonly ? " (read-only)" : "");
         }
     }
+    /* /proc and /sys: their files refuse writes themselves (EACCES). */
+    if (&g_proc_fs && (r = libos_mount_add("/proc", &g_proc_fs.ops, NULL, false)))
+        return r;
+    if (&g_sys_fs && (r = libos_mount_add("/sys", &g_sys_fs.ops, NULL, false)))
+        return r;
     r = libos_mount_add("/dev", &g_dev_fs_ops, NULL, false);
     if (r)
         return r;

@@ -49,6 +49,9 @@ struct libos_fs_ops {
     long (*utimes)(struct libos_mount *m, const char *rel, int64_t atime, int64_t mtime);
     /* Entries of directory rel, without "." and "..". */
     long (*list)(struct libos_mount *m, const char *rel, struct libos_dirlist *l);
+    /* Set owner ids (UINT32_MAX keeps one); sys/fs2.c has checked the
+     * caller's right as Linux would. */
+    long (*chown)(struct libos_mount *m, const char *rel, uint32_t uid, uint32_t gid);
 };
 
 struct libos_mount {
@@ -75,6 +78,8 @@ void libos_mounts_reset(void);                   /* tests: drop all mounts, fds 
 void libos_tmpfs_destroy(struct libos_mount *m); /* frees the tree; no file may be open */
 /* Mount owning abs (longest prefix); the synthetic mount if none does. */
 struct libos_mount *libos_mount_find(const char *abs);
+/* The i-th mount in mount order (/proc/mounts); NULL past the end. */
+struct libos_mount *libos_mount_at(size_t i);
 /* abs relative to m's root: "" for the root itself. */
 const char *libos_mount_rel(const struct libos_mount *m, const char *abs);
 /* True if abs is a proper ancestor of some mount point or is one. */
@@ -140,6 +145,39 @@ int libos_mmap_copy(struct libos_file *f, void **addr, size_t len, int prot, int
                     uint64_t off);
 uint32_t libos_pal_prot(int prot);
 uint32_t libos_pal_placement(int flags, void *addr);
+
+/* Host URI ("file:"/"dir:") of rel in host mount m, on the heap. */
+char *libos_host_uri(const struct libos_mount *m, const char *rel, bool dir);
+
+/* Hooks from the VFS and sys/fs.c into sys/fs2.c and fs/inotify.c. Weak:
+ * the hosted unit tests link fs.c and fs/ without those parts. */
+#define LIBOS_IN_MODIFY 0x2
+#define LIBOS_IN_ATTRIB 0x4
+#define LIBOS_IN_CLOSE_WRITE 0x8
+#define LIBOS_IN_CLOSE_NOWRITE 0x10
+#define LIBOS_IN_MOVED_FROM 0x40
+#define LIBOS_IN_MOVED_TO 0x80
+#define LIBOS_IN_CREATE 0x100
+#define LIBOS_IN_DELETE 0x200
+#define LIBOS_IN_DELETE_SELF 0x400
+#define LIBOS_IN_MOVE_SELF 0x800
+#define LIBOS_IN_ISDIR 0x40000000
+/* Report mask on the object at abs (st: its attributes if known, else
+ * NULL) to inotify watches on it and on its directory. */
+void libos_fsnotify(const char *abs, const struct linux_stat *st, uint32_t mask, uint32_t cookie)
+    __attribute__((weak));
+/* True while any inotify watch exists (callers skip extra work if not). */
+bool libos_fsnotify_active(void) __attribute__((weak));
+static inline bool libos_fsnotify_on(void) {
+    return libos_fsnotify_active && libos_fsnotify_active();
+}
+/* Open file f's last reference goes: drops its flock/OFD locks, reports
+ * IN_CLOSE_*. */
+void libos_fs2_file_release(struct libos_file *f) __attribute__((weak));
+/* close(fd) of f: the process's POSIX record locks on f's file go. */
+void libos_fs2_fd_close(struct libos_file *f) __attribute__((weak));
+/* fcntl record locks (F_GETLK, F_SETLK(W), F_OFD_*) and seals. */
+long libos_fs2_fcntl(struct libos_file *f, int cmd, uint64_t arg) __attribute__((weak));
 
 /* Special files. */
 long libos_console_file_new(int fd, pal_handle_t *h, struct libos_file **out);

@@ -41,6 +41,14 @@ bool libos_vma_lookup(uint64_t addr, struct libos_vma *out);
 /* True when every page of [start, end) is app memory. */
 bool libos_vma_covered(uint64_t start, uint64_t end);
 
+/* Calls fn on a copy of every VMA in address order, under the VMA lock
+ * (fn must not map or unmap). For /proc/<pid>/maps. */
+void libos_vma_for_each(void (*fn)(const struct libos_vma *v, void *arg), void *arg);
+/* Remember the libos path of the file (dev, ino) for /proc/<pid>/maps;
+ * libos_vma_file_name copies it into buf (false if unknown). */
+void libos_vma_file_name_set(uint64_t dev, uint64_t ino, const char *path);
+bool libos_vma_file_name(uint64_t dev, uint64_t ino, char *buf, size_t size);
+
 /* mmap with Linux semantics; used by the syscall and the ELF loader. */
 long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_file *f,
                   uint64_t off);

@@ -188,6 +188,44 @@ long libos_sys_getrandom(void *buf, size_t len, unsigned int flags);
 struct linux_sysinfo;
 long libos_sys_sysinfo(struct linux_sysinfo *info);
 
+/* sys/fs2.c, fs/memfd.c, fs/inotify.c: more file calls (issue 4) */
+struct linux_statfs;
+struct linux_utimbuf;
+struct linux_timeval;
+struct cap_header;
+struct cap_data;
+long libos_sys_statfs(const char *path, struct linux_statfs *buf);
+long libos_sys_fstatfs(int fd, struct linux_statfs *buf);
+long libos_sys_fallocate(int fd, int mode, int64_t off, int64_t len);
+long libos_sys_sync(void);
+long libos_sys_syncfs(int fd);
+long libos_sys_sync_file_range(int fd, int64_t off, int64_t nbytes, unsigned int flags);
+long libos_sys_utime(const char *path, const struct linux_utimbuf *times);
+long libos_sys_utimes(const char *path, const struct linux_timeval *tv);
+long libos_sys_futimesat(int dirfd, const char *path, const struct linux_timeval *tv);
+long libos_sys_chown(const char *path, uint32_t uid, uint32_t gid);
+long libos_sys_lchown(const char *path, uint32_t uid, uint32_t gid);
+long libos_sys_fchown(int fd, uint32_t uid, uint32_t gid);
+long libos_sys_fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags);
+long libos_sys_sendfile(int out_fd, int in_fd, int64_t *off, size_t count);
+long libos_sys_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out,
+                               size_t len, unsigned int flags);
+long libos_sys_splice(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out, size_t len,
+                      unsigned int flags);
+long libos_sys_tee(int fd_in, int fd_out, size_t len, unsigned int flags);
+long libos_sys_vmsplice(int fd, const struct linux_iovec *iov, unsigned long nr,
+                        unsigned int flags);
+long libos_sys_flock(int fd, int op);
+long libos_sys_personality(unsigned int persona);
+long libos_sys_membarrier(int cmd, unsigned int flags, int cpu_id);
+long libos_sys_capget(struct cap_header *h, struct cap_data *d);
+long libos_sys_capset(struct cap_header *h, const struct cap_data *d);
+long libos_sys_memfd_create(const char *name, unsigned int flags);
+long libos_sys_inotify_init(void);
+long libos_sys_inotify_init1(int flags);
+long libos_sys_inotify_add_watch(int fd, const char *path, uint32_t mask);
+long libos_sys_inotify_rm_watch(int fd, int wd);
+
 /* sys/pipe.c, sys/socket.c: pipes and sockets */
 #include "libos_net.h"
 

@@ -174,3 +174,57 @@ long libos_copy_user_string(char *buf, size_t size, const char *user) {
     }
     return -ENAMETOOLONG;
 }
+
+void libos_vma_for_each(void (*fn)(const struct libos_vma *v, void *arg), void *arg) {
+    libos_lock(&g_vma_lock);
+    for (size_t i = 0; i < g_vma_count; i++) {
+        struct libos_vma v = g_vmas[i];
+        fn(&v, arg);
+    }
+    libos_unlock(&g_vma_lock);
+}
+
+/* Names of mapped files, keyed by file identity: a small ring, since only
+ * /proc/<pid>/maps reads it and a stale name is harmless. */
+#define VMA_NAMES 128
+static struct {
+    uint64_t dev, ino;
+    char *path;
+} g_vma_names[VMA_NAMES];
+static size_t g_vma_name_next;
+static struct libos_lock g_vma_name_lock = LIBOS_LOCK_INIT;
+
+void libos_vma_file_name_set(uint64_t dev, uint64_t ino, const char *path) {
+    if (!path || path[0] != '/')
+        return;
+    char *dup = libos_strdup(path);
+    if (!dup)
+        return;
+    char *old = NULL;
+    libos_lock(&g_vma_name_lock);
+    size_t slot = g_vma_name_next;
+    for (size_t i = 0; i < VMA_NAMES; i++)
+        if (g_vma_names[i].path && g_vma_names[i].dev == dev && g_vma_names[i].ino == ino)
+            slot = i;
+    if (slot == g_vma_name_next)
+        g_vma_name_next = (g_vma_name_next + 1) % VMA_NAMES;
+    old = g_vma_names[slot].path;
+    g_vma_names[slot].dev = dev;
+    g_vma_names[slot].ino = ino;
+    g_vma_names[slot].path = dup;
+    libos_unlock(&g_vma_name_lock);
+    libos_free(old);
+}
+
+bool libos_vma_file_name(uint64_t dev, uint64_t ino, char *buf, size_t size) {
+    bool found = false;
+    libos_lock(&g_vma_name_lock);
+    for (size_t i = 0; i < VMA_NAMES && !found; i++) {
+        if (g_vma_names[i].path && g_vma_names[i].dev == dev && g_vma_names[i].ino == ino) {
+            libos_strlcpy(buf, g_vma_names[i].path, size);
+            found = true;
+        }
+    }
+    libos_unlock(&g_vma_name_lock);
+    return found;
+}
