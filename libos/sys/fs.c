@@ -36,64 +36,47 @@ static bool is_seekable(struct libos_file *f) {
 
 /* ------------------------------------------------------------ read/write */
 
-static long do_read(int fd, void *buf, size_t count, int64_t off) {
+/* read and write share every check; off -1 means "at the file position". */
+static long do_rw(int fd, void *buf, size_t count, int64_t off, bool write) {
     struct libos_file *f = libos_fd_get(fd);
     if (!f)
         return -EBADF;
     long r;
-    if ((f->flags & O_PATH) || (f->flags & O_ACCMODE) == O_WRONLY)
+    bool has_op = write ? f->ops->write != NULL : f->ops->read != NULL;
+    if ((f->flags & O_PATH) || (f->flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
         r = -EBADF;
-    else if (!f->ops->read)
-        r = libos_file_is_dir(f) ? -EISDIR : -EINVAL;
+    else if (!has_op)
+        r = !write && libos_file_is_dir(f) ? -EISDIR : -EINVAL;
     else if (off != -1 && !is_seekable(f))
         r = -ESPIPE;
     else if (off < -1)
         r = -EINVAL;
-    else if (count && !libos_user_range_ok(buf, MIN(count, RW_MAX), true))
+    else if (count && !libos_user_range_ok(buf, MIN(count, RW_MAX), !write))
         r = -EFAULT;
-    else if (off >= 0) {
-        uint64_t pos = off;
-        r = f->ops->read(f, buf, MIN(count, RW_MAX), &pos);
-    } else if (is_seekable(f)) {
-        libos_lock(&f->lock);
-        r = f->ops->read(f, buf, MIN(count, RW_MAX), &f->pos);
-        libos_unlock(&f->lock);
-    } else {
-        uint64_t pos = 0;
-        r = f->ops->read(f, buf, MIN(count, RW_MAX), &pos);
+    else {
+        /* Only seekable files share a position, and only without off. */
+        bool shared = off < 0 && is_seekable(f);
+        uint64_t local = off >= 0 ? (uint64_t)off : 0;
+        uint64_t *pos = shared ? &f->pos : &local;
+        if (shared)
+            libos_lock(&f->lock);
+        r = write ? f->ops->write(f, buf, MIN(count, RW_MAX), pos)
+                  : f->ops->read(f, buf, MIN(count, RW_MAX), pos);
+        if (shared)
+            libos_unlock(&f->lock);
+        if (write && r > 0 && f->path && libos_fsnotify)
+            libos_fsnotify(f->path, NULL, LIBOS_IN_MODIFY, 0);
     }
     libos_file_put(f);
     return r;
 }
 
+static long do_read(int fd, void *buf, size_t count, int64_t off) {
+    return do_rw(fd, buf, count, off, false);
+}
+
 static long do_write(int fd, const void *buf, size_t count, int64_t off) {
-    struct libos_file *f = libos_fd_get(fd);
-    if (!f)
-        return -EBADF;
-    long r;
-    if ((f->flags & O_PATH) || (f->flags & O_ACCMODE) == O_RDONLY)
-        r = -EBADF;
-    else if (!f->ops->write)
-        r = -EINVAL;
-    else if (off != -1 && !is_seekable(f))
-        r = -ESPIPE;
-    else if (off < -1)
-        r = -EINVAL;
-    else if (count && !libos_user_range_ok(buf, MIN(count, RW_MAX), false))
-        r = -EFAULT;
-    else if (off >= 0) {
-        uint64_t pos = off;
-        r = f->ops->write(f, buf, MIN(count, RW_MAX), &pos);
-    } else if (is_seekable(f)) {
-        libos_lock(&f->lock);
-        r = f->ops->write(f, buf, MIN(count, RW_MAX), &f->pos);
-        libos_unlock(&f->lock);
-    } else {
-        uint64_t pos = 0;
-        r = f->ops->write(f, buf, MIN(count, RW_MAX), &pos);
-    }
-    libos_file_put(f);
-    return r;
+    return do_rw(fd, (void *)buf, count, off, true);
 }
 
 long libos_sys_read(int fd, void *buf, size_t count) {
@@ -184,6 +167,11 @@ long libos_sys_creat(const char *path, uint32_t mode) {
 }
 
 long libos_sys_close(int fd) {
+    struct libos_file *f = libos_fs2_fd_close ? libos_fd_get(fd) : NULL;
+    if (f) {
+        libos_fs2_fd_close(f); /* the process's record locks on the file go */
+        libos_file_put(f);
+    }
     return libos_fd_close(fd);
 }
 
@@ -343,6 +331,8 @@ long libos_sys_mkdirat(int dirfd, const char *path, uint32_t mode) {
         r = -EEXIST;
     else if (!(r = libos_vfs_check_writable(m, lk.path, "mkdir")))
         r = m->ops->mkdir ? m->ops->mkdir(m, lk.rel, mode & ~g_process.umask & 07777) : -EPERM;
+    if (!r && libos_fsnotify)
+        libos_fsnotify(lk.path, NULL, LIBOS_IN_CREATE | LIBOS_IN_ISDIR, 0);
     libos_lookup_free(&lk);
     return r;
 }
@@ -367,6 +357,8 @@ static long do_rmdir(int dirfd, const char *path) {
         r = -EBUSY; /* a mount point, or holds one */
     else if (!(r = libos_vfs_check_writable(m, lk.path, "rmdir")))
         r = m->ops->unlink ? m->ops->unlink(m, lk.rel, true) : -EPERM;
+    if (!r && libos_fsnotify)
+        libos_fsnotify(lk.path, &lk.st, LIBOS_IN_DELETE | LIBOS_IN_ISDIR, 0);
     libos_lookup_free(&lk);
     return r;
 }
@@ -381,6 +373,8 @@ static long do_unlink(int dirfd, const char *path) {
         r = -EISDIR;
     else if (!(r = libos_vfs_check_writable(m, lk.path, "unlink")))
         r = m->ops->unlink ? m->ops->unlink(m, lk.rel, false) : -EPERM;
+    if (!r && libos_fsnotify)
+        libos_fsnotify(lk.path, &lk.st, LIBOS_IN_DELETE, 0);
     libos_lookup_free(&lk);
     return r;
 }
@@ -443,6 +437,11 @@ long libos_sys_renameat2(int olddirfd, const char *oldpath, int newdirfd, const 
     r = rename_checks(&o, &n, flags);
     if (!r && !same && !(r = libos_vfs_check_writable(o.mount, o.path, "rename")))
         r = o.mount->ops->rename ? o.mount->ops->rename(o.mount, o.rel, n.rel) : -EPERM;
+    if (!r && !same && libos_fsnotify) {
+        uint32_t cookie = (uint32_t)(uintptr_t)&o; /* pairs the two events */
+        libos_fsnotify(o.path, &o.st, LIBOS_IN_MOVED_FROM, cookie);
+        libos_fsnotify(n.path, &o.st, LIBOS_IN_MOVED_TO, cookie);
+    }
     libos_lookup_free(&o);
     libos_lookup_free(&n);
     return r;
@@ -469,6 +468,8 @@ long libos_sys_symlinkat(const char *utarget, int dirfd, const char *linkpath) {
             r = -EEXIST;
         else if (!(r = libos_vfs_check_writable(m, lk.path, "symlink")))
             r = m->ops->symlink ? m->ops->symlink(m, lk.rel, target) : -EPERM;
+        if (!r && libos_fsnotify)
+            libos_fsnotify(lk.path, NULL, LIBOS_IN_CREATE, 0);
         libos_lookup_free(&lk);
     }
     libos_free(target);
@@ -503,6 +504,10 @@ long libos_sys_linkat(int olddirfd, const char *oldpath, int newdirfd, const cha
         r = -EXDEV;
     else if (!(r = libos_vfs_check_writable(n.mount, n.path, "link")))
         r = n.mount->ops->link ? n.mount->ops->link(n.mount, o.rel, n.rel) : -EPERM;
+    if (!r && libos_fsnotify) {
+        libos_fsnotify(o.path, &o.st, LIBOS_IN_ATTRIB, 0);
+        libos_fsnotify(n.path, NULL, LIBOS_IN_CREATE, 0);
+    }
     libos_lookup_free(&o);
     libos_lookup_free(&n);
     return r;
@@ -595,7 +600,11 @@ long libos_sys_fcntl(int fd, int cmd, uint64_t arg) {
     case F_GETLK:
     case F_SETLK:
     case F_SETLKW: {
-        /* One process owns its files: record locks always succeed. */
+        if (libos_fs2_fcntl) {
+            r = libos_fs2_fcntl(f, cmd, arg);
+            break;
+        }
+        /* Without sys/fs2.c (unit tests): record locks always succeed. */
         struct linux_flock *fl = (void *)arg;
         if (!libos_user_range_ok(fl, sizeof(*fl), cmd == F_GETLK))
             r = -EFAULT;
@@ -603,6 +612,13 @@ long libos_sys_fcntl(int fd, int cmd, uint64_t arg) {
             fl->l_type = F_UNLCK;
         break;
     }
+    case 36: /* F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW */
+    case 37:
+    case 38:
+    case F_ADD_SEALS:
+    case F_GET_SEALS:
+        r = libos_fs2_fcntl ? libos_fs2_fcntl(f, cmd, arg) : -EINVAL;
+        break;
     case F_SETOWN:
         break;
     case F_GETOWN:
@@ -796,6 +812,8 @@ long libos_sys_ftruncate(int fd, int64_t length) {
         r = -EINVAL;
     else
         r = f->ops->truncate(f, length);
+    if (!r && f->path && libos_fsnotify)
+        libos_fsnotify(f->path, NULL, LIBOS_IN_MODIFY, 0);
     libos_file_put(f);
     return r;
 }
@@ -816,6 +834,8 @@ long libos_sys_truncate(const char *path, int64_t length) {
         r = libos_vfs_open_lookup(&lk, O_WRONLY, 0, &f);
     if (!r)
         r = f->ops->truncate ? f->ops->truncate(f, length) : -EINVAL;
+    if (!r && libos_fsnotify)
+        libos_fsnotify(lk.path, NULL, LIBOS_IN_MODIFY, 0);
     libos_file_put(f);
     libos_lookup_free(&lk);
     return r;
@@ -843,6 +863,8 @@ static long chmod_path(struct libos_mount *m, const char *abs, uint32_t mode) {
     long r = libos_vfs_check_writable(m, abs, "chmod");
     if (!r)
         r = m->ops->chmod ? m->ops->chmod(m, libos_mount_rel(m, abs), mode & 07777) : -EPERM;
+    if (!r && libos_fsnotify)
+        libos_fsnotify(abs, NULL, LIBOS_IN_ATTRIB, 0);
     return r;
 }
 
@@ -909,6 +931,8 @@ long libos_sys_utimensat(int dirfd, const char *upath, const struct linux_timesp
     struct libos_mount *m = libos_mount_find(abs);
     if (!(r = libos_vfs_check_writable(m, abs, "set times of")))
         r = m->ops->utimes ? m->ops->utimes(m, libos_mount_rel(m, abs), at, mt) : -EPERM;
+    if (!r && libos_fsnotify)
+        libos_fsnotify(abs, NULL, LIBOS_IN_ATTRIB, 0);
     libos_free(abs);
     return r;
 }
