@@ -113,7 +113,8 @@ long libos_sys_eventfd2(unsigned int initval, int flags) {
     if (flags & ~(EFD_SEMAPHORE | EFD_CLOEXEC | EFD_NONBLOCK))
         return -EINVAL;
     struct eventfd *e = libos_calloc(1, sizeof(*e));
-    struct libos_file *f = e ? libos_file_new(NULL, NULL, O_RDWR | (flags & EFD_NONBLOCK)) : NULL;
+    struct libos_file *f =
+        e ? libos_file_new(NULL, "anon_inode:[eventfd]", O_RDWR | (flags & EFD_NONBLOCK)) : NULL;
     if (!f) {
         libos_free(e);
         return -ENOMEM;

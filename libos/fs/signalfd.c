@@ -147,7 +147,8 @@ long libos_sys_signalfd4(int fd, const uint64_t *umask, size_t sizemask, int fla
         return r;
     }
     struct signalfd *s = libos_calloc(1, sizeof(*s));
-    struct libos_file *f = s ? libos_file_new(NULL, NULL, O_RDWR | (flags & SFD_NONBLOCK)) : NULL;
+    struct libos_file *f =
+        s ? libos_file_new(NULL, "anon_inode:[signalfd]", O_RDWR | (flags & SFD_NONBLOCK)) : NULL;
     if (!f) {
         libos_free(s);
         return -ENOMEM;

@@ -61,10 +61,9 @@ struct libos_pseudo_fs {
 };
 #define LIBOS_PSEUDO_FS_OPS(fsname)                                                                \
     {                                                                                              \
-        .name = fsname, .lookup = libos_pseudo_lookup, .readlink = libos_pseudo_readlink,           \
-        .open = libos_pseudo_open, .mkdir = libos_pseudo_mkdir,                                    \
-        .symlink = libos_pseudo_symlink, .link = libos_pseudo_link,                                \
-        .unlink = libos_pseudo_unlink, .rename = libos_pseudo_rename,                              \
+        .name = fsname, .lookup = libos_pseudo_lookup, .readlink = libos_pseudo_readlink,          \
+        .open = libos_pseudo_open, .mkdir = libos_pseudo_mkdir, .symlink = libos_pseudo_symlink,   \
+        .link = libos_pseudo_link, .unlink = libos_pseudo_unlink, .rename = libos_pseudo_rename,   \
         .chmod = libos_pseudo_chmod, .utimes = libos_pseudo_utimes, .list = libos_pseudo_list,     \
     }
 

@@ -371,7 +371,7 @@ long libos_sys_epoll_create1(int flags) {
     if (flags & ~EPOLL_CLOEXEC)
         return -EINVAL;
     struct epoll *ep = libos_calloc(1, sizeof(*ep));
-    struct libos_file *f = ep ? libos_file_new(NULL, NULL, O_RDWR) : NULL;
+    struct libos_file *f = ep ? libos_file_new(NULL, "anon_inode:[eventpoll]", O_RDWR) : NULL;
     if (!f) {
         libos_free(ep);
         return -ENOMEM;

@@ -42,10 +42,9 @@ static long do_rw(int fd, void *buf, size_t count, int64_t off, bool write) {
     if (!f)
         return -EBADF;
     long r;
-    bool has_op = write ? f->ops->write != NULL : f->ops->read != NULL;
     if ((f->flags & O_PATH) || (f->flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
-        r = -EBADF;
-    else if (!has_op)
+        r = -EBADF; /* O_PATH files may have no ops at all */
+    else if (!(write ? (void *)f->ops->write : (void *)f->ops->read))
         r = !write && libos_file_is_dir(f) ? -EISDIR : -EINVAL;
     else if (off != -1 && !is_seekable(f))
         r = -ESPIPE;

@@ -3,6 +3,7 @@
  * splice, vmsplice), flock and fcntl record locks, and the small process
  * queries programs make at start-up (personality, membarrier, capget). */
 #include "libos_fs.h"
+#include "libos_manifest.h"
 #include "libos_net.h"
 #include "libos_syscalls.h"
 #include "libos_wait.h"
@@ -182,9 +183,8 @@ long libos_sys_fallocate(int fd, int mode, int64_t off, int64_t len) {
         r = -EOPNOTSUPP;
     else if ((f->flags & O_PATH) || (f->flags & O_ACCMODE) == O_RDONLY)
         r = -EBADF;
-    else if ((r = libos_file_stat(f, &st)))
-        ;
-    else if ((st.st_mode & S_IFMT) == S_IFIFO)
+    else if ((r = libos_file_stat(f, &st))) {
+    } else if ((st.st_mode & S_IFMT) == S_IFIFO)
         r = -ESPIPE;
     else if (S_ISDIR(st.st_mode))
         r = -EISDIR;
@@ -325,8 +325,7 @@ long libos_sys_fchownat(int dirfd, const char *upath, uint32_t uid, uint32_t gid
         return dirfd == AT_FDCWD ? libos_sys_fchownat(AT_FDCWD, ".", uid, gid, 0)
                                  : libos_sys_fchown(dirfd, uid, gid);
     }
-    r = libos_vfs_lookup(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LIBOS_LOOKUP_FOLLOW,
-                         &lk);
+    r = libos_vfs_lookup(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LIBOS_LOOKUP_FOLLOW, &lk);
     libos_free(path);
     if (r)
         return r;
@@ -417,9 +416,12 @@ static int64_t file_io(struct libos_file *f, void *buf, size_t n, int64_t *off, 
 static long xfer(struct libos_file *in, int64_t *inoff, struct libos_file *out, int64_t *outoff,
                  size_t count) {
     count = MIN(count, RW_MAX);
-    char *buf = libos_malloc(MIN(count, COPY_CHUNK) ? MIN(count, COPY_CHUNK) : 1);
-    if (!buf)
-        return -ENOMEM;
+    /* The buffer is app memory (a private mapping): sockets and pipes
+     * check that what they are given is. */
+    char *buf = (char *)libos_sys_mmap(NULL, COPY_CHUNK, PROT_READ | PROT_WRITE,
+                                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if ((long)buf < 0 && (long)buf > -4096)
+        return (long)buf;
     bool stream = !seekable(in);
     int64_t pos = inoff ? *inoff : (int64_t)in->pos;
     long done = 0, r = 0;
@@ -455,7 +457,7 @@ static long xfer(struct libos_file *in, int64_t *inoff, struct libos_file *out, 
         else
             in->pos = pos; /* sendfile without an offset moves in's position */
     }
-    libos_free(buf);
+    libos_sys_munmap(buf, COPY_CHUNK);
     if (r == -ERESTARTSYS && done)
         r = 0;
     return done ? done : r;
@@ -513,13 +515,12 @@ long libos_sys_copy_file_range(int fd_in, int64_t *uoff_in, int fd_out, int64_t 
     long r = 0;
     if (!in || !out)
         r = -EBADF;
-    else if ((r = cfr_check(in, false, &si)) || (r = cfr_check(out, true, &so)))
-        ;
-    else if (out->flags & O_APPEND)
+    else if ((r = cfr_check(in, false, &si)) || (r = cfr_check(out, true, &so))) {
+    } else if (out->flags & O_APPEND)
         r = -EBADF;
     else if ((uoff_in && (r = get_off(uoff_in, &oin))) ||
-             (uoff_out && (r = get_off(uoff_out, &oout))))
-        ;
+             (uoff_out && (r = get_off(uoff_out, &oout)))) {
+    }
     if (!r) {
         int64_t a = uoff_in ? oin : (int64_t)in->pos;
         int64_t b = uoff_out ? oout : (int64_t)out->pos;
@@ -561,9 +562,8 @@ long libos_sys_splice(int fd_in, int64_t *uoff_in, int fd_out, int64_t *uoff_out
     else if ((pin && uoff_in) || (pout && uoff_out))
         r = -ESPIPE;
     else if ((uoff_in && (r = get_off(uoff_in, &oin))) ||
-             (uoff_out && (r = get_off(uoff_out, &oout))))
-        ;
-    else if (out->flags & O_APPEND)
+             (uoff_out && (r = get_off(uoff_out, &oout)))) {
+    } else if (out->flags & O_APPEND)
         r = -EINVAL;
     if (!r && len) {
         /* SPLICE_F_NONBLOCK makes the pipe end non-blocking for this call. */
@@ -762,8 +762,8 @@ static void lk_drop(const void *owner, bool only_posix, uint64_t dev, uint64_t i
     libos_lock(&g_lk_lock);
     for (struct flock_rec **pp = &g_locks; *pp;) {
         struct flock_rec *l = *pp;
-        if (l->owner == owner && (!only_posix || (l->kind == LK_POSIX && l->dev == dev &&
-                                                  l->ino == ino))) {
+        if (l->owner == owner &&
+            (!only_posix || (l->kind == LK_POSIX && l->dev == dev && l->ino == ino))) {
             *pp = l->next;
             libos_free(l);
             any = true;
@@ -837,8 +837,7 @@ struct linux_flock {
 #define F_OFD_SETLKW 38
 
 /* The byte range of fl, as Linux's flock_to_posix_lock. */
-static long lk_range(struct libos_file *f, const struct linux_flock *fl, uint64_t *s,
-                     uint64_t *e) {
+static long lk_range(struct libos_file *f, const struct linux_flock *fl, uint64_t *s, uint64_t *e) {
     int64_t base;
     struct linux_stat st;
     switch (fl->l_whence) {

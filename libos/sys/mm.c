@@ -94,6 +94,8 @@ long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_f
     struct linux_stat st = {0};
     if (f && f->ops->stat)
         f->ops->stat(f, &st);
+    if (f && f->path)
+        libos_vma_file_name_set(st.st_dev, st.st_ino, f->path); /* for /proc/self/maps */
     r = f ? libos_vma_insert_file(start, start + size, prot, flags, st.st_dev, st.st_ino, off)
           : libos_vma_insert(start, start + size, prot, flags, VMA_ANON);
     if (r < 0) {

@@ -16,7 +16,7 @@ add_custom_target(unit_elf_programs ALL DEPENDS ${UNIT_ELF_DIR}/static)
 
 file(GLOB UNIT_ELF_FS_SOURCES CONFIGURE_DEPENDS ${SABOT_ROOT}/libos/fs/*.c)
 # Anonymous files need threads and signals (libos/thread.c): not needed here.
-list(FILTER UNIT_ELF_FS_SOURCES EXCLUDE REGEX "/(eventfd|signalfd|timerfd)\\.c$")
+list(FILTER UNIT_ELF_FS_SOURCES EXCLUDE REGEX "/(eventfd|signalfd|timerfd|inotify|procfs|sysfs|pseudo)\\.c$")
 add_executable(test_unit_elf
   ${CMAKE_CURRENT_LIST_DIR}/test_elf.c
   ${CMAKE_CURRENT_LIST_DIR}/elf_host.c

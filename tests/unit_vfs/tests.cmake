@@ -7,7 +7,7 @@ if(NOT CMOCKA_LIBRARY)
 endif()
 file(GLOB UNIT_VFS_LIBOS_SOURCES CONFIGURE_DEPENDS ${SABOT_ROOT}/libos/fs/*.c)
 # Anonymous files need threads and signals (libos/thread.c): not VFS units.
-list(FILTER UNIT_VFS_LIBOS_SOURCES EXCLUDE REGEX "/(eventfd|signalfd|timerfd)\\.c$")
+list(FILTER UNIT_VFS_LIBOS_SOURCES EXCLUDE REGEX "/(eventfd|signalfd|timerfd|inotify|procfs|sysfs|pseudo)\\.c$")
 add_executable(test_unit_vfs
   ${CMAKE_CURRENT_LIST_DIR}/test_vfs.c
   ${CMAKE_CURRENT_LIST_DIR}/fake_pal.c
