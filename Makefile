@@ -3,7 +3,8 @@
 BUILD ?= build
 CMAKE_FLAGS ?=
 PACKAGES = cmake gcc make pkg-config libelf-dev libseccomp-dev musl-tools libmbedtls-dev \
-           libcmocka-dev busybox-static gdb clang libclang-rt-14-dev file
+           libcmocka-dev busybox-static gdb clang libclang-rt-14-dev file \
+           python3 sqlite3 lua5.4 redis-server redis-tools nginx-light curl wrk
 
 .PHONY: all deps configure build run check clean
 

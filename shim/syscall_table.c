@@ -116,6 +116,7 @@ const struct shim_syscall g_shim_syscalls[SHIM_NR_SYSCALLS] = {
 #include "syscalls_poll.inc"
 #include "syscalls_time.inc"
 #include "syscalls_thread.inc"
+#include "syscalls_fs2.inc"
 };
 
 static const char *const g_names[SHIM_NR_SYSCALLS] = {

@@ -208,8 +208,8 @@ long libos_sys_lchown(const char *path, uint32_t uid, uint32_t gid);
 long libos_sys_fchown(int fd, uint32_t uid, uint32_t gid);
 long libos_sys_fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags);
 long libos_sys_sendfile(int out_fd, int in_fd, int64_t *off, size_t count);
-long libos_sys_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out,
-                               size_t len, unsigned int flags);
+long libos_sys_copy_file_range(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out, size_t len,
+                               unsigned int flags);
 long libos_sys_splice(int fd_in, int64_t *off_in, int fd_out, int64_t *off_out, size_t len,
                       unsigned int flags);
 long libos_sys_tee(int fd_in, int fd_out, size_t len, unsigned int flags);

@@ -85,3 +85,47 @@ fresh_dir() {
     mkdir -p "$1"
     (cd "$1" && pwd -P)
 }
+
+# nginx_setup DIR PORT single|master: writes DIR/nginx.conf (pid, logs and
+# temp paths inside DIR, listening on 127.0.0.1:PORT, root DIR/www with
+# index.html (29 bytes) and big.bin (1 MiB)); with Debian's echo module
+# installed, loads it (dlopen) for /echo and creates DIR/echo.on.
+nginx_setup() {
+    local work=$1 port=$2 mp=off load= echo_loc=
+    local echo_mod=/usr/lib/nginx/modules/ngx_http_echo_module.so
+    [ "$3" = master ] && mp=on
+    mkdir -p "$work/www" "$work/tmp" "$work/logs"
+    printf 'Hello from nginx under sabot\n' >"$work/www/index.html"
+    head -c 1048576 /dev/urandom >"$work/www/big.bin"
+    if [ -f $echo_mod ]; then
+        load="load_module $echo_mod;"
+        echo_loc="location = /echo { echo \"echo module: \$request_method \$arg_x\"; }"
+        touch "$work/echo.on"
+    fi
+    cat >"$work/nginx.conf" <<EOT
+$load
+daemon off;
+master_process $mp;
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/logs/error.log info;
+events { worker_connections 512; }
+http {
+    access_log $work/logs/access.log;
+    client_body_temp_path $work/tmp/body;
+    proxy_temp_path $work/tmp/proxy;
+    fastcgi_temp_path $work/tmp/fastcgi;
+    uwsgi_temp_path $work/tmp/uwsgi;
+    scgi_temp_path $work/tmp/scgi;
+    default_type application/octet-stream;
+    sendfile on;
+    keepalive_requests 100000;
+    server {
+        listen 127.0.0.1:$port;
+        root $work/www;
+        location / { }
+        $echo_loc
+    }
+}
+EOT
+}

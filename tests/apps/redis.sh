@@ -47,7 +47,7 @@ finish() {
 }
 
 if ! wait_port "$port" 30 $pid; then
-    failed "redis-server did not listen on 127.0.0.1:$port within 30 s"
+    failed "redis-server exited or did not listen on 127.0.0.1:$port within 30 s"
     finish
 fi
 cli() { timeout 20 /usr/bin/redis-cli -p "$port" "$@" 2>&1; }
