@@ -71,6 +71,9 @@ typedef long (*libos_scan_fn)(void *ctx, struct libos_pollset *ps);
  * (0: do not sleep) passes (returns 0) or a signal is pending (-EINTR). */
 long libos_poll_loop(struct libos_pollset *ps, libos_scan_fn scan, void *ctx, uint64_t deadline);
 
+/* PAL_WAIT_* events that cover the Linux POLL* bits in want. */
+uint32_t libos_poll_to_pal_wait(uint32_t want);
+
 /* Temporary signal masks of ppoll/pselect6/epoll_pwait: *old gets the
  * mask to restore. user_mask NULL: nothing changes. */
 long libos_sigmask_swap(const uint64_t *user_mask, size_t size, uint64_t *old, bool *swapped);

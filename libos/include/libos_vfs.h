@@ -66,6 +66,7 @@ struct libos_file {
     struct libos_mount *mount;
     pal_handle_t *handle; /* PAL stream, if any */
     void *priv;           /* file-system specific */
+    int owner;            /* F_SETOWN: pid (or -pgid) to get SIGIO */
     /* Called by the last libos_file_put before ops->release: epoll drops
      * the file from interest lists (sys/epoll.c), with hook_data its own. */
     void (*release_hook)(struct libos_file *f);

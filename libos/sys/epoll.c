@@ -292,6 +292,21 @@ static bool any_ready_locked(struct ep_scan *s) {
     return false;
 }
 
+/* An edge-triggered item whose host handle is still ready with what was
+ * already reported must not end the next sleep (ppoll is level-triggered):
+ * wait only for what is not ready yet, or not at all. */
+static void narrow_edges_locked(struct ep_scan *s, struct libos_pollset *ps) {
+    for (size_t i = 0; i < s->n; i++) {
+        struct ep_ent *e = &s->ents[i];
+        struct epitem *it = e->it;
+        if (it->dead || !(it->events & LINUX_EPOLLET) || e->hidx < 0)
+            continue;
+        ps->ev[e->hidx] &= ~libos_poll_to_pal_wait(it->seen);
+        if (!ps->ev[e->hidx])
+            ps->h[e->hidx] = NULL; /* ignored by the wait */
+    }
+}
+
 static long ep_scan(void *ctx, struct libos_pollset *ps) {
     struct ep_scan *s = ctx;
     long r = snapshot(s);
@@ -320,6 +335,7 @@ static long ep_scan(void *ctx, struct libos_pollset *ps) {
     if (s->out) {
         add_triggered_locked(s);
         r = send_events_locked(s);
+        narrow_edges_locked(s, ps);
     } else {
         r = any_ready_locked(s);
     }

@@ -619,15 +619,32 @@ long libos_sys_fcntl(int fd, int cmd, uint64_t arg) {
         r = libos_fs2_fcntl ? libos_fs2_fcntl(f, cmd, arg) : -EINVAL;
         break;
     case F_SETOWN:
+        f->owner = (int)arg;
+        r = 0;
         break;
     case F_GETOWN:
-        r = 0;
+        r = f->owner;
         break;
     default:
         r = -EINVAL;
     }
     libos_file_put(f);
     return r;
+}
+
+#define LINUX_FIOASYNC 0x5452
+
+/* O_ASYNC is recorded (F_GETFL shows it) but SIGIO is not generated yet:
+ * say so once rather than pretend. */
+static void set_async(struct libos_file *f, bool on) {
+    static bool warned;
+    if (on && !warned) {
+        warned = true;
+        log_warn("O_ASYNC/FIOASYNC: recorded, but SIGIO is not delivered by sabot yet");
+    }
+    libos_lock(&f->lock);
+    f->flags = on ? f->flags | O_ASYNC : f->flags & ~(uint32_t)O_ASYNC;
+    libos_unlock(&f->lock);
 }
 
 long libos_sys_ioctl(int fd, unsigned int cmd, uint64_t arg) {
@@ -640,6 +657,13 @@ long libos_sys_ioctl(int fd, unsigned int cmd, uint64_t arg) {
         r = -EBADF;
     } else if (cmd == FIOCLEX || cmd == FIONCLEX) {
         r = libos_fd_set_cloexec(fd, cmd == FIOCLEX);
+    } else if (cmd == LINUX_FIOASYNC) {
+        if (!libos_user_range_ok((void *)arg, sizeof(int), false)) {
+            r = -EFAULT;
+        } else {
+            set_async(f, *(int *)arg != 0);
+            r = 0;
+        }
     } else if (cmd == FIONBIO) {
         if (!libos_user_range_ok((void *)arg, sizeof(int), false)) {
             r = -EFAULT;

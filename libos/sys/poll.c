@@ -100,12 +100,14 @@ static uint32_t normalise(uint32_t m) {
     return m;
 }
 
-static uint32_t pal_wait_from_poll(uint32_t want) {
+uint32_t libos_poll_to_pal_wait(uint32_t want) {
     uint32_t e = 0;
     if (want & (LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLRDBAND | LINUX_POLLPRI))
         e |= PAL_WAIT_READ;
     if (want & (LINUX_POLLOUT | LINUX_POLLWRNORM | LINUX_POLLWRBAND))
         e |= PAL_WAIT_WRITE;
+    if (want & LINUX_POLLRDHUP)
+        e |= PAL_WAIT_PEER_CLOSED;
     return e;
 }
 
@@ -119,7 +121,8 @@ uint32_t libos_pollset_add_file(struct libos_pollset *ps, struct libos_file *f, 
     struct libos_poll_info pi = {0};
     uint32_t m = f->ops->poll(f, want, &pi);
     if (pi.handle)
-        *hidx = add_handle(ps, pi.handle, pi.pal_events ? pi.pal_events : pal_wait_from_poll(want));
+        *hidx =
+            add_handle(ps, pi.handle, pi.pal_events ? pi.pal_events : libos_poll_to_pal_wait(want));
     if (pi.waitq)
         libos_pollset_add_queue(ps, pi.waitq);
     return normalise(m);
@@ -149,7 +152,9 @@ uint32_t libos_pollset_handle_bits(const struct libos_pollset *ps, int hidx) {
     uint32_t e = ps->rev[hidx];
     return ((e & PAL_WAIT_READ) ? LINUX_POLLIN | LINUX_POLLRDNORM : 0) |
            ((e & PAL_WAIT_WRITE) ? LINUX_POLLOUT | LINUX_POLLWRNORM : 0) |
-           ((e & PAL_WAIT_ERROR) ? LINUX_POLLERR : 0) | ((e & PAL_WAIT_HANGUP) ? LINUX_POLLHUP : 0);
+           ((e & PAL_WAIT_ERROR) ? LINUX_POLLERR : 0) |
+           ((e & PAL_WAIT_HANGUP) ? LINUX_POLLHUP : 0) |
+           ((e & PAL_WAIT_PEER_CLOSED) ? LINUX_POLLRDHUP : 0);
 }
 
 void libos_pollset_register(struct libos_pollset *ps) {

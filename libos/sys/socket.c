@@ -17,6 +17,7 @@
 #include "libos_fs.h"
 #include "libos_manifest.h"
 #include "libos_net.h"
+#include "libos_poll.h"
 #include "libos_signal.h"
 #include "libos_syscalls.h"
 
@@ -880,9 +881,7 @@ static int64_t sock_writev(struct libos_file *f, const struct linux_iovec *iov, 
 
 static uint32_t sock_poll(struct libos_file *f, uint32_t want, struct libos_poll_info *pi) {
     pi->handle = f->handle;
-    pi->pal_events =
-        ((want & (LINUX_POLLIN | LINUX_POLLRDNORM | LINUX_POLLPRI)) ? PAL_WAIT_READ : 0) |
-        ((want & (LINUX_POLLOUT | LINUX_POLLWRNORM)) ? PAL_WAIT_WRITE : 0);
+    pi->pal_events = libos_poll_to_pal_wait(want);
     return 0;
 }
 

@@ -378,7 +378,10 @@ int pal_event_clear(pal_handle_t *ev);
  * the relative timeout, out, what is left. PAL_ERR_TIMEOUT on expiry,
  * PAL_ERR_INTERRUPTED if a host event arrived. ev may be NULL (sleep). */
 int pal_event_wait(pal_handle_t *ev, uint64_t *timeout_us);
-enum { PAL_WAIT_READ = 1, PAL_WAIT_WRITE = 2, PAL_WAIT_ERROR = 4, PAL_WAIT_HANGUP = 8 };
+/* PAL_WAIT_PEER_CLOSED: the peer of a stream socket shut down its writing
+ * side (reported only if asked for). */
+enum { PAL_WAIT_READ = 1, PAL_WAIT_WRITE = 2, PAL_WAIT_ERROR = 4, PAL_WAIT_HANGUP = 8,
+       PAL_WAIT_PEER_CLOSED = 16 };
 /* Wait for any of count handles; ret_events[i] gets what happened. */
 int pal_wait_handles(size_t count, pal_handle_t *const *handles, const uint32_t *events,
                      uint32_t *ret_events, uint64_t *timeout_us);

@@ -9,6 +9,7 @@
 #define HOST_POLLERR 0x008
 #define HOST_POLLHUP 0x010
 #define HOST_POLLNVAL 0x020
+#define HOST_POLLRDHUP 0x2000
 
 struct host_pollfd {
     int fd;
@@ -58,13 +59,15 @@ static uint64_t now_ns(void) {
 }
 
 static short host_events(uint32_t ev) {
-    return ((ev & PAL_WAIT_READ) ? HOST_POLLIN : 0) | ((ev & PAL_WAIT_WRITE) ? HOST_POLLOUT : 0);
+    return ((ev & PAL_WAIT_READ) ? HOST_POLLIN : 0) | ((ev & PAL_WAIT_WRITE) ? HOST_POLLOUT : 0) |
+           ((ev & PAL_WAIT_PEER_CLOSED) ? HOST_POLLRDHUP : 0);
 }
 
 static uint32_t pal_events(short rev) {
     return ((rev & HOST_POLLIN) ? PAL_WAIT_READ : 0) | ((rev & HOST_POLLOUT) ? PAL_WAIT_WRITE : 0) |
            ((rev & (HOST_POLLERR | HOST_POLLNVAL)) ? PAL_WAIT_ERROR : 0) |
-           ((rev & HOST_POLLHUP) ? PAL_WAIT_HANGUP : 0);
+           ((rev & HOST_POLLHUP) ? PAL_WAIT_HANGUP : 0) |
+           ((rev & HOST_POLLRDHUP) ? PAL_WAIT_PEER_CLOSED : 0);
 }
 
 #define WAIT_MAX 1024
