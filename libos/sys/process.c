@@ -51,16 +51,113 @@ long libos_sys_getresgid(uint32_t *r, uint32_t *e, uint32_t *s) {
     return put_ids(r, e, s, g_process.gid, g_process.egid, g_process.sgid);
 }
 
+/* Supplementary groups: start as the primary group, as a plain login. */
+#define NGROUPS_MAX_LIBOS 256
+static uint32_t g_groups[NGROUPS_MAX_LIBOS];
+static int g_ngroups = -1; /* -1: not set yet, {gid} */
+
 long libos_sys_getgroups(int size, uint32_t *list) {
-    /* One supplementary group: the primary one, as a plain login has. */
     if (size < 0)
         return -EINVAL;
+    int n = g_ngroups < 0 ? 1 : g_ngroups;
     if (size == 0)
-        return 1;
-    if (!libos_user_range_ok(list, sizeof(uint32_t), true))
+        return n;
+    if (size < n)
+        return -EINVAL;
+    if (!libos_user_range_ok(list, n * sizeof(uint32_t), true))
         return -EFAULT;
-    list[0] = g_process.gid;
-    return 1;
+    if (g_ngroups < 0)
+        list[0] = g_process.gid;
+    else
+        memcpy(list, g_groups, n * sizeof(uint32_t));
+    return n;
+}
+
+long libos_sys_setgroups(int size, const uint32_t *list) {
+    if (size < 0 || size > NGROUPS_MAX_LIBOS)
+        return -EINVAL;
+    if (g_process.euid != 0)
+        return -EPERM;
+    if (size && !libos_user_range_ok(list, size * sizeof(uint32_t), false))
+        return -EFAULT;
+    memcpy(g_groups, list, size * sizeof(uint32_t));
+    g_ngroups = size;
+    return 0;
+}
+
+/* Identity changes are the libos's own bookkeeping (the host process keeps
+ * its identity); the rules are Linux's: euid 0 may set anything, others
+ * only what they already have as real, effective or saved id. */
+#define ID_KEEP ((uint32_t)-1)
+
+static bool may_take(uint32_t id, uint32_t r, uint32_t e, uint32_t s) {
+    return g_process.euid == 0 || id == r || id == e || id == s;
+}
+
+static long set_res(uint32_t *r, uint32_t *e, uint32_t *s, uint32_t nr, uint32_t ne, uint32_t ns) {
+    if ((nr != ID_KEEP && !may_take(nr, *r, *e, *s)) ||
+        (ne != ID_KEEP && !may_take(ne, *r, *e, *s)) ||
+        (ns != ID_KEEP && !may_take(ns, *r, *e, *s)))
+        return -EPERM;
+    libos_lock(&g_process.lock);
+    if (nr != ID_KEEP)
+        *r = nr;
+    if (ne != ID_KEEP)
+        *e = ne;
+    if (ns != ID_KEEP)
+        *s = ns;
+    libos_unlock(&g_process.lock);
+    return 0;
+}
+
+long libos_sys_setresuid(uint32_t r, uint32_t e, uint32_t s) {
+    return set_res(&g_process.uid, &g_process.euid, &g_process.suid, r, e, s);
+}
+
+long libos_sys_setresgid(uint32_t r, uint32_t e, uint32_t s) {
+    return set_res(&g_process.gid, &g_process.egid, &g_process.sgid, r, e, s);
+}
+
+long libos_sys_setuid(uint32_t id) {
+    if (g_process.euid == 0) /* root sets all three */
+        return libos_sys_setresuid(id, id, id);
+    return libos_sys_setresuid(ID_KEEP, id, ID_KEEP);
+}
+
+long libos_sys_setgid(uint32_t id) {
+    if (g_process.euid == 0)
+        return libos_sys_setresgid(id, id, id);
+    return libos_sys_setresgid(ID_KEEP, id, ID_KEEP);
+}
+
+long libos_sys_setreuid(uint32_t r, uint32_t e) {
+    /* The saved id follows the new effective one when the real one changes. */
+    uint32_t s = (r != ID_KEEP || (e != ID_KEEP && e != g_process.uid))
+                     ? (e != ID_KEEP ? e : g_process.euid)
+                     : ID_KEEP;
+    return libos_sys_setresuid(r, e, s);
+}
+
+long libos_sys_setregid(uint32_t r, uint32_t e) {
+    uint32_t s = (r != ID_KEEP || (e != ID_KEEP && e != g_process.gid))
+                     ? (e != ID_KEEP ? e : g_process.egid)
+                     : ID_KEEP;
+    return libos_sys_setresgid(r, e, s);
+}
+
+/* fsuid follows euid here; the call reports the previous value. */
+long libos_sys_setfsuid(uint32_t id) {
+    uint32_t old = g_process.euid;
+    if (id != ID_KEEP && may_take(id, g_process.uid, g_process.euid, g_process.suid))
+        g_process.euid = id;
+    return old;
+}
+
+long libos_sys_setfsgid(uint32_t id) {
+    uint32_t old = g_process.egid;
+    if (id != ID_KEEP && may_take(id, g_process.gid, g_process.egid, g_process.sgid))
+        g_process.egid = id;
+    return old;
 }
 
 static bool is_self(int pid) {

@@ -4,7 +4,9 @@
 #include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <grp.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -52,5 +54,21 @@ int main(void) {
     CHECK(rl.rlim_cur == lower.rlim_cur, "setrlimit took effect");
     struct rlimit bad = {rl.rlim_max + 1, rl.rlim_max};
     CHECK_ERR(setrlimit(RLIMIT_NOFILE, &bad), EINVAL);
+    /* Dropping privileges, as servers do in their workers (needs root). */
+    if (getuid() == 0) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            gid_t g = 65534;
+            int ok = setgroups(1, &g) == 0 && setgid(65534) == 0 && setuid(65534) == 0 &&
+                     getuid() == 65534 && geteuid() == 65534 && getgid() == 65534 &&
+                     getgroups(1, &g) == 1 && g == 65534;
+            ok &= setuid(0) == -1 && errno == EPERM;     /* no way back */
+            ok &= setgroups(0, NULL) == -1 && errno == EPERM;
+            _exit(ok ? 0 : 1);
+        }
+        int st = -1;
+        CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+              "child dropped to uid/gid 65534 and could not regain root (status %#x)", st);
+    }
     return check_done();
 }
