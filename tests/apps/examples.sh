@@ -11,7 +11,7 @@ need "$sabot"
 work=$(fresh_dir "$2")
 ex=$here/../../examples
 fail=0
-for e in python3/python3 redis/redis nginx/nginx; do
+for e in python3/python3 redis/redis nginx/nginx busybox/busybox; do
     sed "s|@HERE@|$work|g" "$ex/$e.toml" >"$work/${e#*/}.toml"
     if ! out=$("$sabot" check -m "$work/${e#*/}.toml" 2>&1); then
         echo "FAIL: sabot check -m examples/$e.toml: $out"
