@@ -21,8 +21,8 @@ struct libos_waitq;
 #define LINUX_POLLRDHUP 0x2000
 
 struct libos_poll_info {
-    pal_handle_t *handle;   /* PAL stream to wait on, or NULL */
-    uint32_t pal_events;    /* PAL_WAIT_* to wait for on handle */
+    pal_handle_t *handle;      /* PAL stream to wait on, or NULL */
+    uint32_t pal_events;       /* PAL_WAIT_* to wait for on handle */
     struct libos_waitq *waitq; /* internal object's wait queue, or NULL */
 };
 
@@ -67,11 +67,17 @@ struct libos_file {
     pal_handle_t *handle; /* PAL stream, if any */
     void *priv;           /* file-system specific */
     int owner;            /* F_SETOWN: pid (or -pgid) to get SIGIO */
+    uint64_t io_seq;      /* counts reads/writes: epoll re-arms edges after I/O */
     /* Called by the last libos_file_put before ops->release: epoll drops
      * the file from interest lists (sys/epoll.c), with hook_data its own. */
     void (*release_hook)(struct libos_file *f);
     void *hook_data;
 };
+
+/* Every read or write attempt: epoll's edge emulation re-arms after it. */
+static inline void libos_file_note_io(struct libos_file *f) {
+    __atomic_add_fetch(&f->io_seq, 1, __ATOMIC_RELAXED);
+}
 
 void libos_file_get(struct libos_file *f);
 void libos_file_put(struct libos_file *f);

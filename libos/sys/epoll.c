@@ -35,6 +35,7 @@ struct epitem {
     uint32_t events; /* requested, with ERR|HUP and the private bits */
     uint64_t data;
     uint32_t seen;         /* bits ready at the previous look (edges) */
+    uint64_t io_seen;      /* file->io_seq at the previous look */
     uint64_t seq;          /* stamp of q at the previous look */
     struct libos_waitq *q; /* the file's queue, learnt from its poll */
     uint32_t cur;          /* readiness found by the scan in progress */
@@ -211,12 +212,17 @@ static void drop_snapshot(struct ep_scan *s) {
     s->n = 0;
 }
 
-static bool triggered(const struct epitem *it, uint32_t ready, uint64_t seq) {
+/* An edge: a bit became ready, the object's queue was woken, or the app
+ * did I/O on the file since the last look (a host socket that stays
+ * readable may have received more: reporting again is harmless, missing
+ * new data is not). */
+static bool triggered(const struct epitem *it, const struct ep_ent *e, uint32_t ready) {
     if (!ready)
         return false;
     if (!(it->events & LINUX_EPOLLET))
         return true;
-    return (ready & ~it->seen) || (it->q && seq != it->seq);
+    return (ready & ~it->seen) || (it->q && e->seq != it->seq) ||
+           __atomic_load_n(&e->file->io_seq, __ATOMIC_RELAXED) != it->io_seen;
 }
 
 /* Move items that triggered in this scan onto the ready list, oldest
@@ -228,7 +234,7 @@ static void add_triggered_locked(struct ep_scan *s) {
         for (size_t i = 0; i < s->n; i++) {
             struct ep_ent *e = &s->ents[i];
             struct epitem *it = e->it;
-            if (it->dead || it->on_rd || !triggered(it, it->cur, e->seq))
+            if (it->dead || it->on_rd || !triggered(it, e, it->cur))
                 continue;
             if (!best || e->seq < best->seq)
                 best = e;
@@ -242,6 +248,7 @@ static void add_triggered_locked(struct ep_scan *s) {
         if (!it->dead && (it->events & LINUX_EPOLLET)) {
             it->seen = it->cur;
             it->seq = s->ents[i].seq;
+            it->io_seen = __atomic_load_n(&s->ents[i].file->io_seq, __ATOMIC_RELAXED);
         }
     }
 }
@@ -286,7 +293,7 @@ static bool any_ready_locked(struct ep_scan *s) {
             return true;
     for (size_t i = 0; i < s->n; i++) {
         struct epitem *it = s->ents[i].it;
-        if (!it->dead && triggered(it, it->cur, s->ents[i].seq))
+        if (!it->dead && triggered(it, &s->ents[i], it->cur))
             return true;
     }
     return false;

@@ -41,6 +41,7 @@ static long do_rw(int fd, void *buf, size_t count, int64_t off, bool write) {
     struct libos_file *f = libos_fd_get(fd);
     if (!f)
         return -EBADF;
+    libos_file_note_io(f);
     long r;
     if ((f->flags & O_PATH) || (f->flags & O_ACCMODE) == (write ? O_RDONLY : O_WRONLY))
         r = -EBADF; /* O_PATH files may have no ops at all */
@@ -110,6 +111,8 @@ static long do_rwv(int fd, const struct linux_iovec *iov, int iovcnt, bool write
         total += iov[i].iov_len;
     }
     struct libos_file *f = libos_fd_get(fd);
+    if (f)
+        libos_file_note_io(f);
     if (f && (write ? f->ops->writev : f->ops->readv) && !(f->flags & O_PATH) &&
         (f->flags & O_ACCMODE) != (write ? O_RDONLY : O_WRONLY)) {
         long r = write ? f->ops->writev(f, iov, iovcnt) : f->ops->readv(f, iov, iovcnt);

@@ -602,6 +602,7 @@ static long parse_control(struct sock *s, const struct linux_msghdr *msg, int *f
 }
 
 static long do_sendmsg(struct libos_file *f, const struct linux_msghdr *msg, int flags) {
+    libos_file_note_io(f);
     struct sock *s = sock_of(f);
     struct pal_iovec iov_stack[8], *iov = iov_stack;
     size_t total;
@@ -753,6 +754,7 @@ static void put_control(struct sock *s, struct linux_msghdr *msg, pal_handle_t *
 }
 
 static long do_recvmsg(struct libos_file *f, struct linux_msghdr *msg, int flags) {
+    libos_file_note_io(f);
     struct sock *s = sock_of(f);
     struct pal_iovec iov_stack[8], *iov = iov_stack;
     size_t total;
