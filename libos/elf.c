@@ -2,6 +2,7 @@
  * PT_INTERP), mapped through the VFS so mounts and policy apply. */
 #include "libos_elf.h"
 #include "libos_fs.h"
+#include "libos_manifest.h"
 #include "libos_mm.h"
 
 long libos_elf_check_header(const elf64_ehdr *eh, const char **why) {
@@ -126,6 +127,26 @@ static void register_with_debugger(struct libos_file *f, uint64_t bias, uint64_t
     char host[LIBOS_PATH_MAX];
     if (libos_vfs_host_path(f, host, sizeof(host)) >= 0)
         pal_debug_map_add(host, bias, dynamic);
+}
+
+long libos_elf_load_program(const char *exec, struct libos_elf_image *exe,
+                            struct libos_elf_image *interp, bool *has_interp) {
+    *has_interp = false;
+    long r = libos_elf_load(exec, exe);
+    if (r < 0)
+        return r;
+    if (exe->interp) {
+        r = libos_elf_load(exe->interp, interp);
+        if (r < 0) {
+            log_warn("cannot load the program interpreter %s of %s (error %ld)", exe->interp, exec,
+                     -r);
+            return r;
+        }
+        *has_interp = true;
+    }
+    uint64_t brk_max = g_manifest->limit_brk ? g_manifest->limit_brk : 1ULL << 30;
+    libos_brk_init(exe->end, brk_max);
+    return 0;
 }
 
 long libos_elf_load(const char *path, struct libos_elf_image *img) {

@@ -72,8 +72,9 @@ __attribute__((noreturn)) static void jump_to(uint64_t entry, uint64_t sp) {
     __builtin_unreachable();
 }
 
-void libos_elf_start(const struct libos_elf_image *exe, const struct libos_elf_image *interp,
-                     const char *execfn, char *const *argv, char *const *envp) {
+uint64_t libos_elf_setup_stack(const struct libos_elf_image *exe,
+                               const struct libos_elf_image *interp, const char *execfn,
+                               char *const *argv, char *const *envp) {
     uint64_t stack_size = g_process.rlimits[RLIMIT_STACK].rlim_cur;
     if (stack_size == RLIM_INFINITY || stack_size > (1ULL << 30))
         stack_size = 1ULL << 30;
@@ -141,6 +142,11 @@ void libos_elf_start(const struct libos_elf_image *exe, const struct libos_elf_i
     libos_free(argp);
     libos_procfs_exec(execfn, arg_start, arg_end, arg_end, env_end, &auxv[0][0],
                       ARRAY_SIZE(auxv) * 2);
+    return sp;
+}
 
+void libos_elf_start(const struct libos_elf_image *exe, const struct libos_elf_image *interp,
+                     const char *execfn, char *const *argv, char *const *envp) {
+    uint64_t sp = libos_elf_setup_stack(exe, interp, execfn, argv, envp);
     jump_to(interp ? interp->entry : exe->entry, sp);
 }

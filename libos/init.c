@@ -180,23 +180,13 @@ void libos_start(const struct pal_boot_info *boot) {
     libos_strlcpy(g_main_thread.comm, base ? base + 1 : exec, sizeof(g_main_thread.comm));
 
     struct libos_elf_image exe, interp;
-    r = libos_elf_load(exec, &exe);
+    bool has_interp;
+    r = libos_elf_load_program(exec, &exe, &interp, &has_interp);
     if (r < 0) {
         log_error("cannot run %s: %s", exec, errno_text(r));
         libos_exit_process(r == -ENOENT ? 127 : 126);
     }
-    struct libos_elf_image *ip = NULL;
-    if (exe.interp) {
-        r = libos_elf_load(exe.interp, &interp);
-        if (r < 0) {
-            log_error("cannot load the program interpreter %s of %s: %s", exe.interp, exec,
-                      errno_text(r));
-            libos_exit_process(127);
-        }
-        ip = &interp;
-    }
-    uint64_t brk_max = g_manifest->limit_brk ? g_manifest->limit_brk : 1ULL << 30;
-    libos_brk_init(exe.end, brk_max);
+    struct libos_elf_image *ip = has_interp ? &interp : NULL;
 
     char **envp = build_env();
     if (!envp)

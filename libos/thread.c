@@ -64,6 +64,10 @@ struct libos_thread *libos_thread_find(uint32_t tid) {
     return t;
 }
 
+int libos_thread_count_app(void) {
+    return __atomic_load_n(&g_app_threads, __ATOMIC_RELAXED);
+}
+
 void libos_thread_put(struct libos_thread *t) {
     if (__atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL) == 0) {
         if (t->wake_event)

@@ -119,6 +119,7 @@ const struct shim_syscall g_shim_syscalls[SHIM_NR_SYSCALLS] = {
     SYS(318, getrandom, "pux"),
     SYS(332, statx, "Fsxxp"),
     SYS(325, mlock2, "pux"),
+    SYS(436, close_range, "uux"),
     SYS(439, faccessat2, "Fsox"),
 /* Families kept in their own fragments (one owner each). */
 #include "syscalls_net.inc"

@@ -46,6 +46,14 @@ long libos_elf_check_header(const elf64_ehdr *eh, const char **why);
 /* Map an ELF file opened at path into app memory. */
 long libos_elf_load(const char *path, struct libos_elf_image *img);
 
+/* Build the initial stack (argv, envp, auxv); returns the stack pointer. */
+uint64_t libos_elf_setup_stack(const struct libos_elf_image *exe,
+                               const struct libos_elf_image *interp, const char *execfn,
+                               char *const *argv, char *const *envp);
+/* Load exec and its interpreter and set up brk (the app's old memory must
+ * be gone). interp is filled if the program has one. */
+long libos_elf_load_program(const char *exec, struct libos_elf_image *exe,
+                            struct libos_elf_image *interp, bool *has_interp);
 /* Build the initial stack (argv, envp, auxv) and jump to the program. */
 __attribute__((noreturn)) void libos_elf_start(const struct libos_elf_image *exe,
                                                const struct libos_elf_image *interp,

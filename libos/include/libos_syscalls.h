@@ -18,6 +18,7 @@ long libos_sys_open(const char *path, int flags, uint32_t mode);
 long libos_sys_openat(int dirfd, const char *path, int flags, uint32_t mode);
 long libos_sys_creat(const char *path, uint32_t mode);
 long libos_sys_close(int fd);
+long libos_sys_close_range(unsigned int first, unsigned int last, unsigned int flags);
 long libos_sys_lseek(int fd, int64_t off, int whence);
 long libos_sys_stat(const char *path, struct linux_stat *st);
 long libos_sys_fstat(int fd, struct linux_stat *st);
@@ -141,6 +142,9 @@ struct linux_clone_args;
 long libos_sys_clone(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint64_t tls);
 long libos_sys_clone3(struct linux_clone_args *uargs, size_t size);
 long libos_sys_fork(void);
+long libos_sys_execve(const char *upath, char *const *uargv, char *const *uenvp);
+long libos_sys_execveat(int dirfd, const char *upath, char *const *uargv, char *const *uenvp,
+                        int flags);
 long libos_sys_vfork(void);
 long libos_sys_wait4(int pid, int *wstatus, int options, void *rusage);
 long libos_sys_waitid(int idtype, int id, struct linux_siginfo *info, int options, void *rusage);

@@ -40,6 +40,8 @@ void libos_thread_wake(struct libos_thread *t);
 /* Threads (libos/thread.c). */
 struct libos_thread *libos_thread_find(uint32_t tid); /* takes a ref; NULL if none */
 void libos_thread_put(struct libos_thread *t);
+/* Live app threads of the process. */
+int libos_thread_count_app(void);
 /* Start a libos service thread (timers...): fn runs with its own
  * libos_thread marked internal; it never runs app code. */
 long libos_thread_create_internal(int (*fn)(void *), void *arg);

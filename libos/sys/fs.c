@@ -177,6 +177,23 @@ long libos_sys_close(int fd) {
     return libos_fd_close(fd);
 }
 
+#define CLOSE_RANGE_UNSHARE 2
+#define CLOSE_RANGE_CLOEXEC 4
+
+long libos_sys_close_range(unsigned int first, unsigned int last, unsigned int flags) {
+    if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) || first > last)
+        return -EINVAL;
+    /* One fd table per process here, so UNSHARE has nothing to do. */
+    uint64_t end = MIN((uint64_t)last, libos_fd_limit() - 1);
+    for (uint64_t fd = first; fd <= end; fd++) {
+        if (flags & CLOSE_RANGE_CLOEXEC)
+            libos_fd_set_cloexec((int)fd, true);
+        else
+            libos_sys_close((int)fd);
+    }
+    return 0;
+}
+
 long libos_sys_lseek(int fd, int64_t off, int whence) {
     struct libos_file *f = libos_fd_get(fd);
     if (!f)

@@ -38,7 +38,7 @@ function(sabot_itest_build name src flavour)
   set(SABOT_ITEST_OUTPUTS ${SABOT_ITEST_OUTPUTS} ${out} PARENT_SCOPE)
 endfunction()
 
-set(SABOT_ITEST_PROGRAMS fileio dirwalk mmapfile exitcode abortself regs enosys procinfo memory)
+set(SABOT_ITEST_PROGRAMS fileio dirwalk mmapfile exitcode abortself regs enosys procinfo memory execchain)
 foreach(p ${SABOT_ITEST_PROGRAMS})
   foreach(f ${SABOT_ITEST_FLAVOURS})
     sabot_itest_build(${p} ${SABOT_ITEST_SRC}/${p}.c ${f})
@@ -90,6 +90,8 @@ foreach(f ${SABOT_ITEST_FLAVOURS})
   sabot_itest_add(regs.${f} ${bin}/regs-${f} RC 0 LINE "regs: ALL OK")
   sabot_itest_add(procinfo.${f} ${bin}/procinfo-${f} RC 0 LINE "procinfo: ALL OK")
   sabot_itest_add(memory.${f} ${bin}/memory-${f} RC 0 LINE "memory: ALL OK")
+  sabot_itest_add(execchain.${f} ${bin}/execchain-${f} RC 0 LINE "execchain: reached stage 3"
+                  LINE "execchain: ALL OK" ARGS @WORK@)
 endforeach()
 
 # --trace and the ENOSYS log (sabot only: these are sabot's own outputs).

@@ -1,0 +1,77 @@
+/* execve: a chain of three images of this program, with close-on-exec,
+ * signal dispositions, a #! script, and the errors of a failed exec (the
+ * old program must go on). Usage: execchain WORKDIR [STAGE FD_KEEP FD_CLOEXEC] */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static void on_usr1(int sig) {}
+
+int main(int argc, char **argv) {
+    check_init("execchain");
+    if (argc == 5) { /* a later stage */
+        int stage = atoi(argv[2]), keep = atoi(argv[3]), cloexec = atoi(argv[4]);
+        CHECK(fcntl(keep, F_GETFD) == 0, "stage %d: inherited fd %d is open", stage, keep);
+        CHECK(fcntl(cloexec, F_GETFD) == -1 && errno == EBADF,
+              "stage %d: close-on-exec fd %d is closed", stage, cloexec);
+        struct sigaction sa;
+        sigaction(SIGUSR1, NULL, &sa);
+        CHECK(sa.sa_handler == SIG_DFL, "stage %d: caught SIGUSR1 is back to default", stage);
+        sigaction(SIGUSR2, NULL, &sa);
+        CHECK(sa.sa_handler == SIG_IGN, "stage %d: ignored SIGUSR2 stays ignored", stage);
+        if (stage < 3) {
+            char next[16];
+            snprintf(next, sizeof(next), "%d", stage + 1);
+            char *args[] = {argv[0], argv[1], next, argv[3], argv[4], NULL};
+            execv("/proc/self/exe", args);
+            CHECK(0, "execv of the next stage failed: %s", strerror(errno));
+        } else {
+            printf("execchain: reached stage 3\n");
+        }
+        return check_done();
+    }
+    const char *work = argv[1];
+    /* Failures leave the program running with errno set. */
+    char *none[] = {"x", NULL};
+    CHECK_ERR(execv("/nonexistent/prog", none), ENOENT);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/notexec", work);
+    FILE *f = fopen(path, "w");
+    fputs("data\n", f);
+    fclose(f);
+    chmod(path, 0644);
+    CHECK_ERR(execv(path, none), EACCES);
+    chmod(path, 0755);
+    CHECK_ERR(execv(path, none), ENOEXEC);
+    /* A #! script run in a child. */
+    snprintf(path, sizeof(path), "%s/script.sh", work);
+    f = fopen(path, "w");
+    fputs("#!/bin/sh -e\necho \"script $0 $1\"\nexit 5\n", f);
+    fclose(f);
+    chmod(path, 0755);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *sargs[] = {"script.sh", "arg1", NULL};
+        execv(path, sargs);
+        _exit(99);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 5, "#! script ran and exited 5 (status %#x)", st);
+    /* The chain: stage 1 execs 2 execs 3. */
+    int keep = CHECK_OK(open("/dev/null", O_RDONLY));
+    int cloexec = CHECK_OK(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    signal(SIGUSR1, on_usr1);
+    signal(SIGUSR2, SIG_IGN);
+    char k[16], c[16];
+    snprintf(k, sizeof(k), "%d", keep);
+    snprintf(c, sizeof(c), "%d", cloexec);
+    char *args[] = {argv[0], argv[1], "1", k, c, NULL};
+    execv("/proc/self/exe", args);
+    CHECK(0, "execv of stage 1 failed: %s", strerror(errno));
+    return check_done();
+}
