@@ -10,6 +10,13 @@ long libos_proc_init(void);
 long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint64_t tls);
 /* Tell the parent (if in the sandbox) how we ended: a Linux wait status. */
 void libos_proc_report_exit(int wait_status);
+/* Signals to other processes of the sandbox (our parent and children):
+ * 0 or -ESRCH. sig 0 only checks that pid exists. */
+long libos_proc_kill(uint32_t pid, int sig);
+/* To every child in group pgid (0: every child); returns how many. */
+long libos_proc_kill_group(uint32_t pgid, int sig);
+/* A child's process group; set_pgid != 0 changes it. -ESRCH if not ours. */
+long libos_proc_child_pgid(uint32_t pid, uint32_t set_pgid);
 
 /* Fork support of other parts. */
 void libos_malloc_fork_lock(void);

@@ -106,6 +106,8 @@ long libos_sys_setfsgid(uint32_t id);
 long libos_sys_getpgrp(void);
 long libos_sys_getpgid(int pid);
 long libos_sys_getsid(int pid);
+long libos_sys_setpgid(int pid, int pgid);
+long libos_sys_setsid(void);
 long libos_sys_set_tid_address(uint32_t *tidptr);
 long libos_sys_arch_prctl(int code, uint64_t addr);
 long libos_sys_prlimit64(int pid, int resource, const struct linux_rlimit *new_limit,

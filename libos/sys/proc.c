@@ -38,12 +38,17 @@ struct libos_child {
     pal_handle_t *stream; /* NULL once the child has reported */
     bool exited;
     int wait_status; /* Linux wait status: code << 8, or the signal */
+    uint32_t pgid;   /* its process group, as far as we know */
     struct libos_child *next;
 };
 
-struct exit_report {
+/* What travels on a parent/child stream, both ways. */
+enum { MSG_EXIT = 1, MSG_SIGNAL = 2 };
+struct proc_msg {
     uint32_t magic;
-    int32_t wait_status;
+    uint32_t type;
+    int32_t arg;     /* MSG_EXIT: wait status; MSG_SIGNAL: the signal */
+    uint32_t sender; /* pid of the sender */
 };
 
 static uint32_t *g_pid_counter; /* shared by the whole sandbox */
@@ -51,7 +56,8 @@ static struct libos_child *g_children;
 static struct libos_lock g_children_lock = LIBOS_LOCK_INIT;
 static struct libos_waitq g_child_waitq = LIBOS_WAITQ_INIT;
 static pal_handle_t *g_parent_stream; /* to our parent, if it is in the sandbox */
-static struct libos_thread *g_reaper; /* service thread watching the children */
+static struct libos_lock g_parent_lock = LIBOS_LOCK_INIT; /* one writer at a time */
+static struct libos_thread *g_reaper;                     /* service thread watching the children */
 static int g_reaper_state;
 
 uint32_t libos_alloc_pid(void) {
@@ -76,22 +82,80 @@ long libos_proc_init(void) {
     return 0;
 }
 
-/* The report a child sends when it ends; 0 if the stream closed first. */
-static bool read_report(pal_handle_t *s, int *status) {
-    struct exit_report rep;
-    int64_t n = pal_stream_read(s, PAL_OFFSET_NONE, &rep, sizeof(rep));
-    if (n == -PAL_ERR_AGAIN)
-        return false;
-    if (n == sizeof(rep) && rep.magic == EXIT_REPORT_MAGIC)
-        *status = rep.wait_status;
-    else
-        *status = SIGKILL; /* gone without a word: killed from outside */
-    return true;
+/* Next message on s: 1, 0 when none is waiting, -1 when the stream ended
+ * (or carried garbage). Messages are small single writes. */
+static int read_msg(pal_handle_t *s, struct proc_msg *m) {
+    size_t got = 0;
+    for (int spins = 0; got < sizeof(*m); spins++) {
+        int64_t n = pal_stream_read(s, PAL_OFFSET_NONE, (char *)m + got, sizeof(*m) - got);
+        if (n == -PAL_ERR_AGAIN) {
+            if (got == 0)
+                return 0;
+            if (spins > 100000)
+                return -1;
+            pal_thread_yield(); /* the rest of a message is on its way */
+            continue;
+        }
+        if (n <= 0)
+            return -1;
+        got += n;
+    }
+    return m->magic == EXIT_REPORT_MAGIC ? 1 : -1;
+}
+
+static long send_msg(pal_handle_t *s, uint32_t type, int32_t arg) {
+    struct proc_msg m = {EXIT_REPORT_MAGIC, type, arg, g_process.pid};
+    return libos_write_all(s, &m, sizeof(m)) < 0 ? -ESRCH : 0;
+}
+
+/* A signal another process of the sandbox sent us. */
+static void signal_from(uint32_t sender, int sig) {
+    if (sig < 1 || sig > LINUX_NSIG)
+        return;
+    struct linux_siginfo si = {.si_signo = sig, .si_code = SI_USER};
+    si.kill.pid = sender;
+    si.kill.uid = g_process.uid;
+    libos_signal_send_process(&si);
 }
 
 static bool auto_reap(void) {
     struct linux_sigaction *sa = &g_process.sigactions[SIGCHLD - 1];
     return sa->handler == SIG_IGN || (sa->flags & SA_NOCLDWAIT);
+}
+
+static void child_ended(struct libos_child *c, int status);
+
+/* Handle what child c sent; true if it ended. */
+static bool serve_child(struct libos_child *c) {
+    struct proc_msg m;
+    int r;
+    while ((r = read_msg(c->stream, &m)) == 1) {
+        if (m.type == MSG_EXIT) {
+            child_ended(c, m.arg);
+            return true;
+        }
+        if (m.type == MSG_SIGNAL)
+            signal_from(m.sender, m.arg);
+    }
+    if (r < 0) {
+        child_ended(c, SIGKILL); /* gone without a word: killed from outside */
+        return true;
+    }
+    return false;
+}
+
+static void serve_parent(void) {
+    struct proc_msg m;
+    int r;
+    while ((r = read_msg(g_parent_stream, &m)) == 1)
+        if (m.type == MSG_SIGNAL)
+            signal_from(m.sender, m.arg);
+    if (r < 0) { /* the parent is gone: nothing more will come */
+        libos_lock(&g_parent_lock);
+        pal_stream_close(g_parent_stream);
+        g_parent_stream = NULL;
+        libos_unlock(&g_parent_lock);
+    }
 }
 
 static void child_ended(struct libos_child *c, int status) {
@@ -110,16 +174,21 @@ static void child_ended(struct libos_child *c, int status) {
     }
 }
 
-/* Watches every child's stream; turns their end into SIGCHLD and wakes
- * waiters. */
+/* Watches the streams to our children and to our parent: exit reports
+ * become SIGCHLD and wake waiters, signal messages become signals. */
 static int reaper_main(void *arg) {
     g_reaper = libos_current_thread();
     for (;;) {
-        pal_handle_t *hs[64];
-        uint32_t ev[64], rev[64];
+        pal_handle_t *hs[65];
+        uint32_t ev[65], rev[65];
         size_t n = 0;
+        pal_handle_t *parent = g_parent_stream;
+        if (parent) {
+            hs[n] = parent;
+            ev[n++] = PAL_WAIT_READ;
+        }
         libos_lock(&g_children_lock);
-        for (struct libos_child *c = g_children; c && n < 64; c = c->next)
+        for (struct libos_child *c = g_children; c && n < 65; c = c->next)
             if (c->stream) {
                 hs[n] = c->stream;
                 ev[n++] = PAL_WAIT_READ;
@@ -128,16 +197,16 @@ static int reaper_main(void *arg) {
         long r = libos_thread_wait(n, hs, ev, rev, NULL);
         if (r <= 0)
             continue;
+        if (parent && rev[0])
+            serve_parent();
         bool changed = false;
         libos_lock(&g_children_lock);
         for (struct libos_child **pp = &g_children; *pp;) {
             struct libos_child *c = *pp;
-            int status;
             bool ready = false;
             for (size_t i = 0; i < n; i++)
                 ready |= hs[i] == c->stream && rev[i];
-            if (ready && read_report(c->stream, &status)) {
-                child_ended(c, status);
+            if (ready && serve_child(c)) {
                 changed = true;
                 if (auto_reap()) {
                     *pp = c->next;
@@ -186,8 +255,10 @@ static void become_child(uint32_t pid, pal_handle_t *stream) {
     if (g_parent_stream)
         pal_stream_close(g_parent_stream);
     g_parent_stream = stream;
+    g_parent_lock = (struct libos_lock)LIBOS_LOCK_INIT;
     libos_thread_after_fork(pid);
     libos_timer_after_fork();
+    kick_reaper(); /* listens to the parent's signals */
 }
 
 long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint64_t tls) {
@@ -205,6 +276,7 @@ long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint6
         return -ENOMEM;
     c->pid = pid;
     c->exit_signal = exit_signal;
+    c->pgid = g_process.pgid;
     pal_handle_t *stream;
     libos_malloc_fork_lock(); /* no other thread may hold the heap across fork */
     int r = pal_process_fork(&stream);
@@ -249,10 +321,61 @@ long libos_sys_vfork(void) {
 }
 
 void libos_proc_report_exit(int wait_status) {
-    if (!g_parent_stream)
-        return;
-    struct exit_report rep = {EXIT_REPORT_MAGIC, wait_status};
-    libos_write_all(g_parent_stream, &rep, sizeof(rep));
+    libos_lock(&g_parent_lock);
+    if (g_parent_stream)
+        send_msg(g_parent_stream, MSG_EXIT, wait_status);
+    libos_unlock(&g_parent_lock);
+}
+
+/* ---------------------------------------------- signals between processes */
+
+/* Send sig (0: only check) to pid, our parent or one of our children. */
+long libos_proc_kill(uint32_t pid, int sig) {
+    if (pid == g_process.ppid) {
+        libos_lock(&g_parent_lock);
+        long r = !g_parent_stream ? -ESRCH : sig ? send_msg(g_parent_stream, MSG_SIGNAL, sig) : 0;
+        libos_unlock(&g_parent_lock);
+        return r;
+    }
+    long r = -ESRCH;
+    libos_lock(&g_children_lock);
+    for (struct libos_child *c = g_children; c; c = c->next)
+        if (c->pid == pid) {
+            /* A zombie still exists for kill: the signal is just lost. */
+            r = !c->stream || !sig ? 0 : send_msg(c->stream, MSG_SIGNAL, sig);
+            break;
+        }
+    libos_unlock(&g_children_lock);
+    return r;
+}
+
+/* Send sig to every child in group pgid (all children if pgid is 0);
+ * returns how many there were. */
+long libos_proc_kill_group(uint32_t pgid, int sig) {
+    long n = 0;
+    libos_lock(&g_children_lock);
+    for (struct libos_child *c = g_children; c; c = c->next)
+        if (!c->exited && (!pgid || c->pgid == pgid)) {
+            if (sig && c->stream)
+                send_msg(c->stream, MSG_SIGNAL, sig);
+            n++;
+        }
+    libos_unlock(&g_children_lock);
+    return n;
+}
+
+long libos_proc_child_pgid(uint32_t pid, uint32_t set_pgid) {
+    long r = -ESRCH;
+    libos_lock(&g_children_lock);
+    for (struct libos_child *c = g_children; c; c = c->next)
+        if (c->pid == pid) {
+            if (set_pgid)
+                c->pgid = set_pgid;
+            r = c->pgid;
+            break;
+        }
+    libos_unlock(&g_children_lock);
+    return r;
 }
 
 static bool matches(const struct libos_child *c, int idtype, uint32_t id) {

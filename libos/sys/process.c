@@ -1,5 +1,6 @@
 /* Process identity, exit and resource limits. */
 #include "libos_futex.h"
+#include "libos_proc.h"
 #include "libos_syscalls.h"
 
 long libos_sys_exit(int status) {
@@ -165,11 +166,41 @@ static bool is_self(int pid) {
 }
 
 long libos_sys_getpgid(int pid) {
-    return is_self(pid) ? (long)g_process.pgid : pid < 0 ? -EINVAL : -ESRCH;
+    if (pid < 0)
+        return -EINVAL;
+    return is_self(pid) ? (long)g_process.pgid : libos_proc_child_pgid((uint32_t)pid, 0);
 }
 
 long libos_sys_getsid(int pid) {
-    return is_self(pid) ? (long)g_process.sid : pid < 0 ? -EINVAL : -ESRCH;
+    if (pid < 0)
+        return -EINVAL;
+    if (is_self(pid))
+        return g_process.sid;
+    /* Children share our session unless they made their own (not tracked). */
+    long r = libos_proc_child_pgid((uint32_t)pid, 0);
+    return r < 0 ? r : (long)g_process.sid;
+}
+
+long libos_sys_setpgid(int pid, int pgid) {
+    if (pid < 0 || pgid < 0)
+        return -EINVAL;
+    uint32_t target = pid ? (uint32_t)pid : g_process.pid;
+    uint32_t group = pgid ? (uint32_t)pgid : target;
+    if (target == g_process.pid) {
+        if (g_process.sid == g_process.pid && group != g_process.pgid)
+            return -EPERM; /* a session leader cannot move */
+        g_process.pgid = group;
+        return 0;
+    }
+    long r = libos_proc_child_pgid(target, group);
+    return r < 0 ? r : 0;
+}
+
+long libos_sys_setsid(void) {
+    if (g_process.pgid == g_process.pid)
+        return -EPERM; /* already a group leader */
+    g_process.sid = g_process.pgid = g_process.pid;
+    return g_process.sid;
 }
 
 long libos_sys_set_tid_address(uint32_t *tidptr) {

@@ -3,6 +3,7 @@
  * process for now; the pending set is per thread. */
 #include "libos_futex.h"
 #include "libos_mm.h"
+#include "libos_proc.h"
 #include "libos_signal.h"
 #include "libos_syscalls.h"
 
@@ -596,11 +597,17 @@ static struct linux_siginfo user_info(int sig, int code) {
 }
 
 long libos_sys_kill(int pid, int sig) {
-    if (check_sig(sig))
+    if (check_sig(sig) || pid == INT32_MIN)
         return -EINVAL;
-    if (pid != 0 && pid != -1 && (uint32_t)pid != g_process.pid && (uint32_t)-pid != g_process.pgid)
+    if (pid > 0 && (uint32_t)pid != g_process.pid)
+        return libos_proc_kill((uint32_t)pid, sig); /* parent or child */
+    /* Ourselves, our group, a group, or everyone we know (-1). */
+    uint32_t group = pid == 0 ? g_process.pgid : pid < -1 ? (uint32_t)-pid : 0;
+    bool self = pid > 0 || pid == -1 || group == g_process.pgid;
+    long others = pid > 0 ? 0 : libos_proc_kill_group(group, sig);
+    if (!self && !others)
         return -ESRCH;
-    if (sig) {
+    if (self && sig) {
         struct linux_siginfo si = user_info(sig, SI_USER);
         libos_signal_send_process(&si);
     }
