@@ -16,11 +16,13 @@ static struct libos_thread g_main_thread;
 void shim_init(void);
 
 void libos_exit_process(int status) {
+    libos_proc_exiting();
     libos_proc_report_exit((status & 0xff) << 8);
     pal_process_exit(status);
 }
 
 void libos_exit_by_signal(int sig) {
+    libos_proc_exiting();
     libos_proc_report_exit(sig & 0x7f);
     pal_process_exit(128 + sig); /* what a shell shows for a killed program */
 }

@@ -10,6 +10,8 @@ long libos_proc_init(void);
 long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint64_t tls);
 /* Tell the parent (if in the sandbox) how we ended: a Linux wait status. */
 void libos_proc_report_exit(int wait_status);
+/* This process is ending: it no longer counts against limits.processes. */
+void libos_proc_exiting(void);
 /* Signals to other processes of the sandbox (our parent and children):
  * 0 or -ESRCH. sig 0 only checks that pid exists. */
 long libos_proc_kill(uint32_t pid, int sig);

@@ -60,8 +60,14 @@ static struct libos_lock g_parent_lock = LIBOS_LOCK_INIT; /* one writer at a tim
 static struct libos_thread *g_reaper;                     /* service thread watching the children */
 static int g_reaper_state;
 
+/* The shared page: [0] last pid handed out, [1] live processes. */
 uint32_t libos_alloc_pid(void) {
-    return __atomic_add_fetch(g_pid_counter, 1, __ATOMIC_RELAXED);
+    return __atomic_add_fetch(&g_pid_counter[0], 1, __ATOMIC_RELAXED);
+}
+
+void libos_proc_exiting(void) {
+    if (g_pid_counter)
+        __atomic_sub_fetch(&g_pid_counter[1], 1, __ATOMIC_RELAXED);
 }
 
 void libos_reset_locks_after_fork(void) {
@@ -78,7 +84,8 @@ long libos_proc_init(void) {
     if (r < 0)
         return libos_errno_from_pal(r);
     g_pid_counter = page;
-    *g_pid_counter = g_process.pid;
+    g_pid_counter[0] = g_process.pid;
+    g_pid_counter[1] = 1;
     return 0;
 }
 
@@ -270,10 +277,19 @@ long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint6
         return -EINVAL;
     if ((flags & CLONE_PARENT_SETTID) && !libos_user_range_ok(ptid, 4, true))
         return -EFAULT;
+    /* limits.processes counts every live process of the sandbox. */
+    uint64_t max = g_process.rlimits[RLIMIT_NPROC].rlim_cur;
+    uint32_t live = __atomic_add_fetch(&g_pid_counter[1], 1, __ATOMIC_RELAXED);
+    if (max != RLIM_INFINITY && live > max) {
+        __atomic_sub_fetch(&g_pid_counter[1], 1, __ATOMIC_RELAXED);
+        return -EAGAIN;
+    }
     uint32_t pid = libos_alloc_pid();
     struct libos_child *c = libos_calloc(1, sizeof(*c));
-    if (!c)
+    if (!c) {
+        __atomic_sub_fetch(&g_pid_counter[1], 1, __ATOMIC_RELAXED);
         return -ENOMEM;
+    }
     c->pid = pid;
     c->exit_signal = exit_signal;
     c->pgid = g_process.pgid;
@@ -283,6 +299,7 @@ long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint6
     libos_malloc_fork_unlock();
     if (r < 0) {
         libos_free(c);
+        __atomic_sub_fetch(&g_pid_counter[1], 1, __ATOMIC_RELAXED);
         return r == -PAL_ERR_NOTIMPLEMENTED ? -ENOSYS : libos_errno_from_pal(r);
     }
     if (r == 0) {
