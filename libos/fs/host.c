@@ -58,8 +58,16 @@ static long open_meta(struct libos_mount *m, const char *rel, bool dir, pal_hand
 
 /* ------------------------------------------------------------ file ops */
 
+/* Reads and writes at the file position use the PAL handle's own position:
+ * like a Linux open file description it is shared with forked children
+ * (a shell's `{ a; b; } > out` relies on it). f->pos follows it. */
+static bool at_file_position(struct libos_file *f, const uint64_t *pos) {
+    return pos == &f->pos;
+}
+
 static int64_t hf_read(struct libos_file *f, void *buf, size_t n, uint64_t *pos) {
-    int64_t r = pal_stream_read(f->handle, *pos, buf, n);
+    int64_t r =
+        pal_stream_read(f->handle, at_file_position(f, pos) ? PAL_OFFSET_NONE : *pos, buf, n);
     if (r < 0)
         return libos_errno_from_pal((int)r);
     *pos += r;
@@ -81,7 +89,8 @@ static int hf_stat(struct libos_file *f, struct linux_stat *st) {
 #define HOST_APPEND_HANDLE ((void *)1)
 
 static int64_t hf_write(struct libos_file *f, const void *buf, size_t n, uint64_t *pos) {
-    uint64_t at = *pos;
+    bool shared = at_file_position(f, pos);
+    uint64_t at = shared ? PAL_OFFSET_NONE : *pos;
     struct linux_stat st;
     int r;
     if (f->priv == HOST_APPEND_HANDLE) {
@@ -94,10 +103,14 @@ static int64_t hf_write(struct libos_file *f, const void *buf, size_t n, uint64_
     int64_t w = pal_stream_write(f->handle, at, buf, n);
     if (w < 0)
         return libos_errno_from_pal((int)w);
-    if (at != PAL_OFFSET_NONE)
+    if (at != PAL_OFFSET_NONE) {
         *pos = at + w;
-    else if (!(r = hf_stat(f, &st)))
+        if (shared) /* appending by hand: the shared position follows */
+            pal_stream_seek(f->handle, (int64_t)*pos, PAL_SEEK_SET);
+    } else if (f->priv == HOST_APPEND_HANDLE && !(r = hf_stat(f, &st)))
         *pos = st.st_size;
+    else
+        *pos += w;
     return w;
 }
 
@@ -106,11 +119,14 @@ static int64_t hf_seek(struct libos_file *f, int64_t off, int whence) {
     int64_t base;
     switch (whence) {
     case SEEK_SET:
-        base = 0;
+    case SEEK_CUR: {
+        /* The handle's position is the shared one (see at_file_position). */
+        int64_t cur = pal_stream_seek(f->handle, 0, PAL_SEEK_CUR);
+        if (cur < 0)
+            return libos_errno_from_pal((int)cur);
+        base = whence == SEEK_SET ? 0 : cur;
         break;
-    case SEEK_CUR:
-        base = f->pos;
-        break;
+    }
     case SEEK_END:
     case SEEK_DATA:
     case SEEK_HOLE: {
@@ -123,16 +139,20 @@ static int64_t hf_seek(struct libos_file *f, int64_t off, int whence) {
         /* No holes are known: data everywhere before EOF. */
         if (off < 0 || off >= st.st_size)
             return -ENXIO;
-        f->pos = whence == SEEK_DATA ? off : st.st_size;
-        return f->pos;
+        off = whence == SEEK_DATA ? off : st.st_size;
+        base = 0;
+        break;
     }
     default:
         return -EINVAL;
     }
     if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
         return -EINVAL;
-    f->pos = base + off;
-    return f->pos;
+    int64_t at = pal_stream_seek(f->handle, base + off, PAL_SEEK_SET);
+    if (at < 0)
+        return libos_errno_from_pal((int)at);
+    f->pos = (uint64_t)at;
+    return at;
 }
 
 static int hf_mmap(struct libos_file *f, void **addr, size_t len, int prot, int flags,

@@ -409,6 +409,19 @@ static int64_t file_io(struct libos_file *f, void *buf, size_t n, int64_t *off, 
     return r;
 }
 
+/* The file position goes through the seek op: for host files it lives in
+ * the PAL handle (shared with forked children), not in f->pos. */
+static int64_t file_tell(struct libos_file *f) {
+    return f->ops->seek ? f->ops->seek(f, 0, SEEK_CUR) : (int64_t)f->pos;
+}
+
+static void file_seek_to(struct libos_file *f, int64_t pos) {
+    if (f->ops->seek)
+        f->ops->seek(f, pos, SEEK_SET);
+    else
+        f->pos = (uint64_t)pos;
+}
+
 /* Copy up to count bytes from in to out through a buffer. A seekable input
  * is re-read at the position of the first byte not written, so a short
  * write loses nothing; a stream input (pipe) is read once and all of it is
@@ -423,7 +436,7 @@ static long xfer(struct libos_file *in, int64_t *inoff, struct libos_file *out, 
     if ((long)buf < 0 && (long)buf > -4096)
         return (long)buf;
     bool stream = !seekable(in);
-    int64_t pos = inoff ? *inoff : (int64_t)in->pos;
+    int64_t pos = inoff ? *inoff : file_tell(in);
     long done = 0, r = 0;
     while ((size_t)done < count) {
         size_t want = MIN(count - done, COPY_CHUNK);
@@ -455,7 +468,7 @@ static long xfer(struct libos_file *in, int64_t *inoff, struct libos_file *out, 
         if (inoff)
             *inoff = pos;
         else
-            in->pos = pos; /* sendfile without an offset moves in's position */
+            file_seek_to(in, pos); /* sendfile without an offset moves in's position */
     }
     libos_sys_munmap(buf, COPY_CHUNK);
     if (r == -ERESTARTSYS && done)
@@ -522,8 +535,8 @@ long libos_sys_copy_file_range(int fd_in, int64_t *uoff_in, int fd_out, int64_t 
              (uoff_out && (r = get_off(uoff_out, &oout)))) {
     }
     if (!r) {
-        int64_t a = uoff_in ? oin : (int64_t)in->pos;
-        int64_t b = uoff_out ? oout : (int64_t)out->pos;
+        int64_t a = uoff_in ? oin : file_tell(in);
+        int64_t b = uoff_out ? oout : file_tell(out);
         size_t n = MIN(len, RW_MAX);
         if (si.st_dev == so.st_dev && si.st_ino == so.st_ino && a < b + (int64_t)n &&
             b < a + (int64_t)n)
@@ -845,7 +858,7 @@ static long lk_range(struct libos_file *f, const struct linux_flock *fl, uint64_
         base = 0;
         break;
     case SEEK_CUR:
-        base = f->pos;
+        base = file_tell(f);
         break;
     case SEEK_END: {
         long r = libos_file_stat(f, &st);

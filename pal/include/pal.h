@@ -170,6 +170,11 @@ int pal_stream_open(const char *uri, uint32_t access, uint32_t perm, uint32_t cr
 int64_t pal_stream_read(pal_handle_t *h, uint64_t offset, void *buf, size_t size);
 int64_t pal_stream_write(pal_handle_t *h, uint64_t offset, const void *buf, size_t size);
 int pal_stream_close(pal_handle_t *h);
+/* Move the handle's own position (what PAL_OFFSET_NONE reads and writes
+ * use; shared with forked children like a Linux open file description).
+ * Returns the new position or -PAL_ERR_*. */
+enum { PAL_SEEK_SET = 0, PAL_SEEK_CUR = 1, PAL_SEEK_END = 2 };
+int64_t pal_stream_seek(pal_handle_t *h, int64_t offset, uint32_t whence);
 /* Remove a named object: a file, an empty directory ("dir:") or a symlink. */
 int pal_stream_delete(const char *uri);
 enum { PAL_SHUT_RD = 1, PAL_SHUT_WR = 2, PAL_SHUT_RDWR = 3 };

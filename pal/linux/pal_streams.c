@@ -352,6 +352,16 @@ int64_t pal_stream_write(pal_handle_t *h, uint64_t offset, const void *buf, size
 
 /* Closes any handle: streams, and also events/threads/processes, which
  * pal.h gives no other way to release. */
+int64_t pal_stream_seek(pal_handle_t *h, int64_t offset, uint32_t whence) {
+    if (!h || h->fd < 0 || (h->kind != HANDLE_FILE && h->kind != HANDLE_DIR))
+        return -PAL_ERR_BADHANDLE;
+    if (whence > PAL_SEEK_END)
+        return -PAL_ERR_INVAL;
+    /* PAL_SEEK_* have the host's SEEK_* values by design of the enum. */
+    long r = host_syscall3(__NR_lseek, h->fd, offset, whence);
+    return host_is_err(r) ? err(r) : r;
+}
+
 int pal_stream_close(pal_handle_t *h) {
     if (!h)
         return -PAL_ERR_BADHANDLE;

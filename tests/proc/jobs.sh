@@ -13,4 +13,6 @@ wait $! || echo "bg killed: $?"
 f() { echo "func $1"; }
 f arg
 for i in 1 2 3; do echo -n "$i "; done; echo
+{ echo aaa; /bin/echo bbb; echo ccc; } > shared-offset.txt
+cat shared-offset.txt
 echo done

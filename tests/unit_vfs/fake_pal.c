@@ -180,6 +180,11 @@ int64_t pal_stream_write(pal_handle_t *h, uint64_t offset, const void *buf, size
     return r < 0 ? err(errno) : r;
 }
 
+int64_t pal_stream_seek(pal_handle_t *h, int64_t offset, uint32_t whence) {
+    off_t r = lseek(h->fd, offset, (int)whence);
+    return r < 0 ? err(errno) : r;
+}
+
 int pal_stream_close(pal_handle_t *h) {
     if (h->dir)
         closedir(h->dir);
