@@ -897,6 +897,49 @@ static void test_exceptions(void) {
 }
 
 /* ---------------------------------------------------------------- main */
+
+/* Calls added for the libos's later needs: links, positions, remapping. */
+static void test_links_seek_remap(void) {
+    /* pal_stream_link: a symlink and a hard link. */
+    check(pal_stream_link("target-of-l2", uri(u1, "file:", "l2"), true) == 0,
+          "link: symbolic link created");
+    char buf[32];
+    check(pal_stream_readlink(u1, buf, sizeof(buf)) == 12 && mem_eq(buf, "target-of-l2", 12),
+          "link: the symlink reads back");
+    check_eq(pal_stream_link("x", u1, true), -PAL_ERR_EXISTS, "link: existing name is EXISTS");
+    pal_stream_delete(u1);
+    pal_handle_t *h = open_or_null(uri(u1, "file:", "hl-src"), PAL_ACCESS_RDWR, PAL_CREATE_TRY, 0);
+    check(h != NULL, "link: source file created");
+    check(pal_stream_link(u1, uri(u2, "file:", "hl-dst"), false) == 0, "link: hard link created");
+    struct pal_stream_attr at;
+    check(pal_stream_attr_query(u2, true, &at) == 0 && at.nlink == 2, "link: nlink is 2");
+    /* pal_stream_seek: the handle's own position. */
+    if (h) {
+        check(pal_stream_write(h, PAL_OFFSET_NONE, "abcdef", 6) == 6, "seek: write 6 bytes");
+        check(pal_stream_seek(h, 0, PAL_SEEK_CUR) == 6, "seek: position follows writes");
+        check(pal_stream_seek(h, 2, PAL_SEEK_SET) == 2, "seek: SEEK_SET");
+        check(pal_stream_read(h, PAL_OFFSET_NONE, buf, 2) == 2 && mem_eq(buf, "cd", 2),
+              "seek: reads from the position");
+        check(pal_stream_seek(h, -1, PAL_SEEK_END) == 5, "seek: SEEK_END");
+        check_eq(pal_stream_seek(h, 0, 9), -PAL_ERR_INVAL, "seek: bad whence is INVAL");
+        pal_stream_close(h);
+    }
+    pal_stream_delete(u1);
+    pal_stream_delete(u2);
+    /* pal_mem_remap: grow in place or move, keeping contents. */
+    void *a = NULL;
+    check(pal_mem_alloc(&a, 4096, PAL_PROT_READ | PAL_PROT_WRITE, 0) == 0, "remap: alloc");
+    ((char *)a)[100] = 42;
+    void *b = NULL;
+    check(pal_mem_remap(a, 4096, 8 * 4096, PAL_REMAP_MAYMOVE, &b) == 0 && b &&
+              ((char *)b)[100] == 42,
+          "remap: grown with contents kept");
+    if (b) {
+        ((char *)b)[8 * 4096 - 1] = 1; /* the new part is usable */
+        pal_mem_free(b, 8 * 4096);
+    }
+}
+
 void libos_start(const struct pal_boot_info *boot) {
     g_out = boot->stdio[1];
     g_dir = boot->argv && boot->argv[0] ? boot->argv[0] : ".";
@@ -922,6 +965,7 @@ void libos_start(const struct pal_boot_info *boot) {
     test_open_errors();
     test_dirs();
     test_symlinks();
+    test_links_seek_remap();
     test_console(boot);
     test_wait_handles(boot);
     test_processes();
