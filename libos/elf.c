@@ -149,36 +149,45 @@ long libos_elf_load_program(const char *exec, struct libos_elf_image *exe,
     return 0;
 }
 
-long libos_elf_load(const char *path, struct libos_elf_image *img) {
+long libos_elf_open(const char *path, struct libos_file **out, elf64_ehdr *eh, uint64_t *size) {
     struct libos_file *f;
     long r = libos_vfs_open(AT_FDCWD, path, O_RDONLY, 0, &f);
     if (r < 0)
         return r;
     struct linux_stat st;
     r = libos_file_stat(f, &st);
-    if (r < 0)
-        goto out;
     /* Like execve: only regular files with an execute bit. */
-    if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+    if (r == 0 && (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)))
         r = -EACCES;
-        goto out;
-    }
-    elf64_ehdr eh;
     const char *why = "truncated";
-    r = read_exact(f, &eh, sizeof(eh), 0);
     if (r == 0)
-        r = libos_elf_check_header(&eh, &why);
+        r = read_exact(f, eh, sizeof(*eh), 0);
+    if (r == 0)
+        r = libos_elf_check_header(eh, &why);
+    if (r == -ENOEXEC)
+        log_warn("cannot run %s: %s", path, why);
     if (r < 0) {
-        if (r == -ENOEXEC)
-            log_warn("cannot run %s: %s", path, why);
-        goto out;
+        libos_file_put(f);
+        return r;
     }
+    *size = (uint64_t)st.st_size;
+    *out = f;
+    return 0;
+}
+
+long libos_elf_load(const char *path, struct libos_elf_image *img) {
+    struct libos_file *f;
+    elf64_ehdr eh;
+    uint64_t file_size;
+    long r = libos_elf_open(path, &f, &eh, &file_size);
+    if (r < 0)
+        return r;
     elf64_phdr ph[ELF_MAX_PHNUM];
     r = read_exact(f, ph, eh.e_phnum * sizeof(elf64_phdr), eh.e_phoff);
     if (r < 0)
         goto out;
     uint64_t lo, hi;
-    r = load_span(ph, eh.e_phnum, (uint64_t)st.st_size, &lo, &hi);
+    r = load_span(ph, eh.e_phnum, file_size, &lo, &hi);
     if (r < 0) {
         log_warn("cannot run %s: bad PT_LOAD segments", path);
         goto out;

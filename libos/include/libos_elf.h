@@ -43,6 +43,10 @@ struct libos_elf_image {
 
 /* Checks a header; returns 0 or -ENOEXEC with why in *why. */
 long libos_elf_check_header(const elf64_ehdr *eh, const char **why);
+struct libos_file;
+/* Open path for running it: a regular file with an execute bit and a valid
+ * ELF header (-EACCES, -ENOEXEC otherwise). */
+long libos_elf_open(const char *path, struct libos_file **out, elf64_ehdr *eh, uint64_t *size);
 /* Map an ELF file opened at path into app memory. */
 long libos_elf_load(const char *path, struct libos_elf_image *img);
 

@@ -120,21 +120,11 @@ static long shebang(const char *path, struct strvec *argv, char **next) {
 /* May path be executed? Checks the file and its ELF header. */
 static long check_executable(const char *path) {
     struct libos_file *f;
-    long r = libos_vfs_open(AT_FDCWD, path, O_RDONLY, 0, &f);
-    if (r < 0)
-        return r;
-    struct linux_stat st;
-    r = libos_file_stat(f, &st);
-    if (r == 0 && (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)))
-        r = -EACCES;
     elf64_ehdr eh;
-    uint64_t pos = 0;
-    if (r == 0) {
-        int64_t n = f->ops->read ? f->ops->read(f, &eh, sizeof(eh), &pos) : -EACCES;
-        const char *why;
-        r = n < 0 ? n : n < (int64_t)sizeof(eh) ? -ENOEXEC : libos_elf_check_header(&eh, &why);
-    }
-    libos_file_put(f);
+    uint64_t size;
+    long r = libos_elf_open(path, &f, &eh, &size);
+    if (r == 0)
+        libos_file_put(f);
     return r;
 }
 
