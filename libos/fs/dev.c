@@ -3,9 +3,10 @@
  * point lies below them.
  *
  * /dev/stdin, /dev/stdout and /dev/stderr are character-device aliases of
- * fds 0-2 (not symlinks: there is no /proc/self/fd yet). Opening one opens
- * what the fd refers to again, like Linux's /proc/self/fd/N: the same
- * console, or the same path with a new file position. */
+ * fds 0-2 (they predate /proc; /dev/fd is a real link to /proc/self/fd).
+ * Opening one opens what the fd refers to again, like Linux's
+ * /proc/self/fd/N: the same console, or the same path with a new file
+ * position. */
 #include "libos_fs.h"
 
 enum dev_kind {
@@ -308,7 +309,20 @@ static long open_alias(int fd, int flags, struct libos_file *f) {
 
 /* -------------------------------------------------------------- dev fs */
 
+/* /dev/fd -> /proc/self/fd, as on Linux (bash process substitution). */
+#define DEV_FD_LINK "/proc/self/fd"
+
 static long devfs_lookup(struct libos_mount *m, const char *rel, struct linux_stat *st) {
+    if (!strcmp(rel, "fd")) {
+        memset(st, 0, sizeof(*st));
+        st->st_dev = m->dev;
+        st->st_ino = 98;
+        st->st_nlink = 1;
+        st->st_mode = S_IFLNK | 0777;
+        st->st_size = sizeof(DEV_FD_LINK) - 1;
+        dev_times(st);
+        return 0;
+    }
     if (!rel[0]) {
         memset(st, 0, sizeof(*st));
         st->st_dev = m->dev;
@@ -349,9 +363,20 @@ static long devfs_open(struct libos_mount *m, const char *rel, const struct linu
     return 0;
 }
 
+static long devfs_readlink(struct libos_mount *m, const char *rel, char *buf, size_t size) {
+    if (strcmp(rel, "fd"))
+        return -EINVAL;
+    size_t n = MIN(size, sizeof(DEV_FD_LINK) - 1);
+    memcpy(buf, DEV_FD_LINK, n);
+    return (long)n;
+}
+
 static long devfs_list(struct libos_mount *m, const char *rel, struct libos_dirlist *l) {
     if (rel[0])
         return -ENOTDIR;
+    long lr = libos_dirlist_add(l, "fd", 98, DT_LNK);
+    if (lr)
+        return lr;
     for (size_t i = 0; i < ARRAY_SIZE(g_dev_nodes); i++) {
         long r = libos_dirlist_add(l, g_dev_nodes[i].name, 100 + i, DT_CHR);
         if (r)
@@ -385,6 +410,7 @@ static long devfs_utimes(struct libos_mount *m, const char *rel, int64_t a, int6
 const struct libos_fs_ops g_dev_fs_ops = {
     .name = "dev",
     .lookup = devfs_lookup,
+    .readlink = devfs_readlink,
     .open = devfs_open,
     .mkdir = devfs_mkdir,
     .symlink = devfs_symlink,

@@ -496,5 +496,19 @@ int main(int argc, char **argv, char **envp) {
     test_modes();
     test_system();
     test_misc_pid(); /* renames the process: last */
+    /* /dev/fd is /proc/self/fd, as on Linux. */
+    {
+        char lnk[64] = "";
+        CHECK(readlink("/dev/fd", lnk, sizeof(lnk) - 1) == 13 && !strcmp(lnk, "/proc/self/fd"),
+              "/dev/fd -> %s", lnk);
+        int fd = open("/proc/self/exe", O_RDONLY);
+        char p[64], a[4] = "", b[4] = "";
+        snprintf(p, sizeof(p), "/dev/fd/%d", fd);
+        int fd2 = open(p, O_RDONLY);
+        CHECK(fd2 >= 0 && read(fd, a, 4) == 4 && read(fd2, b, 4) == 4 && !memcmp(a, b, 4),
+              "open(/dev/fd/N) opens the same file");
+        close(fd);
+        close(fd2);
+    }
     return check_done();
 }
