@@ -286,13 +286,16 @@ static long host_rename(struct libos_mount *m, const char *oldrel, const char *n
     return r;
 }
 
-static long host_chmod(struct libos_mount *m, const char *rel, uint32_t mode) {
+/* A metadata handle on rel, a file or a directory. */
+static long open_existing(struct libos_mount *m, const char *rel, pal_handle_t **h) {
     struct linux_stat st;
     long r = host_lookup(m, rel, &st);
-    if (r)
-        return r;
+    return r ? r : open_meta(m, rel, S_ISDIR(st.st_mode), h);
+}
+
+static long host_chmod(struct libos_mount *m, const char *rel, uint32_t mode) {
     pal_handle_t *h;
-    r = open_meta(m, rel, S_ISDIR(st.st_mode), &h);
+    long r = open_existing(m, rel, &h);
     if (r)
         return r;
     struct pal_stream_attr a = {.mode = mode & 07777};
@@ -302,12 +305,8 @@ static long host_chmod(struct libos_mount *m, const char *rel, uint32_t mode) {
 }
 
 static long host_utimes(struct libos_mount *m, const char *rel, int64_t atime, int64_t mtime) {
-    struct linux_stat st;
-    long r = host_lookup(m, rel, &st);
-    if (r)
-        return r;
     pal_handle_t *h;
-    r = open_meta(m, rel, S_ISDIR(st.st_mode), &h);
+    long r = open_existing(m, rel, &h);
     if (r)
         return r;
     /* pal.h sets both times: keep an omitted one at its current value. */
@@ -323,12 +322,8 @@ static long host_utimes(struct libos_mount *m, const char *rel, int64_t atime, i
 }
 
 static long host_chown(struct libos_mount *m, const char *rel, uint32_t uid, uint32_t gid) {
-    struct linux_stat st;
-    long r = host_lookup(m, rel, &st);
-    if (r)
-        return r;
     pal_handle_t *h;
-    r = open_meta(m, rel, S_ISDIR(st.st_mode), &h);
+    long r = open_existing(m, rel, &h);
     if (r)
         return r;
     struct pal_stream_attr a = {.uid = uid, .gid = gid};

@@ -105,6 +105,12 @@ struct libos_lookup {
 /* Resolve path relative to dirfd (AT_FDCWD or a directory fd). */
 long libos_vfs_lookup(int dirfd, const char *path, int flags, struct libos_lookup *lk);
 void libos_lookup_free(struct libos_lookup *lk);
+#define RW_MAX 0x7ffff000UL /* Linux's MAX_RW_COUNT: the most one read/write moves */
+
+/* An app path copied into a new heap buffer (sys/fs.c). */
+long libos_copy_user_path(const char *user, char **out);
+/* libos_vfs_lookup of an app path. */
+long libos_lookup_user(int dirfd, const char *upath, int flags, struct libos_lookup *lk);
 /* Stat of an absolute canonical path (no symlink following). */
 long libos_vfs_stat_abs(const char *abs, struct linux_stat *st);
 /* -EROFS plus a denial log line if m is read-only; what: "write", "create"... */

@@ -3,10 +3,9 @@
 #include "libos_fs.h"
 #include "libos_syscalls.h"
 
-#define RW_MAX 0x7ffff000UL /* Linux's MAX_RW_COUNT */
 #define IOV_MAX 1024
 
-static long copy_path(const char *user, char **out) {
+long libos_copy_user_path(const char *user, char **out) {
     char *buf = libos_malloc(LIBOS_PATH_MAX);
     if (!buf)
         return -ENOMEM;
@@ -20,9 +19,9 @@ static long copy_path(const char *user, char **out) {
 }
 
 /* Resolve an app path; the lookup owns its memory afterwards. */
-static long lookup_user(int dirfd, const char *upath, int flags, struct libos_lookup *lk) {
+long libos_lookup_user(int dirfd, const char *upath, int flags, struct libos_lookup *lk) {
     char *path;
-    long r = copy_path(upath, &path);
+    long r = libos_copy_user_path(upath, &path);
     if (r)
         return r;
     r = libos_vfs_lookup(dirfd, path, flags, lk);
@@ -147,7 +146,7 @@ long libos_sys_writev(int fd, const struct linux_iovec *iov, int iovcnt) {
 
 long libos_sys_openat(int dirfd, const char *upath, int flags, uint32_t mode) {
     char *path;
-    long r = copy_path(upath, &path);
+    long r = libos_copy_user_path(upath, &path);
     if (r)
         return r;
     struct libos_file *f;
@@ -232,7 +231,7 @@ long libos_sys_fstat(int fd, struct linux_stat *st) {
 /* Stat for the *at calls; an empty path with AT_EMPTY_PATH means dirfd. */
 static long stat_at(int dirfd, const char *upath, int flags, struct linux_stat *out) {
     char *path;
-    long r = copy_path(upath, &path);
+    long r = libos_copy_user_path(upath, &path);
     if (r)
         return r;
     if (!path[0] && (flags & AT_EMPTY_PATH)) {
@@ -342,7 +341,7 @@ long libos_sys_getdents64(int fd, void *buf, size_t size) {
 
 long libos_sys_mkdirat(int dirfd, const char *path, uint32_t mode) {
     struct libos_lookup lk;
-    long r = lookup_user(dirfd, path, LIBOS_LOOKUP_CREATE, &lk);
+    long r = libos_lookup_user(dirfd, path, LIBOS_LOOKUP_CREATE, &lk);
     if (r)
         return r;
     struct libos_mount *m = lk.mount;
@@ -362,7 +361,7 @@ long libos_sys_mkdir(const char *path, uint32_t mode) {
 
 static long do_rmdir(int dirfd, const char *path) {
     struct libos_lookup lk;
-    long r = lookup_user(dirfd, path, 0, &lk);
+    long r = libos_lookup_user(dirfd, path, 0, &lk);
     if (r)
         return r;
     struct libos_mount *m = lk.mount;
@@ -384,7 +383,7 @@ static long do_rmdir(int dirfd, const char *path) {
 
 static long do_unlink(int dirfd, const char *path) {
     struct libos_lookup lk;
-    long r = lookup_user(dirfd, path, 0, &lk);
+    long r = libos_lookup_user(dirfd, path, 0, &lk);
     if (r)
         return r;
     struct libos_mount *m = lk.mount;
@@ -443,10 +442,10 @@ long libos_sys_renameat2(int olddirfd, const char *oldpath, int newdirfd, const 
     if (flags & (RENAME_EXCHANGE | RENAME_WHITEOUT))
         return -EINVAL; /* not supported by these file systems */
     struct libos_lookup o, n;
-    long r = lookup_user(olddirfd, oldpath, 0, &o);
+    long r = libos_lookup_user(olddirfd, oldpath, 0, &o);
     if (r)
         return r;
-    r = lookup_user(newdirfd, newpath, LIBOS_LOOKUP_CREATE, &n);
+    r = libos_lookup_user(newdirfd, newpath, LIBOS_LOOKUP_CREATE, &n);
     if (r) {
         libos_lookup_free(&o);
         return r;
@@ -476,11 +475,11 @@ long libos_sys_rename(const char *oldpath, const char *newpath) {
 
 long libos_sys_symlinkat(const char *utarget, int dirfd, const char *linkpath) {
     char *target;
-    long r = copy_path(utarget, &target);
+    long r = libos_copy_user_path(utarget, &target);
     if (r)
         return r;
     struct libos_lookup lk;
-    r = target[0] ? lookup_user(dirfd, linkpath, LIBOS_LOOKUP_CREATE, &lk) : -ENOENT;
+    r = target[0] ? libos_lookup_user(dirfd, linkpath, LIBOS_LOOKUP_CREATE, &lk) : -ENOENT;
     if (!r) {
         struct libos_mount *m = lk.mount;
         if (lk.exists)
@@ -504,11 +503,11 @@ long libos_sys_linkat(int olddirfd, const char *oldpath, int newdirfd, const cha
     if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     struct libos_lookup o, n;
-    long r =
-        lookup_user(olddirfd, oldpath, (flags & AT_SYMLINK_FOLLOW) ? LIBOS_LOOKUP_FOLLOW : 0, &o);
+    long r = libos_lookup_user(olddirfd, oldpath,
+                               (flags & AT_SYMLINK_FOLLOW) ? LIBOS_LOOKUP_FOLLOW : 0, &o);
     if (r)
         return r;
-    r = lookup_user(newdirfd, newpath, LIBOS_LOOKUP_CREATE, &n);
+    r = libos_lookup_user(newdirfd, newpath, LIBOS_LOOKUP_CREATE, &n);
     if (r) {
         libos_lookup_free(&o);
         return r;
@@ -744,7 +743,7 @@ static long check_perm(const struct linux_stat *st, int mode, bool effective) {
 
 long libos_sys_chdir(const char *path) {
     struct libos_lookup lk;
-    long r = lookup_user(AT_FDCWD, path, LIBOS_LOOKUP_FOLLOW, &lk);
+    long r = libos_lookup_user(AT_FDCWD, path, LIBOS_LOOKUP_FOLLOW, &lk);
     if (r)
         return r;
     if (!S_ISDIR(lk.st.st_mode))
@@ -778,8 +777,8 @@ long libos_sys_faccessat2(int dirfd, const char *path, int mode, int flags) {
         struct libos_lookup lk;
         uint32_t t = st.st_mode & S_IFMT;
         if ((t == S_IFREG || t == S_IFDIR || t == S_IFLNK) &&
-            !lookup_user(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LIBOS_LOOKUP_FOLLOW,
-                         &lk)) {
+            !libos_lookup_user(dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LIBOS_LOOKUP_FOLLOW,
+                               &lk)) {
             r = lk.mount->readonly ? -EROFS : 0;
             libos_lookup_free(&lk);
             if (r)
@@ -801,7 +800,7 @@ long libos_sys_readlinkat(int dirfd, const char *upath, char *buf, size_t size) 
     if ((int)size <= 0)
         return -EINVAL;
     char *path;
-    long r = copy_path(upath, &path);
+    long r = libos_copy_user_path(upath, &path);
     if (r)
         return r;
     struct libos_lookup lk = {0};
@@ -865,7 +864,7 @@ long libos_sys_truncate(const char *path, int64_t length) {
     if (length < 0)
         return -EINVAL;
     struct libos_lookup lk;
-    long r = lookup_user(AT_FDCWD, path, LIBOS_LOOKUP_FOLLOW, &lk);
+    long r = libos_lookup_user(AT_FDCWD, path, LIBOS_LOOKUP_FOLLOW, &lk);
     if (r)
         return r;
     struct libos_file *f = NULL;
@@ -913,7 +912,7 @@ static long chmod_path(struct libos_mount *m, const char *abs, uint32_t mode) {
 
 long libos_sys_fchmodat(int dirfd, const char *path, uint32_t mode) {
     struct libos_lookup lk;
-    long r = lookup_user(dirfd, path, LIBOS_LOOKUP_FOLLOW, &lk);
+    long r = libos_lookup_user(dirfd, path, LIBOS_LOOKUP_FOLLOW, &lk);
     if (r)
         return r;
     r = chmod_path(lk.mount, lk.path, mode);
@@ -962,7 +961,8 @@ long libos_sys_utimensat(int dirfd, const char *upath, const struct linux_timesp
         libos_file_put(f);
     } else {
         struct libos_lookup lk;
-        r = lookup_user(dirfd, upath, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LIBOS_LOOKUP_FOLLOW, &lk);
+        r = libos_lookup_user(dirfd, upath, (flags & AT_SYMLINK_NOFOLLOW) ? 0 : LIBOS_LOOKUP_FOLLOW,
+                              &lk);
         abs = r ? NULL : lk.path; /* keep the path, drop the rest */
     }
     if (r)

@@ -8,31 +8,6 @@
 #include "libos_syscalls.h"
 #include "libos_wait.h"
 
-#define RW_MAX 0x7ffff000UL
-
-static long copy_path(const char *user, char **out) {
-    char *buf = libos_malloc(LIBOS_PATH_MAX);
-    if (!buf)
-        return -ENOMEM;
-    long r = libos_copy_user_string(buf, LIBOS_PATH_MAX, user);
-    if (r < 0) {
-        libos_free(buf);
-        return r;
-    }
-    *out = buf;
-    return 0;
-}
-
-static long lookup_user(int dirfd, const char *upath, int flags, struct libos_lookup *lk) {
-    char *path;
-    long r = copy_path(upath, &path);
-    if (r)
-        return r;
-    r = libos_vfs_lookup(dirfd, path, flags, lk);
-    libos_free(path);
-    return r;
-}
-
 static void notify(const char *abs, const struct linux_stat *st, uint32_t mask) {
     if (abs && libos_fsnotify)
         libos_fsnotify(abs, st, mask, 0);
@@ -126,7 +101,7 @@ static long put_statfs(struct linux_statfs *u, const struct linux_statfs *s) {
 
 long libos_sys_statfs(const char *path, struct linux_statfs *buf) {
     struct libos_lookup lk;
-    long r = lookup_user(AT_FDCWD, path, LIBOS_LOOKUP_FOLLOW, &lk);
+    long r = libos_lookup_user(AT_FDCWD, path, LIBOS_LOOKUP_FOLLOW, &lk);
     if (r)
         return r;
     struct linux_statfs s;
@@ -238,7 +213,7 @@ long libos_sys_sync_file_range(int fd, int64_t off, int64_t nbytes, unsigned int
 /* Set times (ns since the epoch, -1 keeps) of a path, following links. */
 static long set_times(int dirfd, const char *upath, int64_t at, int64_t mt) {
     struct libos_lookup lk;
-    long r = lookup_user(dirfd, upath, LIBOS_LOOKUP_FOLLOW, &lk);
+    long r = libos_lookup_user(dirfd, upath, LIBOS_LOOKUP_FOLLOW, &lk);
     if (r)
         return r;
     struct libos_mount *m = lk.mount;
@@ -316,7 +291,7 @@ long libos_sys_fchownat(int dirfd, const char *upath, uint32_t uid, uint32_t gid
     if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
         return -EINVAL;
     char *path;
-    long r = copy_path(upath, &path);
+    long r = libos_copy_user_path(upath, &path);
     if (r)
         return r;
     struct libos_lookup lk;

@@ -1,6 +1,7 @@
 /* Scheduling: affinity from the PAL; policies and priorities as an
  * unprivileged process on a default Linux system sees them. */
 #include "libos_syscalls.h"
+#include "libos_time.h"
 #include "libos_wait.h"
 
 #define SCHED_OTHER 0
@@ -163,11 +164,11 @@ long libos_sys_getcpu(unsigned *cpu, unsigned *node, void *cache) {
     if ((cpu && !libos_user_range_ok(cpu, 4, true)) ||
         (node && !libos_user_range_ok(node, 4, true)))
         return -EFAULT;
-    uint32_t r[4];
-    pal_cpuid(1, 0, r); /* initial APIC id of the CPU we run on now */
+    unsigned c, n;
+    libos_vdso_getcpu(&c, &n); /* the same answer the vDSO gives */
     if (cpu)
-        *cpu = (r[1] >> 24) % MAX(g_boot->host.cpu_count, 1);
+        *cpu = c;
     if (node)
-        *node = 0;
+        *node = n;
     return 0;
 }

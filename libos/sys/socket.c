@@ -601,6 +601,20 @@ static long parse_control(struct sock *s, const struct linux_msghdr *msg, int *f
     return 0;
 }
 
+/* Drop the first n bytes from pm's vector (it is the libos's own copy). */
+static void iov_advance(struct pal_msg *pm, size_t n) {
+    while (pm->iov_count && n >= pm->iov->len) {
+        n -= pm->iov->len;
+        pm->iov++;
+        pm->iov_count--;
+    }
+    if (n) {
+        struct pal_iovec *first = (struct pal_iovec *)pm->iov;
+        first->base = (char *)first->base + n;
+        first->len -= n;
+    }
+}
+
 static long do_sendmsg(struct libos_file *f, const struct linux_msghdr *msg, int flags) {
     libos_file_note_io(f);
     struct sock *s = sock_of(f);
@@ -666,17 +680,7 @@ static long do_sendmsg(struct libos_file *f, const struct linux_msghdr *msg, int
             if (!stream || done >= total || nonblocking(f, flags))
                 break;
             /* A blocking stream send moves everything: skip what went. */
-            size_t skip = (size_t)n;
-            while (pm.iov_count && skip >= pm.iov->len) {
-                skip -= pm.iov->len;
-                pm.iov++;
-                pm.iov_count--;
-            }
-            if (skip) {
-                struct pal_iovec *first = (struct pal_iovec *)pm.iov;
-                first->base = (char *)first->base + skip;
-                first->len -= skip;
-            }
+            iov_advance(&pm, (size_t)n);
             continue;
         }
         if (n == -PAL_ERR_PIPE) {
@@ -810,17 +814,7 @@ static long do_recvmsg(struct libos_file *f, struct linux_msghdr *msg, int flags
             done += (size_t)n;
             if (!waitall || n == 0 || done >= total || nh)
                 break;
-            size_t skip = (size_t)n;
-            while (pm.iov_count && skip >= pm.iov->len) {
-                skip -= pm.iov->len;
-                pm.iov++;
-                pm.iov_count--;
-            }
-            if (skip) {
-                struct pal_iovec *first = (struct pal_iovec *)pm.iov;
-                first->base = (char *)first->base + skip;
-                first->len -= skip;
-            }
+            iov_advance(&pm, (size_t)n);
             continue;
         }
         if (n == -PAL_ERR_AGAIN && !nonblocking(f, flags)) {

@@ -76,8 +76,10 @@ int pal_wait_handles(size_t count, pal_handle_t *const *handles, const uint32_t 
                      uint32_t *ret_events, uint64_t *timeout_us) {
     if (count > WAIT_MAX)
         return -PAL_ERR_INVAL;
-    struct host_pollfd *fds = count ? pal_linux_malloc(count * sizeof(*fds)) : 0;
-    if (count && !fds)
+    /* Most waits are a handle or two plus the wake event: no heap then. */
+    struct host_pollfd local[16];
+    struct host_pollfd *fds = count <= 16 ? local : pal_linux_malloc(count * sizeof(*fds));
+    if (!fds)
         return -PAL_ERR_NOMEM;
     for (size_t i = 0; i < count; i++) {
         fds[i].fd = handles[i] ? handles[i]->fd : -1; /* -1: ignored by ppoll */
@@ -129,7 +131,8 @@ int pal_wait_handles(size_t count, pal_handle_t *const *handles, const uint32_t 
         uint64_t now = now_ns();
         *timeout_us = now < deadline ? (deadline - now) / 1000 : 0;
     }
-    pal_linux_free(fds);
+    if (fds != local)
+        pal_linux_free(fds);
     return ret;
 }
 
