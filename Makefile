@@ -4,9 +4,10 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 PACKAGES = cmake gcc make pkg-config libelf-dev libseccomp-dev musl-tools libmbedtls-dev \
            libcmocka-dev busybox-static gdb clang libclang-rt-14-dev file \
-           python3 sqlite3 lua5.4 redis-server redis-tools nginx-light curl wrk
+           python3 sqlite3 lua5.4 redis-server redis-tools nginx-light curl wrk \
+           runsc proot
 
-.PHONY: all deps configure build run check clean
+.PHONY: all deps configure build run check check-norewrite bench clean
 
 all: build
 
@@ -30,5 +31,16 @@ check: build
 	@cmake --build $(BUILD)-asan -j$$(nproc)
 	@cd $(BUILD)-asan && ctest --output-on-failure -j$$(nproc) -R 'unit|runtime|fuzz|pal_conf'
 
+# The whole suite with the lazy syscall rewrite off (Syscall User Dispatch
+# only), in its own tree.
+check-norewrite: deps
+	@cmake -S . -B $(BUILD)-norewrite -DSABOT_REWRITE=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD)-norewrite -j$$(nproc)
+	@cd $(BUILD)-norewrite && ctest --output-on-failure -j$$(nproc)
+
+# Native vs sabot (SUD, rewrite, sabot-cc) vs gVisor vs proot: bench/run.
+bench: build
+	bench/run -b $(BUILD)
+
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-norewrite

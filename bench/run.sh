@@ -54,7 +54,9 @@ start_server() {
         manifest "$work" "[\"127.0.0.1:$port\"]" '[]' >"$work/$name.toml"
         set -- "$sabot" run -m "$work/$name.toml" -- "$@"
     fi
-    (cd "$work" && exec env -i PATH=/usr/bin:/bin "$@") >"$work/$name.$how.out" 2>&1 &
+    # SABOT_REWRITE passes through (bench/run measures sabot with it 0 and 1)
+    (cd "$work" && exec env -i PATH=/usr/bin:/bin ${SABOT_REWRITE:+SABOT_REWRITE=$SABOT_REWRITE} "$@") \
+        >"$work/$name.$how.out" 2>&1 &
     pid=$!
     wait_port "$port" 30 $pid || { note "$name ($how) did not start: see $work/$name.$how.out"; return 1; }
 }

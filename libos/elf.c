@@ -216,21 +216,21 @@ long libos_elf_load(const char *path, struct libos_elf_image *img) {
                 log_warn("cannot map %s: error %ld", path, -r);
                 goto out;
             }
-        } else if (ph[i].p_type == PT_PHDR) {
-            img->phdr = ph[i].p_vaddr + bias;
         } else if (ph[i].p_type == PT_INTERP && !img->interp) {
             r = read_interp(f, &ph[i], &img->interp);
             if (r < 0)
                 goto out;
         }
     }
-    if (!img->phdr) {
-        /* No PT_PHDR: find the headers inside a loaded segment. */
-        for (int i = 0; i < eh.e_phnum; i++)
-            if (ph[i].p_type == PT_LOAD && ph[i].p_offset <= eh.e_phoff &&
-                eh.e_phoff + eh.e_phnum * sizeof(elf64_phdr) <= ph[i].p_offset + ph[i].p_filesz)
-                img->phdr = ph[i].p_vaddr + (eh.e_phoff - ph[i].p_offset) + bias;
-    }
+    /* AT_PHDR: where the headers are in the first loaded segment holding
+     * them, as Linux computes it (a PT_PHDR's own p_vaddr may point
+     * anywhere; fuzz_elf found one outside every segment), and only in a
+     * segment that was mapped (memsz 0 ones are not). */
+    for (int i = 0; i < eh.e_phnum && !img->phdr; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_memsz && ph[i].p_filesz <= ph[i].p_memsz &&
+            ph[i].p_offset <= eh.e_phoff &&
+            eh.e_phoff + eh.e_phnum * sizeof(elf64_phdr) <= ph[i].p_offset + ph[i].p_filesz)
+            img->phdr = ph[i].p_vaddr + (eh.e_phoff - ph[i].p_offset) + bias;
     uint64_t dynamic = 0;
     for (int i = 0; i < eh.e_phnum; i++)
         if (ph[i].p_type == PT_DYNAMIC)

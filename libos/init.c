@@ -1,5 +1,6 @@
 /* libos_start: from the PAL's boot info to the first instruction of the
  * program. */
+#include "libos_checkpoint.h"
 #include "libos_elf.h"
 #include "libos_futex.h"
 #include "libos_manifest.h"
@@ -37,6 +38,10 @@ static void process_init(void) {
     g_process.ppid = 0;
     g_process.uid = g_process.euid = g_process.suid = g_boot->host.host_uid;
     g_process.gid = g_process.egid = g_process.sgid = g_boot->host.host_gid;
+    if (g_manifest->uid >= 0) /* loader.uid/gid: the ids the program is shown */
+        g_process.uid = g_process.euid = g_process.suid = (uint32_t)g_manifest->uid;
+    if (g_manifest->gid >= 0)
+        g_process.gid = g_process.egid = g_process.sgid = (uint32_t)g_manifest->gid;
     g_process.umask = 022;
     g_process.dumpable = 1;
     for (int i = 0; i < RLIMIT_NLIMITS; i++)
@@ -134,20 +139,19 @@ static const char *errno_text(long e) {
     }
 }
 
-void libos_start(const struct pal_boot_info *boot) {
-    g_boot = boot;
-    if (boot->abi_version != PAL_ABI_VERSION)
-        libos_panic("PAL ABI version %u, libos expects %u", boot->abi_version, PAL_ABI_VERSION);
-    g_log_level = boot->log_level;
+const char *g_manifest_text;
+size_t g_manifest_text_size;
 
+void libos_init_instance(const char *manifest, size_t size, const char *name) {
+    g_manifest_text = manifest;
+    g_manifest_text_size = size;
     char err[512];
-    long r = libos_manifest_parse(boot->manifest, boot->manifest_size, boot->manifest_name,
-                                  &g_manifest, err, sizeof(err));
+    long r = libos_manifest_parse(manifest, size, name, &g_manifest, err, sizeof(err));
     if (r < 0) {
         log_error("%s", err);
         libos_exit_process(2);
     }
-    if (boot->log_level < 0)
+    if (g_log_level < 0)
         g_log_level = g_manifest->log_level >= 0 ? g_manifest->log_level : LOG_WARN;
 
     process_init();
@@ -160,6 +164,17 @@ void libos_start(const struct pal_boot_info *boot) {
         log_error("cannot set up the file system: %s", errno_text(r));
         libos_exit_process(126);
     }
+}
+
+void libos_start(const struct pal_boot_info *boot) {
+    g_boot = boot;
+    if (boot->abi_version != PAL_ABI_VERSION)
+        libos_panic("PAL ABI version %u, libos expects %u", boot->abi_version, PAL_ABI_VERSION);
+    g_log_level = boot->log_level;
+    if (boot->parent_stream)
+        libos_restore(boot); /* a fork made by checkpoint: no program to load */
+    libos_init_instance(boot->manifest, boot->manifest_size, boot->manifest_name);
+    long r;
 
     const char *const *argv = (const char *const *)g_manifest->argv;
     if (!argv && boot->argv && boot->argv[0])

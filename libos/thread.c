@@ -2,6 +2,7 @@
  * and exit. Each app thread is a PAL thread; its libos state is a
  * struct libos_thread reached through the PAL's per-thread slot. */
 #include "libos_futex.h"
+#include "libos_manifest.h"
 #include "libos_proc.h"
 #include "libos_signal.h"
 #include "libos_syscalls.h"
@@ -37,6 +38,22 @@ void libos_thread_register(struct libos_thread *t) {
     if (!t->internal)
         g_app_threads++;
     libos_unlock(&g_thread_lock);
+}
+
+/* libos_thread_register for a new app thread unless the process already
+ * has max (0: no limit); the check and the count share the lock, so
+ * racing clones cannot overshoot sys.threads. */
+static bool thread_register_capped(struct libos_thread *t, uint64_t max) {
+    libos_lock(&g_thread_lock);
+    bool ok = !max || (uint64_t)g_app_threads < max;
+    if (ok) {
+        t->refcount++;
+        t->next = g_thread_list;
+        g_thread_list = t;
+        g_app_threads++;
+    }
+    libos_unlock(&g_thread_lock);
+    return ok;
 }
 
 /* Removes t from the list; returns the number of app threads left. */
@@ -297,12 +314,17 @@ static long clone_thread(unsigned long flags, uint64_t newsp, int *ptid, int *ct
         memcpy(s->fx, self->ctx->fpregs, sizeof(s->fx)); /* FXSAVE part of the image */
         s->has_fx = true;
     }
+    /* sys.threads caps the live threads of this process, the main one included. */
+    if (!thread_register_capped(t, g_manifest ? g_manifest->limit_threads : 0)) {
+        libos_thread_put(t);
+        libos_free(s);
+        return -EAGAIN;
+    }
     if (flags & CLONE_PARENT_SETTID)
         *ptid = (int)t->tid;
     if (flags & CLONE_CHILD_SETTID)
         *ctid = (int)t->tid;
     uint32_t tid = t->tid;
-    libos_thread_register(t);
     long r = libos_errno_from_pal(pal_thread_create(app_thread_main, s, &t->pal_thread));
     if (r < 0) {
         thread_unregister(t);

@@ -9,7 +9,8 @@
 const char g_sabot_usage[] =
     "usage: sabot run [OPTIONS] [--] PROGRAM [ARGS...]\n"
     "       sabot run -m MANIFEST.toml [OPTIONS] [-- ARGV0 [ARGS...]]\n"
-    "       sabot check -m MANIFEST.toml\n"
+    "       sabot manifest check MANIFEST.toml\n"
+    "       sabot manifest show [MANIFEST.toml]\n"
     "       sabot --help | --version\n"
     "\n"
     "Runs an unmodified Linux program under the Sabot library OS.\n"
@@ -21,12 +22,21 @@ const char g_sabot_usage[] =
     "sets loader.entrypoint decides what runs: the words after '--' are then its\n"
     "argv (argv[0] first), unless loader.argv is set too.\n"
     "\n"
+    "`manifest check` reports the first error of a manifest as\n"
+    "FILE:LINE:COLUMN: KEY: message (exit 2); `manifest show` prints the\n"
+    "effective manifest (the default policy without FILE) with every default\n"
+    "filled in, as TOML. `sabot check -m FILE` is an alias of `manifest check`.\n"
+    "All keys: docs/manifest.md.\n"
+    "\n"
     "Options:\n"
     "  -m, --manifest FILE     policy manifest (TOML)\n"
     "  -C, --cwd DIR           host directory to start in (default: current)\n"
     "      --log-level LEVEL   none, error, warning, info, debug or trace\n"
     "                          (default: the manifest's log.level, else warning)\n"
     "      --trace[=FILE]      trace system calls to stderr or to FILE\n"
+    "      --pal NAME          linux (default) or kvm (a VM; needs /dev/kvm)\n"
+    "      --fork MODE         fast (host copy-on-write, default) or checkpoint\n"
+    "                          (state sent to a new process); without -m only\n"
     "  -h, --help              show this help\n"
     "  -V, --version           show the version\n"
     "\n"
@@ -99,6 +109,18 @@ static int parse_option(int argc, char **argv, int *i, struct sabot_cli *cli, ch
                              v);
         return 0;
     }
+    if ((m = opt_value(argc, argv, i, NULL, "--pal", &v)) != 0) {
+        if (m < 0 || (strcmp(v, "linux") && strcmp(v, "kvm")))
+            return usage_err(err, size, "option --pal needs linux or kvm");
+        cli->opts.pal = v;
+        return 0;
+    }
+    if ((m = opt_value(argc, argv, i, NULL, "--fork", &v)) != 0) {
+        if (m < 0 || (strcmp(v, "fast") && strcmp(v, "checkpoint")))
+            return usage_err(err, size, "option --fork needs fast or checkpoint");
+        cli->opts.fork = v;
+        return 0;
+    }
     /* --trace takes its file only after '=': "--trace prog" runs prog. */
     if (!strcmp(a, "--trace") || !strncmp(a, "--trace=", 8)) {
         cli->trace = true;
@@ -120,7 +142,7 @@ int sabot_cli_parse(int argc, char **argv, struct sabot_cli *cli, char *err, siz
     if (err && err_size)
         err[0] = '\0';
     if (argc < 2)
-        return usage_err(err, err_size, "missing command (run or check)");
+        return usage_err(err, err_size, "missing command (run or manifest)");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         cli->command = SABOT_CMD_HELP;
@@ -130,16 +152,26 @@ int sabot_cli_parse(int argc, char **argv, struct sabot_cli *cli, char *err, siz
         cli->command = SABOT_CMD_VERSION;
         return 0;
     }
-    if (!strcmp(cmd, "run"))
+    int i = 2;
+    if (!strcmp(cmd, "run")) {
         cli->command = SABOT_CMD_RUN;
-    else if (!strcmp(cmd, "check"))
+    } else if (!strcmp(cmd, "check")) {
         cli->command = SABOT_CMD_CHECK;
-    else
-        return usage_err(err, err_size, "unknown command '%s' (use run or check)", cmd);
+    } else if (!strcmp(cmd, "manifest")) {
+        const char *sub = argc > 2 ? argv[2] : "";
+        if (!strcmp(sub, "check"))
+            cli->command = SABOT_CMD_CHECK;
+        else if (!strcmp(sub, "show"))
+            cli->command = SABOT_CMD_SHOW;
+        else
+            return usage_err(err, err_size, "sabot manifest needs 'check FILE' or 'show [FILE]'");
+        i = 3;
+    } else {
+        return usage_err(err, err_size, "unknown command '%s' (use run or manifest)", cmd);
+    }
 
     /* Options end at "--" or at the first word that is not one: the
      * program's own options follow it untouched. */
-    int i = 2;
     for (; i < argc; i++) {
         if (!strcmp(argv[i], "--")) {
             i++;
@@ -156,11 +188,18 @@ int sabot_cli_parse(int argc, char **argv, struct sabot_cli *cli, char *err, siz
         cli->opts.program = argv[i];
         cli->opts.argv = (const char *const *)&argv[i];
     }
-    if (cli->command == SABOT_CMD_CHECK) {
-        if (!cli->opts.manifest_path)
-            return usage_err(err, err_size, "check needs a manifest: sabot check -m FILE.toml");
-        if (cli->opts.program)
-            return usage_err(err, err_size, "check takes no program ('%s')", cli->opts.program);
+    if (cli->command == SABOT_CMD_CHECK || cli->command == SABOT_CMD_SHOW) {
+        /* The manifest: -m FILE or the one word after the options. */
+        if (cli->opts.program && !cli->opts.manifest_path && !argv[i + 1])
+            cli->opts.manifest_path = cli->opts.program;
+        else if (cli->opts.program)
+            return usage_err(err, err_size, "%s takes one manifest, not '%s'",
+                             cli->command == SABOT_CMD_CHECK ? "check" : "show", cli->opts.program);
+        cli->opts.program = NULL;
+        cli->opts.argv = NULL;
+        if (cli->command == SABOT_CMD_CHECK && !cli->opts.manifest_path)
+            return usage_err(err, err_size,
+                             "check needs a manifest: sabot manifest check FILE.toml");
         return 0;
     }
     if (!cli->opts.program && !cli->opts.manifest_path)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "libos_manifest.h"
+#include "libos_toml.h"
 #include "sabot_internal.h"
 
 extern char **environ;
@@ -44,12 +45,54 @@ int sabot_log_level_from_name(const char *name) {
     return -1;
 }
 
-int sabot_manifest_check(const char *text, size_t len, const char *name, char *err,
-                         size_t err_size) {
+/* Host mounts must name an existing host directory: found now, with the
+ * key's position, rather than as an odd failure inside the program. */
+static int check_host_mounts(const struct libos_manifest *m, char *err, size_t err_size) {
+    for (size_t i = 0; i < m->mount_count; i++) {
+        const struct libos_mount_spec *ms = &m->mounts[i];
+        if (ms->type != LIBOS_MOUNT_HOST)
+            continue;
+        struct stat st;
+        const char *why = NULL;
+        if (stat(ms->source, &st) < 0)
+            why = errno == ENOENT ? "does not exist" : strerror(errno);
+        else if (!S_ISDIR(st.st_mode))
+            why = "is not a directory";
+        if (why) {
+            set_err(err, err_size, "%s:%d:%d: %s.source: host directory %s %s", m->name,
+                    ms->source_line, ms->source_col, ms->key, ms->source, why);
+            return -ENOENT;
+        }
+    }
+    return 0;
+}
+
+int sabot_manifest_load(const char *text, size_t len, const char *name, struct libos_manifest **out,
+                        char *err, size_t err_size) {
     struct libos_manifest *m = NULL;
     long r = libos_manifest_parse(text, len, name, &m, err, err_size);
     if (r < 0)
         return (int)r;
+    r = check_host_mounts(m, err, err_size);
+    if (r < 0) {
+        libos_manifest_free(m);
+        return (int)r;
+    }
+    *out = m;
+    return 0;
+}
+
+void sabot_manifest_warn(const struct libos_manifest *m, int fd) {
+    for (size_t i = 0; i < m->warning_count; i++)
+        dprintf(fd, "sabot: warning: %s\n", m->warnings[i]);
+}
+
+int sabot_manifest_check(const char *text, size_t len, const char *name, char *err,
+                         size_t err_size) {
+    struct libos_manifest *m = NULL;
+    int r = sabot_manifest_load(text, len, name, &m, err, err_size);
+    if (r < 0)
+        return r;
     libos_manifest_free(m);
     return 0;
 }
@@ -177,6 +220,175 @@ char *sabot_default_manifest(const char *cwd) {
     if (!cwd_is_tmp)
         sb_mount(&b, "/tmp", "tmpfs", NULL, false);
     free(qcwd);
+    return b.s;
+}
+
+/* ------------------------------------------------------------ manifest show */
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...) {
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n >= 0)
+        sb_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+static void sb_key_str(struct sbuf *b, const char *key, const char *value) {
+    char *q = sabot_toml_quote(value);
+    if (!q) {
+        free(b->s);
+        b->s = NULL;
+        return;
+    }
+    sb_printf(b, "%s = ", key);
+    sb_puts(b, q);
+    sb_puts(b, "\n");
+    free(q);
+}
+
+static void sb_str_array(struct sbuf *b, const char *key, char *const *v, size_t n) {
+    sb_printf(b, "%s = [", key);
+    for (size_t i = 0; i < n; i++) {
+        char *q = sabot_toml_quote(v[i]);
+        if (!q) {
+            free(b->s);
+            b->s = NULL;
+            return;
+        }
+        sb_puts(b, i ? ", " : "");
+        sb_puts(b, q);
+        free(q);
+    }
+    sb_puts(b, "]\n");
+}
+
+/* A TOML key: bare when possible, else quoted. */
+static void sb_key(struct sbuf *b, const char *key) {
+    bool bare = *key != '\0';
+    for (const char *c = key; *c; c++)
+        bare &= (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                *c == '_' || *c == '-';
+    char *q = bare ? NULL : sabot_toml_quote(key);
+    sb_puts(b, bare ? key : q ? q : "\"\"");
+    free(q);
+}
+
+/* Sizes as the shortest exact "8M"-style string; 0 = "unlimited". */
+static void sb_size(struct sbuf *b, const char *key, uint64_t v) {
+    static const char units[] = "KMGT";
+    if (v == 0) {
+        sb_printf(b, "%s = \"unlimited\"\n", key);
+        return;
+    }
+    int u = -1;
+    while (u < 3 && v % 1024 == 0) {
+        v /= 1024;
+        u++;
+    }
+    if (u < 0)
+        sb_printf(b, "%s = %llu\n", key, (unsigned long long)v);
+    else
+        sb_printf(b, "%s = \"%llu%c\"\n", key, (unsigned long long)v, units[u]);
+}
+
+static void sb_limit(struct sbuf *b, const char *key, uint64_t v) {
+    if (v)
+        sb_printf(b, "%s = %llu\n", key, (unsigned long long)v);
+    else
+        sb_printf(b, "%s = \"unlimited\"\n", key);
+}
+
+/* The strings of a [net] list as written (rules do not keep their text). */
+static void sb_net(struct sbuf *b, const struct libos_manifest *m, const char *key) {
+    char path[16];
+    snprintf(path, sizeof(path), "net.%s", key);
+    const struct libos_toml *n = libos_toml_get(m->root, path), *e;
+    sb_printf(b, "%s = [", key);
+    if (n) {
+        libos_toml_foreach(e, n) {
+            char *q = sabot_toml_quote(e->str);
+            sb_puts(b, e == n->child ? "" : ", ");
+            sb_puts(b, q ? q : "\"\"");
+            free(q);
+        }
+    }
+    sb_puts(b, "]\n");
+}
+
+char *sabot_manifest_show(const struct libos_manifest *m) {
+    static const char *const levels[] = {"none", "error", "warning", "info", "debug", "trace"};
+    struct sbuf b;
+    if (!sb_init(&b))
+        return NULL;
+    sb_printf(&b, "# Effective manifest of %s: every key, defaults filled in.\n\n[loader]\n",
+              m->name);
+    if (m->entrypoint)
+        sb_key_str(&b, "entrypoint", m->entrypoint);
+    else
+        sb_puts(&b, "# entrypoint: not set; the command line names the program\n");
+    if (m->argv) {
+        size_t n = 0;
+        while (m->argv[n])
+            n++;
+        sb_str_array(&b, "argv", m->argv, n);
+    } else {
+        sb_puts(&b, "# argv: not set; the command line gives it\n");
+    }
+    sb_printf(&b, "argv_from_cli = %s\n", m->argv_from_cli ? "true" : "false");
+    sb_str_array(&b, "env_passthrough", m->env_passthrough, m->env_passthrough_count);
+    sb_printf(&b, "uid = %lld\n", m->uid >= 0 ? (long long)m->uid : (long long)getuid());
+    sb_printf(&b, "gid = %lld\n", m->gid >= 0 ? (long long)m->gid : (long long)getgid());
+    sb_puts(&b, "\n[loader.env]\n");
+    for (size_t i = 0; i < m->env_count; i++) {
+        char *q = sabot_toml_quote(m->env[i].value);
+        sb_key(&b, m->env[i].name);
+        sb_puts(&b, " = ");
+        sb_puts(&b, q ? q : "\"\"");
+        sb_puts(&b, "\n");
+        free(q);
+    }
+    sb_puts(&b, "\n[fs]\n");
+    if (m->cwd)
+        sb_key_str(&b, "cwd", m->cwd);
+    else
+        sb_puts(&b, "# cwd: not set; the host working directory if visible, else /\n");
+    for (size_t i = 0; i < m->mount_count; i++) {
+        const struct libos_mount_spec *ms = &m->mounts[i];
+        sb_puts(&b, "\n[[fs.mounts]]\n");
+        sb_key_str(&b, "path", ms->path);
+        sb_printf(&b, "type = \"%s\"\n", ms->type == LIBOS_MOUNT_HOST ? "host" : "tmpfs");
+        if (ms->source)
+            sb_key_str(&b, "source", ms->source);
+        sb_printf(&b, "readonly = %s\n", ms->readonly ? "true" : "false");
+        if (ms->type == LIBOS_MOUNT_TMPFS && ms->size)
+            sb_size(&b, "size", ms->size);
+        else if (ms->type == LIBOS_MOUNT_TMPFS)
+            sb_puts(&b, "# size: not set; limited by sys.memory only\n");
+    }
+    sb_puts(&b, "\n[sys]\n");
+    sb_size(&b, "memory", m->limit_memory);
+    sb_size(&b, "stack", m->limit_stack ? m->limit_stack : LIBOS_DEFAULT_STACK);
+    sb_size(&b, "brk", m->limit_brk ? m->limit_brk : LIBOS_DEFAULT_BRK);
+    sb_limit(&b, "open_files",
+             m->limit_open_files ? m->limit_open_files : LIBOS_DEFAULT_OPEN_FILES);
+    sb_limit(&b, "threads", m->limit_threads);
+    sb_limit(&b, "processes", m->limit_processes);
+    sb_printf(&b, "fork = \"%s\"\n", m->fork_checkpoint ? "checkpoint" : "fast");
+    bool v;
+    const char *key;
+    for (size_t i = 0; (key = libos_manifest_insecure(m, i, &v)); i++)
+        if (!strncmp(key, "sys.", 4))
+            sb_printf(&b, "%s = %s\n", key + 4, v ? "true" : "false");
+    sb_printf(&b, "\n[pal]\nname = \"%s\"\nsyscall_rewrite = %s\n", m->pal ? m->pal : "linux",
+              m->syscall_rewrite ? "true" : "false");
+    sb_printf(&b, "\n[log]\nlevel = \"%s\"\n",
+              levels[m->log_level >= 0 && m->log_level <= 5 ? m->log_level : SABOT_LOG_WARNING]);
+    sb_puts(&b, "\n[net]\n");
+    sb_net(&b, m, "connect");
+    sb_net(&b, m, "bind");
     return b.s;
 }
 
@@ -401,6 +613,12 @@ static const char *env_get(const char *const *envp, const char *name) {
 }
 
 static int load_manifest(const struct sabot_options *opts, struct sabot_prepared *p) {
+    if (opts->fork && (opts->manifest_path || opts->manifest_text)) {
+        set_err(opts->err, opts->err_size,
+                "--fork applies to the default manifest only: set sys.fork in '%s'",
+                opts->manifest_path ? opts->manifest_path : "the manifest");
+        return -EINVAL;
+    }
     if (opts->manifest_path) {
         int r = sabot_read_file(opts->manifest_path, &p->manifest, &p->manifest_size);
         if (r < 0) {
@@ -419,6 +637,15 @@ static int load_manifest(const struct sabot_options *opts, struct sabot_prepared
         p->manifest_name = strdup(opts->manifest_name ? opts->manifest_name : "<manifest>");
     } else {
         p->manifest = sabot_default_manifest(p->host_cwd);
+        if (p->manifest && opts->fork && !strcmp(opts->fork, "checkpoint")) {
+            static const char sys[] = "\n[sys]\nfork = \"checkpoint\"\n";
+            char *m = realloc(p->manifest, strlen(p->manifest) + sizeof(sys));
+            if (m)
+                strcat(m, sys);
+            else
+                free(p->manifest);
+            p->manifest = m;
+        }
         p->manifest_size = p->manifest ? strlen(p->manifest) : 0;
         p->manifest_name = strdup("<default manifest>");
     }
@@ -437,6 +664,13 @@ static int build_argv(const struct sabot_options *opts, const struct libos_manif
     if (!p->argv)
         return -ENOMEM;
     size_t first = 0;
+    if (m->entrypoint && !m->argv_from_cli && argc) {
+        set_err(opts->err, opts->err_size,
+                "%s: the manifest fixes argv (loader.argv or loader.argv_from_cli = false): give "
+                "no arguments after '--'",
+                p->manifest_name);
+        return -EINVAL;
+    }
     if (m->entrypoint) {
         if (!argc && !opts->program) {
             p->argv[0] = strdup(m->entrypoint);
@@ -506,17 +740,26 @@ int sabot_prepare(const struct sabot_options *opts, struct sabot_prepared *p) {
     if (r < 0)
         goto fail;
     struct libos_manifest *m = NULL;
-    long pr = libos_manifest_parse(p->manifest, p->manifest_size, p->manifest_name, &m, opts->err,
-                                   opts->err_size);
-    if (pr < 0) {
-        r = (int)pr;
+    r = sabot_manifest_load(p->manifest, p->manifest_size, p->manifest_name, &m, opts->err,
+                            opts->err_size);
+    if (r < 0)
         goto fail;
-    }
     r = build_argv(opts, m, p);
     if (opts->log_level >= 0)
         p->log_level = opts->log_level;
     else
         p->log_level = m->log_level >= 0 ? m->log_level : SABOT_LOG_WARNING;
+    p->pal_kvm = opts->pal ? !strcmp(opts->pal, "kvm") : (m->pal && !strcmp(m->pal, "kvm"));
+    if (r == 0 && p->log_level >= SABOT_LOG_WARNING)
+        sabot_manifest_warn(m, p->log_fd);
+    /* SABOT_REWRITE=0|1 overrides the build's default (-DSABOT_REWRITE). */
+    const char *rw = getenv("SABOT_REWRITE");
+#ifdef SABOT_REWRITE_DEFAULT_OFF
+    bool rw_on = rw && strcmp(rw, "1") == 0;
+#else
+    bool rw_on = !(rw && strcmp(rw, "0") == 0);
+#endif
+    p->syscall_rewrite = m->syscall_rewrite && rw_on;
     libos_manifest_free(m);
     if (r < 0)
         goto fail;

@@ -8,10 +8,84 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "libos_manifest.h"
 #include "pal_linux_boot.h"
+#include "tender.h"
 #include "sabot_internal.h"
+#include "sabot_sandbox.h"
 
-static __attribute__((noreturn)) void boot(struct sabot_prepared *p) {
+/* sabot-pal-child, installed next to the sabot binary (or whatever embeds
+ * libsabot); NULL when absent: forks then use the host fork only. */
+static const char *child_loader(void) {
+    static char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+    if (n <= 0)
+        return NULL;
+    path[n] = '\0';
+    char *slash = strrchr(path, '/');
+    if (!slash)
+        return NULL;
+    strcpy(slash + 1, "sabot-pal-child");
+    return access(path, X_OK) == 0 ? path : NULL;
+}
+
+/* sabot_prepare, then the sandbox plan for its manifest (runtime/sandbox.c):
+ * a kernel that cannot enforce it is an error here, before anything runs. */
+static int prepare(const struct sabot_options *opts, struct sabot_prepared *p,
+                   struct sabot_sandbox *sb) {
+    int r = sabot_prepare(opts, p);
+    if (r < 0)
+        return r;
+    char dummy[8];
+    char *err = opts->err && opts->err_size ? opts->err : dummy;
+    size_t err_size = opts->err && opts->err_size ? opts->err_size : sizeof(dummy);
+    struct libos_manifest *m;
+    r = (int)libos_manifest_parse(p->manifest, p->manifest_size, p->manifest_name, &m, err,
+                                  err_size);
+    if (r >= 0) {
+        r = sabot_sandbox_prepare(m, child_loader(), sb, err, err_size);
+        libos_manifest_free(m);
+    }
+    if (r < 0)
+        sabot_prepared_free(p);
+    return r;
+}
+
+/* --pal kvm: this process becomes the tender of the program's VM and
+ * exits with the program's status. */
+static __attribute__((noreturn)) void boot_kvm(struct sabot_prepared *p) {
+    static const char *const empty_argv[] = {NULL};
+    struct kvm_tender_config cfg = {
+        .manifest = p->manifest,
+        .manifest_size = p->manifest_size,
+        .manifest_name = p->manifest_name,
+        .argv = p->argv[0] ? (const char *const *)p->argv : empty_argv,
+        .exec_path = p->exec_path,
+        .envp = p->envp,
+        .host_cwd = p->host_cwd,
+        .log_fd = p->log_fd,
+        .trace_fd = p->trace_fd,
+        .log_level = p->log_level,
+    };
+    char err[512];
+    int status;
+    fflush(NULL);
+    if (kvm_tender_run(&cfg, &status, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sabot: %s\n", err);
+        _exit(126);
+    }
+    _exit(status);
+}
+
+static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabot_sandbox *sb) {
+    if (p->pal_kvm)
+        boot_kvm(p);
+    char err[512];
+    int landlock_fd = sabot_sandbox_landlock_fd(sb, err, sizeof(err));
+    if (landlock_fd < -1) {
+        fprintf(stderr, "sabot: %s\n", err);
+        _exit(126);
+    }
     static const char *const empty_argv[] = {NULL};
     struct pal_linux_config cfg = {
         .manifest = p->manifest,
@@ -24,6 +98,11 @@ static __attribute__((noreturn)) void boot(struct sabot_prepared *p) {
         .log_fd = p->log_fd,
         .trace_fd = p->trace_fd,
         .log_level = p->log_level,
+        .child_loader = child_loader(),
+        .syscall_rewrite = p->syscall_rewrite,
+        .seccomp_filter = sb->seccomp_filter,
+        .seccomp_filter_len = sb->seccomp_filter_len,
+        .landlock_fd = landlock_fd,
     };
     /* No libc code runs after this: flush what it buffered. */
     fflush(NULL);
@@ -43,20 +122,23 @@ static int enter_cwd(const struct sabot_options *opts, const struct sabot_prepar
 
 int sabot_exec(const struct sabot_options *opts) {
     struct sabot_prepared p;
-    int r = sabot_prepare(opts, &p);
+    struct sabot_sandbox sb;
+    int r = prepare(opts, &p, &sb);
     if (r < 0)
         return r;
     r = enter_cwd(opts, &p);
     if (r < 0) {
         sabot_prepared_free(&p);
+        sabot_sandbox_free(&sb);
         return r;
     }
-    boot(&p);
+    boot(&p, &sb);
 }
 
 int sabot_run(const struct sabot_options *opts, int *status) {
     struct sabot_prepared p;
-    int r = sabot_prepare(opts, &p);
+    struct sabot_sandbox sb;
+    int r = prepare(opts, &p, &sb);
     if (r < 0)
         return r;
     fflush(NULL);
@@ -64,6 +146,7 @@ int sabot_run(const struct sabot_options *opts, int *status) {
     if (pid < 0) {
         r = -errno;
         sabot_prepared_free(&p);
+        sabot_sandbox_free(&sb);
         return r;
     }
     if (pid == 0) {
@@ -72,9 +155,10 @@ int sabot_run(const struct sabot_options *opts, int *status) {
                 dprintf(2, "sabot: %s\n", opts->err);
             _exit(127);
         }
-        boot(&p);
+        boot(&p, &sb);
     }
     sabot_prepared_free(&p);
+    sabot_sandbox_free(&sb);
     int ws;
     while (waitpid(pid, &ws, 0) < 0) {
         if (errno != EINTR)

@@ -23,12 +23,25 @@ struct sabot_prepared {
     bool chdir_needed; /* opts->cwd was given */
     int log_level;
     int log_fd;
-    int trace_fd;        /* -1: off */
-    bool trace_fd_owned; /* opened from trace_path */
+    int trace_fd;         /* -1: off */
+    bool trace_fd_owned;  /* opened from trace_path */
+    bool syscall_rewrite; /* pal.syscall_rewrite, unless SABOT_REWRITE=0 */
+    bool pal_kvm;         /* run in a VM (--pal kvm or pal.name = "kvm") */
 };
 
 int sabot_prepare(const struct sabot_options *opts, struct sabot_prepared *p);
 void sabot_prepared_free(struct sabot_prepared *p);
+
+/* Parses manifest text (libos_manifest_parse) and then checks what only the
+ * host can: every host mount's source exists and is a directory. Errors are
+ * "NAME:LINE:COL: KEY: message" in err. */
+int sabot_manifest_load(const char *text, size_t len, const char *name, struct libos_manifest **out,
+                        char *err, size_t err_size);
+/* Prints the manifest's insecure__ warnings ("sabot: warning: ...") to fd. */
+void sabot_manifest_warn(const struct libos_manifest *m, int fd);
+/* The effective manifest as TOML: every key, defaults filled in (uid/gid
+ * are the caller's). malloc'd; NULL when out of memory. */
+char *sabot_manifest_show(const struct libos_manifest *m);
 
 /* Reads a whole file into a malloc'd NUL-terminated buffer; 0 or -errno. */
 int sabot_read_file(const char *path, char **text, size_t *size);
@@ -50,7 +63,8 @@ void sabot_clean_path(char *path);
 enum sabot_command {
     SABOT_CMD_NONE,
     SABOT_CMD_RUN,
-    SABOT_CMD_CHECK,
+    SABOT_CMD_CHECK, /* `sabot manifest check FILE` (alias: `sabot check -m FILE`) */
+    SABOT_CMD_SHOW,  /* `sabot manifest show [FILE]` */
     SABOT_CMD_HELP,
     SABOT_CMD_VERSION,
 };

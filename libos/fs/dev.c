@@ -8,6 +8,7 @@
  * /proc/self/fd/N: the same console, or the same path with a new file
  * position. */
 #include "libos_fs.h"
+#include "libos_proc.h"
 
 enum dev_kind {
     DEV_NULL,
@@ -106,6 +107,7 @@ static int dv_mmap(struct libos_file *f, void **addr, size_t len, int prot, int 
 }
 
 static const struct libos_file_ops g_dev_file_ops = {
+    .ckpt_kind = LIBOS_CKPT_PATH_ONLY,
     .read = dv_read,
     .write = dv_write,
     .seek = dv_seek,
@@ -121,6 +123,11 @@ struct console {
 };
 
 static int64_t con_read(struct libos_file *f, void *buf, size_t n, uint64_t *pos) {
+    if (libos_proc_tty_background() && libos_file_is_tty(f)) {
+        long bg = libos_proc_tty_read_check(); /* job control: SIGTTIN */
+        if (bg < 0)
+            return bg;
+    }
     int64_t r = pal_stream_read(f->handle, PAL_OFFSET_NONE, buf, n);
     return r < 0 ? libos_errno_from_pal((int)r) : r;
 }
@@ -170,8 +177,13 @@ static long con_ioctl(struct libos_file *f, unsigned int cmd, uint64_t arg) {
     case TCSETSW:
     case TCSETSF:
     case TIOCSWINSZ:
-    case TIOCSPGRP:
         return tty ? 0 : -ENOTTY;
+    case TIOCSPGRP:
+    case TIOCGPGRP:
+    case TIOCSCTTY:
+    case TIOCNOTTY:
+    case TIOCGSID:
+        return tty ? libos_proc_tty_ioctl(cmd, arg) : -ENOTTY; /* libos/sys/proc.c */
     case TIOCGWINSZ:
         /* pal.h can't ask the host for the size yet: report the VT100 default. */
         if (!tty)
@@ -179,13 +191,6 @@ static long con_ioctl(struct libos_file *f, unsigned int cmd, uint64_t arg) {
         if (!libos_user_range_ok((void *)arg, sizeof(struct linux_winsize), true))
             return -EFAULT;
         *(struct linux_winsize *)arg = (struct linux_winsize){.ws_row = 24, .ws_col = 80};
-        return 0;
-    case TIOCGPGRP:
-        if (!tty)
-            return -ENOTTY;
-        if (!libos_user_range_ok((void *)arg, sizeof(int), true))
-            return -EFAULT;
-        *(int *)arg = g_process.pgid;
         return 0;
     case FIONREAD: {
         struct pal_stream_attr a;
@@ -219,6 +224,7 @@ static uint32_t con_poll(struct libos_file *f, uint32_t want, struct libos_poll_
 }
 
 static const struct libos_file_ops g_console_ops = {
+    .ckpt_kind = LIBOS_CKPT_CONSOLE,
     .poll = con_poll,
     .read = con_read,
     .write = con_write,

@@ -1,5 +1,6 @@
 /* The process's fd table: a growable array of file references, bounded by
  * RLIMIT_NOFILE. One lock guards the table; files have their own refcount. */
+#include "libos_checkpoint.h"
 #include "libos_fs.h"
 
 #define FD_HARD_MAX (1 << 20) /* Linux's default fs.nr_open */
@@ -52,6 +53,15 @@ long libos_fd_install(struct libos_file *f, int min_fd, bool cloexec) {
     }
     libos_unlock(&g_fd_lock);
     return r;
+}
+
+int libos_fd_next_used(int from) {
+    libos_lock(&g_fd_lock);
+    int fd = from < 0 ? 0 : from;
+    while (fd < g_fd_cap && !g_fds[fd].file)
+        fd++;
+    libos_unlock(&g_fd_lock);
+    return fd < g_fd_cap ? fd : -1;
 }
 
 long libos_fd_install_at(int fd, struct libos_file *f, bool cloexec) {

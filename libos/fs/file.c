@@ -177,6 +177,7 @@ static int dir_fsync(struct libos_file *f) {
 }
 
 const struct libos_file_ops g_dir_file_ops = {
+    .ckpt_kind = LIBOS_CKPT_PATH_ONLY,
     .getdents64 = dir_getdents64,
     .seek = dir_seek,
     .fsync = dir_fsync,

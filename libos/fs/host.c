@@ -185,6 +185,7 @@ static void hf_release(struct libos_file *f) {
 }
 
 static const struct libos_file_ops g_host_file_ops = {
+    .ckpt_kind = LIBOS_CKPT_PATH,
     .read = hf_read,
     .write = hf_write,
     .seek = hf_seek,
@@ -197,6 +198,7 @@ static const struct libos_file_ops g_host_file_ops = {
 
 /* FIFOs, sockets and devices on a host mount have no position. */
 static const struct libos_file_ops g_host_stream_ops = {
+    .ckpt_kind = LIBOS_CKPT_PATH,
     .read = hf_read,
     .write = hf_write,
     .stat = hf_stat,

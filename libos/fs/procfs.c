@@ -5,6 +5,7 @@
 #include "libos_futex.h"
 #include "libos_manifest.h"
 #include "libos_mm.h"
+#include "libos_proc.h"
 #include "libos_pseudo.h"
 #include "libos_wait.h"
 
@@ -58,6 +59,11 @@ void libos_procfs_exec(const char *exec_path, uint64_t arg_start, uint64_t arg_e
     pal_time_get(PAL_CLOCK_MONOTONIC, &g_exec.start_ns);
     if (!g_exec.boot_id[0])
         make_uuid(g_exec.boot_id);
+    /* Other processes read our /proc/<pid> from the process table. */
+    const char *base = strrchr(exec_path, '/');
+    size_t args = arg_end > arg_start ? arg_end - arg_start : 0;
+    libos_proc_exec(g_exec.path ? g_exec.path : exec_path, (const char *)arg_start, args,
+                    base ? base + 1 : exec_path);
 }
 
 static uint64_t auxv_get(uint64_t type) {
@@ -315,12 +321,12 @@ static long pid_status(const struct libos_pseudo_path *p, struct libos_strbuf *b
     libos_strbuf_printf(b, "Name:\t%s\nUmask:\t%04o\nState:\t%s\n", t.comm, pr->umask,
                         running ? "R (running)" : "S (sleeping)");
     libos_strbuf_printf(b, "Tgid:\t%u\nNgid:\t0\nPid:\t%u\nPPid:\t%u\nTracerPid:\t0\n", pr->pid,
-                        tid, pr->ppid);
+                        tid, libos_proc_ppid());
     libos_strbuf_printf(b, "Uid:\t%u\t%u\t%u\t%u\n", pr->uid, pr->euid, pr->suid, pr->euid);
     libos_strbuf_printf(b, "Gid:\t%u\t%u\t%u\t%u\n", pr->gid, pr->egid, pr->sgid, pr->egid);
     libos_strbuf_printf(
         b, "FDSize:\t64\nGroups:\t\nNStgid:\t%u\nNSpid:\t%u\nNSpgid:\t%u\nNSsid:\t%u\n", pr->pid,
-        tid, pr->pgid, pr->sid);
+        tid, libos_proc_pgid(), libos_proc_sid());
     static const char *const fmt = "%-8s%8lu kB\n";
     libos_strbuf_printf(b, fmt, "VmPeak:", (unsigned long)(ms.size >> 10));
     libos_strbuf_printf(b, fmt, "VmSize:", (unsigned long)(ms.size >> 10));
@@ -377,7 +383,8 @@ static long pid_stat(const struct libos_pseudo_path *p, struct libos_strbuf *b) 
     uint64_t rsslim = pr->rlimits[RLIMIT_RSS].rlim_cur;
     uint64_t phdr = auxv_get(AT_PHDR);
     libos_strbuf_printf(b, "%u (%s) %c %u %u %u 0 -1 4194560 0 0 0 0 ", tid, t.comm,
-                        running ? 'R' : 'S', pr->ppid, pr->pgid, pr->sid);
+                        running ? 'R' : 'S', libos_proc_ppid(), libos_proc_pgid(),
+                        libos_proc_sid());
     libos_strbuf_printf(b, "%lu 0 0 0 20 0 %zu 0 %lu %lu %lu %lu ", (unsigned long)cpu_ticks(),
                         thread_count(), (unsigned long)(g_exec.start_ns / (1000000000 / CLK_TCK)),
                         (unsigned long)ms.size, (unsigned long)(ms.rss / LIBOS_PAGE_SIZE),
@@ -855,6 +862,130 @@ static long pid_list(const struct libos_pseudo_path *p, struct libos_dirlist *l)
     return libos_dirlist_add(l, name, 0, 0);
 }
 
+/* ------------------------------------- /proc/<pid> of other processes */
+
+/* Another process of the sandbox, from the process table. */
+static bool other_get(const struct libos_pseudo_path *p, struct libos_proc_info *pi) {
+    long pid = libos_pseudo_num(p, 0);
+    return pid > 0 && (uint32_t)pid != g_process.pid && libos_proc_info(pid, pi) == 0;
+}
+
+static bool other_match(const struct libos_pseudo_path *p, const char *name) {
+    struct libos_proc_info *pi = libos_malloc(sizeof(*pi));
+    bool ok = false;
+    if (pi && libos_pseudo_is_num(name)) {
+        long n = 0;
+        for (const char *c = name; *c; c++)
+            n = n * 10 + (*c - '0');
+        ok = (uint32_t)n != g_process.pid && libos_proc_info(n, pi) == 0;
+    }
+    libos_free(pi);
+    return ok;
+}
+
+static long other_list(const struct libos_pseudo_path *p, struct libos_dirlist *l) {
+    uint32_t pids[256];
+    size_t n = libos_proc_pids(pids, ARRAY_SIZE(pids));
+    for (size_t i = 0; i < n; i++) {
+        char name[16];
+        if (pids[i] == g_process.pid)
+            continue;
+        libos_snprintf(name, sizeof(name), "%u", pids[i]);
+        long r = libos_dirlist_add(l, name, 0, 0);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static char other_state(const struct libos_proc_info *pi, const char **word) {
+    switch (pi->state) {
+    case LIBOS_PROC_STOPPED:
+        *word = "stopped";
+        return 'T';
+    case LIBOS_PROC_ZOMBIE:
+        *word = "zombie";
+        return 'Z';
+    default:
+        *word = "sleeping";
+        return 'S';
+    }
+}
+
+/* The reads below allocate the (large) snapshot instead of using the stack. */
+#define OTHER_GET(pi)                                                                              \
+    struct libos_proc_info *pi = libos_malloc(sizeof(*pi));                                        \
+    if (!pi)                                                                                       \
+        return -ENOMEM;                                                                            \
+    if (!other_get(p, pi)) {                                                                       \
+        libos_free(pi);                                                                            \
+        return -ESRCH;                                                                             \
+    }
+
+static long other_status(const struct libos_pseudo_path *p, struct libos_strbuf *b) {
+    OTHER_GET(pi);
+    const char *word;
+    char st = other_state(pi, &word);
+    libos_strbuf_printf(b, "Name:\t%s\nUmask:\t0022\nState:\t%c (%s)\n", pi->comm, st, word);
+    libos_strbuf_printf(b, "Tgid:\t%u\nNgid:\t0\nPid:\t%u\nPPid:\t%u\nTracerPid:\t0\n", pi->pid,
+                        pi->pid, pi->ppid);
+    libos_strbuf_printf(b, "Uid:\t%u\t%u\t%u\t%u\n", pi->uid, pi->euid, pi->euid, pi->euid);
+    libos_strbuf_printf(b, "Gid:\t%u\t%u\t%u\t%u\n", pi->gid, pi->egid, pi->egid, pi->egid);
+    libos_strbuf_printf(
+        b, "FDSize:\t64\nGroups:\t\nNStgid:\t%u\nNSpid:\t%u\nNSpgid:\t%u\nNSsid:\t%u\n", pi->pid,
+        pi->pid, pi->pgid, pi->sid);
+    libos_strbuf_printf(b, "Threads:\t%u\n", pi->nthreads ? pi->nthreads : 1);
+    libos_free(pi);
+    return 0;
+}
+
+static long other_stat(const struct libos_pseudo_path *p, struct libos_strbuf *b) {
+    OTHER_GET(pi);
+    const char *word;
+    char st = other_state(pi, &word);
+    libos_strbuf_printf(b, "%u (%s) %c %u %u %u 0 -1 4194560 0 0 0 0 ", pi->pid, pi->comm, st,
+                        pi->ppid, pi->pgid, pi->sid);
+    libos_strbuf_printf(b, "0 0 0 0 20 0 %u 0 %lu 0 0 18446744073709551615 ",
+                        pi->nthreads ? pi->nthreads : 1,
+                        (unsigned long)(pi->start_ns / (1000000000 / CLK_TCK)));
+    libos_strbuf_printf(b, "0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+    libos_free(pi);
+    return 0;
+}
+
+static long other_cmdline(const struct libos_pseudo_path *p, struct libos_strbuf *b) {
+    OTHER_GET(pi);
+    if (pi->state != LIBOS_PROC_ZOMBIE)
+        libos_strbuf_add(b, pi->cmdline, pi->cmdline_len);
+    libos_free(pi);
+    return 0;
+}
+
+static long other_comm(const struct libos_pseudo_path *p, struct libos_strbuf *b) {
+    OTHER_GET(pi);
+    libos_strbuf_printf(b, "%s\n", pi->comm);
+    libos_free(pi);
+    return 0;
+}
+
+static long other_exe(const struct libos_pseudo_path *p, struct libos_strbuf *b) {
+    OTHER_GET(pi);
+    long r = pi->exe[0] && pi->state != LIBOS_PROC_ZOMBIE ? 0 : -ENOENT;
+    if (!r)
+        libos_strbuf_printf(b, "%s", pi->exe);
+    libos_free(pi);
+    return r;
+}
+
+static const struct libos_pseudo_node g_other_children[] = {
+    PID_FILE("status", other_status),
+    PID_FILE("stat", other_stat),
+    PID_FILE("cmdline", other_cmdline),
+    PID_FILE("comm", other_comm),
+    {.name = "exe", .type = LIBOS_PSEUDO_LINK, .readlink = other_exe},
+    {0},
+};
+
 static long link_self(const struct libos_pseudo_path *p, struct libos_strbuf *b) {
     libos_strbuf_printf(b, "%u", g_process.pid);
     return 0;
@@ -1319,6 +1450,10 @@ static const struct libos_pseudo_node g_proc_children[] = {
     PID_FILE("filesystems", sys_filesystems),
     PID_FILE("swaps", sys_swaps),
     {.type = LIBOS_PSEUDO_DIR, .match = pid_match, .list = pid_list, .children = g_pid_children},
+    {.type = LIBOS_PSEUDO_DIR,
+     .match = other_match,
+     .list = other_list,
+     .children = g_other_children},
     {0},
 };
 
@@ -1330,6 +1465,13 @@ static void proc_stat_hook(const struct libos_pseudo_path *p, struct linux_stat 
     if (p->depth >= 1 && !p->node[0]->name) {
         st->st_uid = g_process.euid;
         st->st_gid = g_process.egid;
+        struct libos_proc_info *pi = NULL;
+        if (p->node[0]->children == g_other_children && (pi = libos_malloc(sizeof(*pi))) &&
+            other_get(p, pi)) {
+            st->st_uid = pi->euid;
+            st->st_gid = pi->egid;
+        }
+        libos_free(pi);
     }
 }
 

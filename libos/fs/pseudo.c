@@ -268,6 +268,7 @@ static void pf_release(struct libos_file *f) {
 }
 
 static const struct libos_file_ops g_pseudo_file_ops = {
+    .ckpt_kind = LIBOS_CKPT_PATH_ONLY,
     .read = pf_read,
     .write = pf_write,
     .seek = pf_seek,

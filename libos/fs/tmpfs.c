@@ -1,26 +1,69 @@
-/* tmpfs: files, directories and symlinks in the libos heap. One lock guards
- * every tmpfs tree; a file's data lives as long as a name or an open file
- * refers to it. */
+/* tmpfs: files, directories and symlinks the libos keeps. One lock guards
+ * every tmpfs tree. A directory entry (tmpfs_node) names an inode
+ * (tmpfs_inode); hard links are more entries for one inode, which lives
+ * as long as a name or an open file refers to it.
+ *
+ * A regular file's data is a PAL memory file ("memfd:"), so MAP_SHARED
+ * maps it, its pages are coherent with read/write, and a forked child
+ * shares them; each open file reopens it (pal_stream_reopen) for a
+ * position of its own that, like a Linux open file description, is shared
+ * with forked children. On a PAL without memory files the data is in the
+ * heap (and MAP_SHARED is refused). The tree itself is per process: names
+ * a forked child creates or removes are not seen by its parent. */
 #include "libos_fs.h"
 
-struct tmpfs_node {
+struct tmpfs_inode {
     uint32_t mode; /* S_IF* | permission bits */
     uint64_t ino;
-    uint32_t nlink;
+    uint32_t nlink; /* names; directories: 2 + subdirectories */
     int open_refs;
-    bool unlinked;
     uint32_t uid, gid;
+    int64_t atime, mtime, ctime;
+    pal_handle_t *mem; /* regular file data, or NULL */
+    char *data;        /* symlink target, or file data without mem */
+    size_t size, cap;  /* of data */
+};
+
+struct tmpfs_node {
     char *name;
     struct tmpfs_node *parent, *children, *next;
-    char *data; /* file contents or symlink target */
-    size_t size, cap;
-    int64_t atime, mtime, ctime;
+    struct tmpfs_inode *i;
 };
 
 static struct libos_lock g_tmpfs_lock = LIBOS_LOCK_INIT;
 static uint64_t g_next_ino = 2;
 
-static struct tmpfs_node *node_new(uint32_t mode, const char *name) {
+static long pal_ret(long r) {
+    return r < 0 ? libos_errno_from_pal((int)r) : r;
+}
+
+static struct tmpfs_inode *inode_new(uint32_t mode) {
+    struct tmpfs_inode *i = libos_calloc(1, sizeof(*i));
+    if (!i)
+        return NULL;
+    /* A memory file per regular file; without one the heap holds data. */
+    if (S_ISREG(mode) &&
+        pal_stream_open("memfd:tmpfs", PAL_ACCESS_RDWR, 0600, PAL_CREATE_ALWAYS, 0, &i->mem) < 0)
+        i->mem = NULL;
+    i->mode = mode;
+    i->ino = g_next_ino++;
+    i->nlink = S_ISDIR(mode) ? 2 : 1;
+    i->uid = g_process.euid;
+    i->gid = g_process.egid;
+    i->atime = i->mtime = i->ctime = libos_now_ns();
+    return i;
+}
+
+static void inode_put(struct tmpfs_inode *i) {
+    if (i->nlink || i->open_refs)
+        return;
+    if (i->mem)
+        pal_stream_close(i->mem);
+    libos_free(i->data);
+    libos_free(i);
+}
+
+static struct tmpfs_node *node_new(const char *name, struct tmpfs_inode *i) {
     struct tmpfs_node *n = libos_calloc(1, sizeof(*n));
     if (!n)
         return NULL;
@@ -28,25 +71,25 @@ static struct tmpfs_node *node_new(uint32_t mode, const char *name) {
         libos_free(n);
         return NULL;
     }
-    n->mode = mode;
-    n->ino = g_next_ino++;
-    n->nlink = S_ISDIR(mode) ? 2 : 1;
-    n->uid = g_process.euid;
-    n->gid = g_process.egid;
-    n->atime = n->mtime = n->ctime = libos_now_ns();
+    n->i = i;
     return n;
 }
 
 static void node_free(struct tmpfs_node *n) {
     libos_free(n->name);
-    libos_free(n->data);
     libos_free(n);
 }
 
 /* Caller holds g_tmpfs_lock. */
 static struct tmpfs_node *root_of(struct libos_mount *m) {
-    if (!m->priv)
-        m->priv = node_new(S_IFDIR | 01777, "");
+    if (!m->priv) {
+        struct tmpfs_inode *i = inode_new(S_IFDIR | 01777);
+        m->priv = i ? node_new("", i) : NULL;
+        if (i && !m->priv) {
+            i->nlink = 0;
+            inode_put(i);
+        }
+    }
     return m->priv;
 }
 
@@ -62,7 +105,7 @@ static struct tmpfs_node *walk(struct libos_mount *m, const char *rel) {
     while (n && *rel) {
         const char *e = strchr(rel, '/');
         size_t len = e ? (size_t)(e - rel) : strlen(rel);
-        n = S_ISDIR(n->mode) ? child(n, rel, len) : NULL;
+        n = S_ISDIR(n->i->mode) ? child(n, rel, len) : NULL;
         rel += len + (e ? 1 : 0);
     }
     return n;
@@ -77,7 +120,7 @@ static struct tmpfs_node *walk_parent(struct libos_mount *m, const char *rel, co
     char *p = libos_strndup(rel, slash - rel);
     struct tmpfs_node *n = p ? walk(m, p) : NULL;
     libos_free(p);
-    return n && S_ISDIR(n->mode) ? n : NULL;
+    return n && S_ISDIR(n->i->mode) ? n : NULL;
 }
 
 static void link_child(struct tmpfs_node *dir, struct tmpfs_node *n) {
@@ -87,9 +130,9 @@ static void link_child(struct tmpfs_node *dir, struct tmpfs_node *n) {
     *pp = n;
     n->next = NULL;
     n->parent = dir;
-    if (S_ISDIR(n->mode))
-        dir->nlink++;
-    dir->mtime = dir->ctime = libos_now_ns();
+    if (S_ISDIR(n->i->mode))
+        dir->i->nlink++;
+    dir->i->mtime = dir->i->ctime = libos_now_ns();
 }
 
 static void unlink_child(struct tmpfs_node *n) {
@@ -100,104 +143,172 @@ static void unlink_child(struct tmpfs_node *n) {
     *pp = n->next;
     n->next = NULL;
     n->parent = NULL;
-    if (S_ISDIR(n->mode))
-        dir->nlink--;
-    dir->mtime = dir->ctime = libos_now_ns();
+    if (S_ISDIR(n->i->mode))
+        dir->i->nlink--;
+    dir->i->mtime = dir->i->ctime = libos_now_ns();
 }
 
-static void fill_stat(struct libos_mount *m, const struct tmpfs_node *n, struct linux_stat *st) {
+/* Bytes in the file: the memory file's size is the one every process
+ * sharing it sees. */
+static uint64_t inode_size(const struct tmpfs_inode *i) {
+    struct pal_stream_attr a;
+    if (i->mem)
+        return pal_stream_attr_query_handle(i->mem, &a) < 0 ? 0 : a.size;
+    return i->size;
+}
+
+static void fill_stat(struct libos_mount *m, const struct tmpfs_inode *i, struct linux_stat *st) {
     memset(st, 0, sizeof(*st));
+    uint64_t size = inode_size(i);
     st->st_dev = m ? m->dev : 0x20;
-    st->st_ino = n->ino;
-    st->st_nlink = n->unlinked ? 0 : n->nlink;
-    st->st_mode = n->mode;
-    st->st_uid = n->uid;
-    st->st_gid = n->gid;
-    st->st_size = S_ISDIR(n->mode) ? 4096 : n->size;
+    st->st_ino = i->ino;
+    st->st_nlink = i->nlink;
+    st->st_mode = i->mode;
+    st->st_uid = i->uid;
+    st->st_gid = i->gid;
+    st->st_size = S_ISDIR(i->mode) ? 4096 : size;
     st->st_blksize = 4096;
-    st->st_blocks = ALIGN_UP(n->size, 4096) / 512;
-    st->st_atim = (struct linux_timespec){n->atime / 1000000000, n->atime % 1000000000};
-    st->st_mtim = (struct linux_timespec){n->mtime / 1000000000, n->mtime % 1000000000};
-    st->st_ctim = (struct linux_timespec){n->ctime / 1000000000, n->ctime % 1000000000};
+    st->st_blocks = ALIGN_UP(size, 4096) / 512;
+    st->st_atim = (struct linux_timespec){i->atime / 1000000000, i->atime % 1000000000};
+    st->st_mtim = (struct linux_timespec){i->mtime / 1000000000, i->mtime % 1000000000};
+    st->st_ctim = (struct linux_timespec){i->ctime / 1000000000, i->ctime % 1000000000};
 }
 
-/* Caller holds the lock. Grows or shrinks data to len, zero-filling. */
-static long resize(struct tmpfs_node *n, size_t len) {
-    if (len > n->cap) {
-        size_t cap = MAX(len, n->cap * 2);
-        char *d = libos_realloc(n->data, cap);
+/* Caller holds the lock. Grows or shrinks the file to len, zero-filling. */
+static long resize(struct tmpfs_inode *i, size_t len) {
+    i->mtime = i->ctime = libos_now_ns();
+    if (i->mem)
+        return pal_ret(pal_stream_set_length(i->mem, len));
+    if (len > i->cap) {
+        size_t cap = MAX(len, i->cap * 2);
+        char *d = libos_realloc(i->data, cap);
         if (!d)
             return -ENOSPC;
-        n->data = d;
-        n->cap = cap;
+        i->data = d;
+        i->cap = cap;
     }
-    if (len > n->size)
-        memset(n->data + n->size, 0, len - n->size);
-    n->size = len;
-    n->mtime = n->ctime = libos_now_ns();
+    if (len > i->size)
+        memset(i->data + i->size, 0, len - i->size);
+    i->size = len;
     return 0;
 }
 
 /* ------------------------------------------------------------ file ops */
 
+#define TMPFS_MAX_SIZE (1ULL << 40)
+
+/* The handle for I/O: the open file's own, else (a PAL that cannot reopen)
+ * the inode's memory file at libos positions; NULL for heap data. */
+static pal_handle_t *io_handle(struct libos_file *f) {
+    return f->handle ? f->handle : ((struct tmpfs_inode *)f->priv)->mem;
+}
+
+/* Reads and writes at the file position use the open file's PAL handle's
+ * own position, shared with forked children (a shell's `{ a; b; } > f`
+ * relies on it); f->pos follows it. */
+static bool at_file_position(struct libos_file *f, const uint64_t *pos) {
+    return f->handle && pos == &f->pos;
+}
+
 static int64_t tf_read(struct libos_file *f, void *buf, size_t len, uint64_t *pos) {
-    struct tmpfs_node *n = f->priv;
+    struct tmpfs_inode *i = f->priv;
+    pal_handle_t *h = io_handle(f);
+    if (h) {
+        int64_t r = pal_stream_read(h, at_file_position(f, pos) ? PAL_OFFSET_NONE : *pos, buf, len);
+        if (r < 0)
+            return libos_errno_from_pal((int)r);
+        *pos += r;
+        return r;
+    }
     libos_lock(&g_tmpfs_lock);
-    size_t got = *pos < n->size ? MIN(len, n->size - *pos) : 0;
-    memcpy(buf, n->data + *pos, got);
+    size_t got = *pos < i->size ? MIN(len, i->size - *pos) : 0;
+    memcpy(buf, i->data + *pos, got);
     *pos += got;
     libos_unlock(&g_tmpfs_lock);
     return got;
 }
 
-static int64_t tf_write(struct libos_file *f, const void *buf, size_t len, uint64_t *pos) {
-    struct tmpfs_node *n = f->priv;
-    libos_lock(&g_tmpfs_lock);
-    uint64_t at = (f->flags & O_APPEND) ? n->size : *pos;
-    long r = 0;
-    if (at + len < at || at + len > (1ULL << 40))
-        r = -EFBIG;
-    else if (at + len > n->size)
-        r = resize(n, at + len);
-    if (!r) {
-        memcpy(n->data + at, buf, len);
-        n->mtime = n->ctime = libos_now_ns();
-        *pos = at + len;
-        r = len;
+/* Caller holds the lock. Writes through the memory file at the file
+ * position (at == PAL_OFFSET_NONE) or at an offset. */
+static int64_t write_mem(struct libos_file *f, uint64_t at, const void *buf, size_t len,
+                         uint64_t *pos) {
+    bool shared = at_file_position(f, pos);
+    if (at == PAL_OFFSET_NONE && !shared)
+        at = *pos;
+    if (at != PAL_OFFSET_NONE && (at + len < at || at + len > TMPFS_MAX_SIZE))
+        return -EFBIG;
+    int64_t w = pal_stream_write(io_handle(f), at, buf, len);
+    if (w < 0)
+        return libos_errno_from_pal((int)w);
+    if (at == PAL_OFFSET_NONE) {
+        *pos += w;
+    } else {
+        *pos = at + w;
+        if (shared) /* an append: the shared position follows */
+            pal_stream_seek(f->handle, (int64_t)*pos, PAL_SEEK_SET);
     }
+    return w;
+}
+
+static int64_t tf_write(struct libos_file *f, const void *buf, size_t len, uint64_t *pos) {
+    struct tmpfs_inode *i = f->priv;
+    libos_lock(&g_tmpfs_lock);
+    uint64_t at = (f->flags & O_APPEND) ? inode_size(i) : PAL_OFFSET_NONE;
+    int64_t r = 0;
+    if (io_handle(f)) {
+        r = write_mem(f, at, buf, len, pos);
+    } else {
+        if (at == PAL_OFFSET_NONE)
+            at = *pos;
+        if (at + len < at || at + len > TMPFS_MAX_SIZE)
+            r = -EFBIG;
+        else if (at + len > i->size)
+            r = resize(i, at + len);
+        if (!r) {
+            memcpy(i->data + at, buf, len);
+            *pos = at + len;
+            r = len;
+        }
+    }
+    if (r >= 0)
+        i->mtime = i->ctime = libos_now_ns();
     libos_unlock(&g_tmpfs_lock);
     return r;
 }
 
 static int64_t tf_seek(struct libos_file *f, int64_t off, int whence) {
-    struct tmpfs_node *n = f->priv;
-    libos_lock(&g_tmpfs_lock);
-    int64_t size = n->size;
-    libos_unlock(&g_tmpfs_lock);
-    int64_t base;
+    struct tmpfs_inode *i = f->priv;
+    int64_t size = (int64_t)inode_size(i), base;
     switch (whence) {
     case SEEK_SET:
         base = 0;
         break;
     case SEEK_CUR:
-        base = f->pos;
+        base = f->handle ? pal_stream_seek(f->handle, 0, PAL_SEEK_CUR) : (int64_t)f->pos;
+        if (base < 0)
+            return libos_errno_from_pal((int)base);
         break;
     case SEEK_END:
         base = size;
         break;
     case SEEK_DATA:
     case SEEK_HOLE:
+        /* No holes are known: data everywhere before EOF. */
         if (off < 0 || off >= size)
             return -ENXIO;
-        f->pos = whence == SEEK_DATA ? off : size;
-        return f->pos;
+        off = whence == SEEK_DATA ? off : size;
+        base = 0;
+        break;
     default:
         return -EINVAL;
     }
     if ((off > 0 && base > INT64_MAX - off) || base + off < 0)
         return -EINVAL;
-    f->pos = base + off;
-    return f->pos;
+    int64_t at = base + off;
+    if (f->handle && (at = pal_stream_seek(f->handle, at, PAL_SEEK_SET)) < 0)
+        return libos_errno_from_pal((int)at);
+    f->pos = (uint64_t)at;
+    return at;
 }
 
 static int tf_stat(struct libos_file *f, struct linux_stat *st) {
@@ -208,7 +319,7 @@ static int tf_stat(struct libos_file *f, struct linux_stat *st) {
 }
 
 static int tf_truncate(struct libos_file *f, uint64_t len) {
-    if (len > (1ULL << 40))
+    if (len > TMPFS_MAX_SIZE)
         return -EFBIG;
     libos_lock(&g_tmpfs_lock);
     long r = resize(f->priv, len);
@@ -220,15 +331,34 @@ static int tf_fsync(struct libos_file *f) {
     return 0;
 }
 
+/* Memory files map directly (MAP_SHARED shares the pages); heap data can
+ * only be copied, so MAP_SHARED of it is refused as before. */
+static int tf_mmap(struct libos_file *f, void **addr, size_t len, int prot, int flags,
+                   uint64_t off) {
+    struct tmpfs_inode *i = f->priv;
+    bool shared = (flags & MAP_TYPE) != MAP_PRIVATE;
+    if (!i->mem)
+        return libos_mmap_copy(f, addr, len, prot, flags, off);
+    uint32_t pf = (shared ? PAL_MAP_SHARED : PAL_MAP_PRIVATE) | libos_pal_placement(flags, *addr);
+    void *a = *addr;
+    int r = pal_stream_map(i->mem, &a, libos_pal_prot(prot), pf, off, len);
+    if (r < 0)
+        return libos_errno_from_pal(r);
+    *addr = a;
+    return 0;
+}
+
 static void tf_release(struct libos_file *f) {
-    struct tmpfs_node *n = f->priv;
-    if (!n)
+    struct tmpfs_inode *i = f->priv;
+    if (f->handle)
+        pal_stream_close(f->handle);
+    f->handle = NULL;
+    if (!i)
         return;
     libos_lock(&g_tmpfs_lock);
-    bool gone = --n->open_refs == 0 && n->unlinked;
+    i->open_refs--;
+    inode_put(i);
     libos_unlock(&g_tmpfs_lock);
-    if (gone)
-        node_free(n);
 }
 
 static const struct libos_file_ops g_tmpfs_file_ops = {
@@ -236,7 +366,7 @@ static const struct libos_file_ops g_tmpfs_file_ops = {
     .write = tf_write,
     .seek = tf_seek,
     .stat = tf_stat,
-    .mmap = libos_mmap_copy,
+    .mmap = tf_mmap,
     .truncate = tf_truncate,
     .fsync = tf_fsync,
     .release = tf_release,
@@ -248,7 +378,7 @@ static long tmpfs_lookup(struct libos_mount *m, const char *rel, struct linux_st
     libos_lock(&g_tmpfs_lock);
     struct tmpfs_node *n = walk(m, rel);
     if (n)
-        fill_stat(m, n, st);
+        fill_stat(m, n->i, st);
     libos_unlock(&g_tmpfs_lock);
     return n ? 0 : -ENOENT;
 }
@@ -256,32 +386,41 @@ static long tmpfs_lookup(struct libos_mount *m, const char *rel, struct linux_st
 static long tmpfs_readlink(struct libos_mount *m, const char *rel, char *buf, size_t size) {
     libos_lock(&g_tmpfs_lock);
     struct tmpfs_node *n = walk(m, rel);
-    long r = !n ? -ENOENT : !S_ISLNK(n->mode) ? -EINVAL : (long)MIN(size, n->size);
+    long r = !n ? -ENOENT : !S_ISLNK(n->i->mode) ? -EINVAL : (long)MIN(size, n->i->size);
     if (r > 0)
-        memcpy(buf, n->data, r);
+        memcpy(buf, n->i->data, r);
     libos_unlock(&g_tmpfs_lock);
     return r;
 }
 
-/* Caller holds the lock. Creates name in rel's parent. */
+/* Caller holds the lock. Links a new name for i (or, i NULL, a new inode
+ * of mode) in rel's parent. */
 static long create(struct libos_mount *m, const char *rel, uint32_t mode, const char *target,
-                   struct tmpfs_node **out) {
+                   struct tmpfs_inode *i, struct tmpfs_node **out) {
     const char *name;
     struct tmpfs_node *dir = walk_parent(m, rel, &name);
     if (!dir)
         return -ENOENT;
     if (child(dir, name, strlen(name)))
         return -EEXIST;
-    struct tmpfs_node *n = node_new(mode, name);
-    if (!n)
+    bool fresh = !i;
+    if (fresh && !(i = inode_new(mode)))
         return -ENOSPC;
-    if (target) {
-        n->size = n->cap = strlen(target);
-        if (!(n->data = libos_strdup(target))) {
-            node_free(n);
-            return -ENOSPC;
-        }
+    if (fresh && target) {
+        i->size = i->cap = strlen(target);
+        i->data = libos_strdup(target);
     }
+    struct tmpfs_node *n = (!fresh || !target || i->data) ? node_new(name, i) : NULL;
+    if (!n) {
+        if (fresh) {
+            i->nlink = 0;
+            inode_put(i);
+        }
+        return -ENOSPC;
+    }
+    if (!fresh)
+        i->nlink++;
+    i->ctime = libos_now_ns();
     link_child(dir, n);
     *out = n;
     return 0;
@@ -293,18 +432,24 @@ static long tmpfs_open(struct libos_mount *m, const char *rel, const struct linu
     struct tmpfs_node *n = walk(m, rel);
     long r = 0;
     if (!st && !n)
-        r = create(m, rel, S_IFREG | (mode & 07777), NULL, &n);
+        r = create(m, rel, S_IFREG | (mode & 07777), NULL, NULL, &n);
     else if (!n)
         r = -ENOENT;
     else if (!st && (flags & O_EXCL))
         r = -EEXIST;
-    if (!r && S_ISDIR(n->mode))
+    struct tmpfs_inode *i = r ? NULL : n->i;
+    if (!r && S_ISDIR(i->mode))
         r = -EISDIR;
-    if (!r && (flags & O_TRUNC) && S_ISREG(n->mode) && n->size)
-        r = resize(n, 0);
+    else if (!r && (i->mode & S_IFMT) == S_IFSOCK)
+        r = -ENXIO; /* a socket's name: connect to it, not open */
+    if (!r && (flags & O_TRUNC) && S_ISREG(i->mode) && inode_size(i))
+        r = resize(i, 0);
+    /* A position of its own; without reopen, libos positions on i->mem. */
+    if (!r && i->mem && pal_stream_reopen(i->mem, &f->handle) < 0)
+        f->handle = NULL;
     if (!r) {
-        n->open_refs++;
-        f->priv = n;
+        i->open_refs++;
+        f->priv = i;
         f->ops = &g_tmpfs_file_ops;
     }
     libos_unlock(&g_tmpfs_lock);
@@ -314,7 +459,7 @@ static long tmpfs_open(struct libos_mount *m, const char *rel, const struct linu
 static long tmpfs_mkdir(struct libos_mount *m, const char *rel, uint32_t mode) {
     struct tmpfs_node *n;
     libos_lock(&g_tmpfs_lock);
-    long r = create(m, rel, S_IFDIR | (mode & 07777), NULL, &n);
+    long r = create(m, rel, S_IFDIR | (mode & 07777), NULL, NULL, &n);
     libos_unlock(&g_tmpfs_lock);
     return r;
 }
@@ -322,18 +467,41 @@ static long tmpfs_mkdir(struct libos_mount *m, const char *rel, uint32_t mode) {
 static long tmpfs_symlink(struct libos_mount *m, const char *rel, const char *target) {
     struct tmpfs_node *n;
     libos_lock(&g_tmpfs_lock);
-    long r = create(m, rel, S_IFLNK | 0777, target, &n);
+    long r = create(m, rel, S_IFLNK | 0777, target, NULL, &n);
     libos_unlock(&g_tmpfs_lock);
     return r;
 }
 
-/* Caller holds the lock; n is linked. Frees n unless a file holds it. */
+static long tmpfs_mknod(struct libos_mount *m, const char *rel, uint32_t mode) {
+    struct tmpfs_node *n;
+    if ((mode & S_IFMT) != S_IFSOCK)
+        return -EPERM; /* FIFOs and devices: not offered */
+    libos_lock(&g_tmpfs_lock);
+    long r = create(m, rel, mode & (S_IFMT | 07777), NULL, NULL, &n);
+    libos_unlock(&g_tmpfs_lock);
+    return r;
+}
+
+/* A second name for a non-directory (glibc's sem_open links its
+ * finished semaphore file into place). */
+static long tmpfs_link(struct libos_mount *m, const char *oldrel, const char *newrel) {
+    struct tmpfs_node *n;
+    libos_lock(&g_tmpfs_lock);
+    struct tmpfs_node *o = walk(m, oldrel);
+    long r = !o ? -ENOENT : S_ISDIR(o->i->mode) ? -EPERM : create(m, newrel, 0, NULL, o->i, &n);
+    libos_unlock(&g_tmpfs_lock);
+    return r;
+}
+
+/* Caller holds the lock; n is linked. The inode goes with its last name
+ * unless a file holds it open. */
 static void drop_node(struct tmpfs_node *n) {
+    struct tmpfs_inode *i = n->i;
     unlink_child(n);
-    n->unlinked = true;
-    n->ctime = libos_now_ns();
-    if (!n->open_refs)
-        node_free(n);
+    i->nlink = S_ISDIR(i->mode) ? 0 : i->nlink - 1;
+    i->ctime = libos_now_ns();
+    node_free(n);
+    inode_put(i);
 }
 
 static long tmpfs_unlink(struct libos_mount *m, const char *rel, bool dir) {
@@ -344,7 +512,7 @@ static long tmpfs_unlink(struct libos_mount *m, const char *rel, bool dir) {
         r = -ENOENT;
     else if (!n->parent)
         r = -EBUSY; /* the mount root */
-    else if (dir != S_ISDIR(n->mode))
+    else if (dir != S_ISDIR(n->i->mode))
         r = dir ? -ENOTDIR : -EISDIR;
     else if (dir && n->children)
         r = -ENOTEMPTY;
@@ -369,9 +537,9 @@ static long tmpfs_rename(struct libos_mount *m, const char *oldrel, const char *
         r = -EBUSY;
     if (!r) {
         struct tmpfs_node *old = child(dir, name, strlen(name));
-        if (old == n)
-            goto out; /* same object: nothing to do */
-        if (old && S_ISDIR(old->mode) && old->children)
+        if (old && old->i == n->i)
+            goto out; /* same inode (also a hard link): nothing to do */
+        if (old && S_ISDIR(old->i->mode) && old->children)
             r = -ENOTEMPTY;
         else if (old)
             drop_node(old);
@@ -382,7 +550,7 @@ static long tmpfs_rename(struct libos_mount *m, const char *oldrel, const char *
         n->name = newname;
         newname = NULL;
         link_child(dir, n);
-        n->ctime = libos_now_ns();
+        n->i->ctime = libos_now_ns();
     }
 out:
     libos_free(newname);
@@ -394,8 +562,8 @@ static long tmpfs_chmod(struct libos_mount *m, const char *rel, uint32_t mode) {
     libos_lock(&g_tmpfs_lock);
     struct tmpfs_node *n = walk(m, rel);
     if (n) {
-        n->mode = (n->mode & S_IFMT) | (mode & 07777);
-        n->ctime = libos_now_ns();
+        n->i->mode = (n->i->mode & S_IFMT) | (mode & 07777);
+        n->i->ctime = libos_now_ns();
     }
     libos_unlock(&g_tmpfs_lock);
     return n ? 0 : -ENOENT;
@@ -405,9 +573,10 @@ static long tmpfs_utimes(struct libos_mount *m, const char *rel, int64_t atime, 
     libos_lock(&g_tmpfs_lock);
     struct tmpfs_node *n = walk(m, rel);
     if (n) {
-        n->atime = atime >= 0 ? atime : n->atime;
-        n->mtime = mtime >= 0 ? mtime : n->mtime;
-        n->ctime = libos_now_ns();
+        struct tmpfs_inode *i = n->i;
+        i->atime = atime >= 0 ? atime : i->atime;
+        i->mtime = mtime >= 0 ? mtime : i->mtime;
+        i->ctime = libos_now_ns();
     }
     libos_unlock(&g_tmpfs_lock);
     return n ? 0 : -ENOENT;
@@ -417,16 +586,17 @@ static long tmpfs_chown(struct libos_mount *m, const char *rel, uint32_t uid, ui
     libos_lock(&g_tmpfs_lock);
     struct tmpfs_node *n = walk(m, rel);
     if (n) {
-        n->uid = uid != UINT32_MAX ? uid : n->uid;
-        n->gid = gid != UINT32_MAX ? gid : n->gid;
+        struct tmpfs_inode *i = n->i;
+        i->uid = uid != UINT32_MAX ? uid : i->uid;
+        i->gid = gid != UINT32_MAX ? gid : i->gid;
         /* Linux: a chown clears set-user-ID, and set-group-ID on a group-
          * executable file, on everything but directories. */
-        if (!S_ISDIR(n->mode)) {
-            n->mode &= ~S_ISUID;
-            if (n->mode & 010)
-                n->mode &= ~S_ISGID;
+        if (!S_ISDIR(i->mode)) {
+            i->mode &= ~S_ISUID;
+            if (i->mode & 010)
+                i->mode &= ~S_ISGID;
         }
-        n->ctime = libos_now_ns();
+        i->ctime = libos_now_ns();
     }
     libos_unlock(&g_tmpfs_lock);
     return n ? 0 : -ENOENT;
@@ -435,17 +605,20 @@ static long tmpfs_chown(struct libos_mount *m, const char *rel, uint32_t uid, ui
 static long tmpfs_list(struct libos_mount *m, const char *rel, struct libos_dirlist *l) {
     libos_lock(&g_tmpfs_lock);
     struct tmpfs_node *d = walk(m, rel);
-    long r = !d ? -ENOENT : !S_ISDIR(d->mode) ? -ENOTDIR : 0;
+    long r = !d ? -ENOENT : !S_ISDIR(d->i->mode) ? -ENOTDIR : 0;
     for (struct tmpfs_node *c = d && !r ? d->children : NULL; c && !r; c = c->next)
-        r = libos_dirlist_add(l, c->name, c->ino, libos_dtype_from_mode(c->mode));
+        r = libos_dirlist_add(l, c->name, c->i->ino, libos_dtype_from_mode(c->i->mode));
     libos_unlock(&g_tmpfs_lock);
     return r;
 }
 
+/* Names go; inodes still open stay for their files. */
 static void free_tree(struct tmpfs_node *n) {
     while (n) {
         struct tmpfs_node *next = n->next;
         free_tree(n->children);
+        n->i->nlink = S_ISDIR(n->i->mode) ? 0 : n->i->nlink - 1;
+        inode_put(n->i);
         node_free(n);
         n = next;
     }
@@ -465,10 +638,12 @@ const struct libos_fs_ops g_tmpfs_ops = {
     .open = tmpfs_open,
     .mkdir = tmpfs_mkdir,
     .symlink = tmpfs_symlink,
+    .link = tmpfs_link,
     .unlink = tmpfs_unlink,
     .rename = tmpfs_rename,
     .chmod = tmpfs_chmod,
     .utimes = tmpfs_utimes,
     .list = tmpfs_list,
     .chown = tmpfs_chown,
+    .mknod = tmpfs_mknod,
 };

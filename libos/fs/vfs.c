@@ -344,6 +344,21 @@ void libos_lookup_free(struct libos_lookup *lk) {
     lk->path = NULL;
 }
 
+long libos_vfs_mknod(const char *path, uint32_t mode) {
+    struct libos_lookup lk;
+    long r = libos_vfs_lookup(AT_FDCWD, path, LIBOS_LOOKUP_CREATE, &lk);
+    if (r)
+        return r;
+    if (lk.exists)
+        r = -EEXIST;
+    else if (!lk.mount->ops->mknod)
+        r = -EPERM;
+    else
+        r = lk.mount->ops->mknod(lk.mount, lk.rel, mode);
+    libos_lookup_free(&lk);
+    return r;
+}
+
 long libos_vfs_check_writable(struct libos_mount *m, const char *abs, const char *what) {
     if (!m->readonly)
         return 0;
@@ -515,6 +530,12 @@ long libos_vfs_init(void) {
         return r;
     r = libos_mount_add("/dev", &g_dev_fs_ops, NULL, false);
     if (r)
+        return r;
+    /* POSIX shared memory and semaphores (glibc: files in /dev/shm) need a
+     * tmpfs there, as every Linux system has, unless the manifest mounts
+     * something of its own. */
+    if (!libos_path_is_mount_point("/dev/shm") &&
+        (r = libos_mount_add("/dev/shm", &g_tmpfs_ops, NULL, false)))
         return r;
     for (int fd = 0; fd < 3; fd++) {
         if (!g_boot || !g_boot->stdio[fd])

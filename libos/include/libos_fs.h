@@ -52,6 +52,8 @@ struct libos_fs_ops {
     /* Set owner ids (UINT32_MAX keeps one); sys/fs2.c has checked the
      * caller's right as Linux would. */
     long (*chown)(struct libos_mount *m, const char *rel, uint32_t uid, uint32_t gid);
+    /* Create a special file (S_IFSOCK: the name of a bound AF_UNIX socket). */
+    long (*mknod)(struct libos_mount *m, const char *rel, uint32_t mode);
 };
 
 struct libos_mount {
@@ -104,6 +106,9 @@ struct libos_lookup {
 };
 /* Resolve path relative to dirfd (AT_FDCWD or a directory fd). */
 long libos_vfs_lookup(int dirfd, const char *path, int flags, struct libos_lookup *lk);
+/* A special file at path (an AF_UNIX name on a libos file system, which
+ * the host knows only by an abstract name). */
+long libos_vfs_mknod(const char *path, uint32_t mode);
 void libos_lookup_free(struct libos_lookup *lk);
 #define RW_MAX 0x7ffff000UL /* Linux's MAX_RW_COUNT: the most one read/write moves */
 

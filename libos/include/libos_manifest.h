@@ -15,7 +15,10 @@ struct libos_mount_spec {
     int type;     /* enum libos_mount_type */
     char *source; /* host directory (type host) */
     bool readonly;
-    int line; /* manifest line, for messages */
+    int line;                    /* manifest line, for messages */
+    uint64_t size;               /* tmpfs: bytes it may hold; 0 = no own limit */
+    char *key;                   /* "fs.root" or "fs.mounts[N]", for messages */
+    int source_line, source_col; /* where 'source' is, for the runtime's checks */
 };
 
 struct libos_env_var {
@@ -43,15 +46,29 @@ struct libos_manifest {
     size_t env_passthrough_count;
     struct libos_mount_spec *mounts; /* fs.mounts, in manifest order */
     size_t mount_count;
-    char *cwd;                 /* fs.cwd or NULL */
-    uint64_t limit_memory;     /* limits.memory, bytes; 0 = unset */
-    uint64_t limit_stack;      /* limits.stack */
-    uint64_t limit_brk;        /* limits.brk */
-    uint64_t limit_open_files; /* limits.open_files */
-    uint64_t limit_threads;
-    uint64_t limit_processes;
-    char *pal;                          /* pal.name or NULL */
-    int log_level;                      /* log.level, -1 when unset */
+    char *cwd;          /* fs.cwd or NULL */
+    bool argv_from_cli; /* loader.argv_from_cli (default: no loader.argv) */
+    int64_t uid, gid;   /* loader.uid/gid shown to the program; -1: the host's */
+    /* [sys]: 0 = unlimited ("unlimited" in the manifest); defaults in
+     * LIBOS_DEFAULT_* below. */
+    uint64_t limit_memory;     /* sys.memory, bytes */
+    uint64_t limit_stack;      /* sys.stack, bytes (main thread) */
+    uint64_t limit_brk;        /* sys.brk, bytes */
+    uint64_t limit_open_files; /* sys.open_files */
+    uint64_t limit_threads;    /* sys.threads, per process */
+    uint64_t limit_processes;  /* sys.processes, in the whole sandbox */
+    bool fork_checkpoint;      /* sys.fork = "checkpoint" (default "fast") */
+    /* Options that weaken isolation (each warned about by the runtime). */
+    bool insecure_no_seccomp;    /* sys.insecure__no_seccomp */
+    bool insecure_no_landlock;   /* sys.insecure__no_landlock */
+    bool insecure_weak_landlock; /* sys.insecure__weak_landlock */
+    char *pal;                   /* pal.name or NULL (= "linux") */
+    bool syscall_rewrite;        /* pal.syscall_rewrite (default true) */
+    int log_level;               /* log.level, -1 when unset */
+    /* "NAME:LINE:COL: KEY: ..." for each insecure__ option set to true;
+     * the runtime prints them as warnings. */
+    char **warnings;
+    size_t warning_count;
     struct libos_toml *root;            /* whole tree, for later keys */
     struct libos_net_rule *net_connect; /* net.connect: outgoing TCP/UDP */
     size_t net_connect_count;
@@ -59,11 +76,20 @@ struct libos_manifest {
     size_t net_bind_count;
 };
 
+/* Defaults of [sys] when the manifest does not set them. */
+#define LIBOS_DEFAULT_STACK (8ULL << 20)
+#define LIBOS_DEFAULT_BRK (1ULL << 30)
+#define LIBOS_DEFAULT_OPEN_FILES 1024
+
 /* Parse and validate. On error returns a negative errno and writes
- * "NAME:LINE: what is wrong" into err. */
+ * "NAME:LINE:COLUMN: KEY: what is wrong" into err (syntax errors have no
+ * KEY). Host paths are not checked here (freestanding): the runtime does. */
 long libos_manifest_parse(const char *text, size_t len, const char *name,
                           struct libos_manifest **out, char *err, size_t err_size);
 void libos_manifest_free(struct libos_manifest *m);
+/* The known insecure__ options, for i = 0, 1, ...: the key path (e.g.
+ * "sys.insecure__no_seccomp") with its value in m; NULL past the last. */
+const char *libos_manifest_insecure(const struct libos_manifest *m, size_t i, bool *value);
 /* True if a rule allows family (4 or 6) address addr (4 or 16 bytes,
  * network order) and port. IPv4-mapped IPv6 addresses match IPv4 rules. */
 bool libos_net_rules_allow(const struct libos_net_rule *rules, size_t count, int family,

@@ -38,6 +38,8 @@ void libos_vma_set_prot(uint64_t start, uint64_t end, int prot);
 void libos_vma_remove(uint64_t start, uint64_t end);
 /* Copy of the VMA containing addr; false if none. */
 bool libos_vma_lookup(uint64_t addr, struct libos_vma *out);
+/* The first VMA that ends above addr (it may start above addr, too). */
+bool libos_vma_next(uint64_t addr, struct libos_vma *out);
 /* True when every page of [start, end) is app memory. */
 bool libos_vma_covered(uint64_t start, uint64_t end);
 

@@ -136,6 +136,7 @@ long libos_sys_rt_sigqueueinfo(int tgid, int sig, const struct linux_siginfo *ui
 long libos_sys_rt_tgsigqueueinfo(int tgid, int tid, int sig, const struct linux_siginfo *uinfo);
 long libos_sys_rt_sigpending(uint64_t *set, size_t size);
 long libos_sys_rt_sigsuspend(const uint64_t *mask, size_t size);
+long libos_sys_pause(void);
 long libos_sys_rt_sigtimedwait(const uint64_t *uset, struct linux_siginfo *uinfo,
                                const struct linux_timespec *uts, size_t size);
 

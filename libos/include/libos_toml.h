@@ -6,7 +6,8 @@
  * 0o, 0b, underscores), booleans, arrays (multi-line, trailing comma),
  * inline tables, comments. Floats and dates are rejected with a clear
  * message. Duplicate keys and redefined tables are errors. Every error is
- * "NAME:LINE: message"; every node remembers the line it was defined on.
+ * "NAME:LINE:COLUMN: message" (columns count characters from 1); every node
+ * remembers where its key and its value start.
  *
  * Freestanding: uses only libos.h helpers, so the libos and the hosted
  * runtime parse the same bytes the same way. */
@@ -33,6 +34,8 @@ enum libos_toml_type {
 struct libos_toml {
     int type;                  /* enum libos_toml_type */
     int line;                  /* 1-based line where it was defined */
+    int col;                   /* 1-based column of the value (of '[' for headers) */
+    int key_col;               /* column of its key (= col in arrays) */
     char *key;                 /* key in the parent table; NULL in arrays and at the root */
     struct libos_toml *parent; /* NULL at the root */
     struct libos_toml *next;   /* next member/element of the parent */
@@ -48,7 +51,7 @@ struct libos_toml {
 
 /* Parses len bytes of text. On success *out is the root table (free it with
  * libos_toml_free) and 0 is returned. On error returns -EINVAL (or -ENOMEM)
- * and writes "NAME:LINE: message" into err (if err_size > 0). */
+ * and writes "NAME:LINE:COLUMN: message" into err (if err_size > 0). */
 long libos_toml_parse(const char *text, size_t len, const char *name, struct libos_toml **out,
                       char *err, size_t err_size);
 void libos_toml_free(struct libos_toml *root);

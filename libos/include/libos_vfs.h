@@ -26,6 +26,15 @@ struct libos_poll_info {
     struct libos_waitq *waitq; /* internal object's wait queue, or NULL */
 };
 
+/* How the checkpoint fork carries an open file to a new instance. */
+enum libos_ckpt_kind {
+    LIBOS_CKPT_NONE = 0,  /* a libos object: not carried (closed in the child) */
+    LIBOS_CKPT_PATH,      /* opened again by path, with the parent's handle */
+    LIBOS_CKPT_PATH_ONLY, /* opened again by path only (devices, /proc) */
+    LIBOS_CKPT_STREAM,    /* a pipe or socket: rebuilt from its handle */
+    LIBOS_CKPT_CONSOLE,   /* boot stdio */
+};
+
 struct libos_file_ops {
     /* pos: in/out file position for seekable files (NULL for pread-style
      * callers is never passed; pread passes a local copy). */
@@ -54,6 +63,7 @@ struct libos_file_ops {
     int64_t (*readv)(struct libos_file *f, const struct linux_iovec *iov, int iovcnt);
     int64_t (*writev)(struct libos_file *f, const struct linux_iovec *iov, int iovcnt);
     void (*release)(struct libos_file *f);
+    uint8_t ckpt_kind; /* enum libos_ckpt_kind */
 };
 
 struct libos_file {

@@ -296,6 +296,9 @@ struct linux_rlimit {
 #define TIOCGPGRP 0x540F
 #define TIOCSPGRP 0x5410
 #define TIOCGWINSZ 0x5413
+#define TIOCSCTTY 0x540E
+#define TIOCNOTTY 0x5422
+#define TIOCGSID 0x5429
 #define TIOCSWINSZ 0x5414
 #define FIONREAD 0x541B
 #define FIONBIO 0x5421

@@ -1,7 +1,9 @@
 /* Manifest schema: checks the TOML tree against the keys Sabot knows and
  * builds struct libos_manifest. Two passes: a generic walk over the schema
  * tables below rejects unknown keys and wrong types (in document order), then
- * each section is read and its values checked (paths, enums, sizes). */
+ * each section is read and its values checked (paths, enums, sizes). Every
+ * error is "NAME:LINE:COLUMN: KEY: message". docs/manifest.md is the user's
+ * view of the same schema: keep them in step. */
 #include "libos_manifest.h"
 
 #include "libos.h"
@@ -13,10 +15,13 @@ enum kind {
     K_STRING,
     K_ABSPATH, /* string starting with '/' */
     K_STR_ARRAY,
-    K_STR_TABLE, /* table whose members are all strings */
-    K_SIZE,      /* "64M" or an integer */
-    K_POSINT,    /* integer > 0 */
+    K_STR_TABLE,  /* table whose members are all strings */
+    K_SIZE,       /* "64M" or an integer > 0 */
+    K_LIMIT,      /* integer > 0 or "unlimited" */
+    K_SIZE_LIMIT, /* a size or "unlimited" */
+    K_ID,         /* uid/gid: 0 .. 2^32-2 */
     K_BOOL,
+    K_LATER, /* reserved for a later issue: any value is "not supported yet" */
 };
 
 struct key_spec {
@@ -28,34 +33,44 @@ struct key_spec {
 static const struct key_spec s_loader[] = {
     {"entrypoint", K_ABSPATH, NULL},
     {"argv", K_STR_ARRAY, NULL},
+    {"argv_from_cli", K_BOOL, NULL},
     {"env", K_STR_TABLE, NULL},
     {"env_passthrough", K_STR_ARRAY, NULL},
+    {"uid", K_ID, NULL},
+    {"gid", K_ID, NULL},
     {NULL, 0, NULL},
 };
 
+/* fs.root is a mount without 'path' (it is "/"). */
 static const struct key_spec s_mount[] = {
-    {"path", K_ABSPATH, NULL},  {"type", K_STRING, NULL}, {"source", K_ABSPATH, NULL},
-    {"readonly", K_BOOL, NULL}, {NULL, 0, NULL},
+    {"path", K_ABSPATH, NULL},
+    {"type", K_STRING, NULL},
+    {"source", K_ABSPATH, NULL},
+    {"readonly", K_BOOL, NULL},
+    {"size", K_SIZE, NULL},
+    {"key", K_LATER, NULL},
+    {NULL, 0, NULL},
 };
+#define S_ROOT_MOUNT (s_mount + 1)
 
 static const struct key_spec s_fs[] = {
     {"cwd", K_ABSPATH, NULL},
+    {"root", K_TABLE, S_ROOT_MOUNT},
     {"mounts", K_TABLE_ARRAY, s_mount},
+    {"trusted_files", K_LATER, NULL},
     {NULL, 0, NULL},
 };
 
-static const struct key_spec s_limits[] = {
-    {"memory", K_SIZE, NULL},
-    {"stack", K_SIZE, NULL},
-    {"brk", K_SIZE, NULL},
-    {"open_files", K_POSINT, NULL},
-    {"threads", K_POSINT, NULL},
-    {"processes", K_POSINT, NULL},
-    {NULL, 0, NULL},
+static const struct key_spec s_sys[] = {
+    {"memory", K_SIZE_LIMIT, NULL}, {"stack", K_SIZE, NULL},
+    {"brk", K_SIZE, NULL},          {"open_files", K_LIMIT, NULL},
+    {"threads", K_LIMIT, NULL},     {"processes", K_LIMIT, NULL},
+    {"fork", K_STRING, NULL},       {NULL, 0, NULL},
 };
 
 static const struct key_spec s_pal[] = {
     {"name", K_STRING, NULL},
+    {"syscall_rewrite", K_BOOL, NULL},
     {NULL, 0, NULL},
 };
 
@@ -73,7 +88,7 @@ static const struct key_spec s_net[] = {
 static const struct key_spec s_root[] = {
     {"loader", K_TABLE, s_loader},
     {"fs", K_TABLE, s_fs},
-    {"limits", K_TABLE, s_limits},
+    {"sys", K_TABLE, s_sys},
     {"pal", K_TABLE, s_pal},
     {"log", K_TABLE, s_log},
     {"net", K_TABLE, s_net},
@@ -81,41 +96,37 @@ static const struct key_spec s_root[] = {
 };
 
 /* Options that weaken isolation. Every one is listed here, by schema path
- * (array elements without index, e.g. "fs.mounts.insecure__x"), and nowhere
- * else: a key starting with "insecure__" that is not in this table is an
- * error. Example entry: {"loader.insecure__use_host_env", K_BOOL, NULL}. */
-static const struct key_spec s_insecure[] = {
-    {NULL, 0, NULL},
+ * (array elements without index), with what it gives up, and nowhere else:
+ * a key starting with "insecure__" that is not in this table is an error.
+ * Set to true, each adds a warning to m->warnings. */
+static const struct insecure_spec {
+    const char *path;
+    size_t offset; /* of its bool in struct libos_manifest */
+    const char *what;
+} s_insecure[] = {
+    {"sys.insecure__no_seccomp", __builtin_offsetof(struct libos_manifest, insecure_no_seccomp),
+     "no seccomp filter: a program that bypasses the libos reaches every host system call"},
+    {"sys.insecure__no_landlock", __builtin_offsetof(struct libos_manifest, insecure_no_landlock),
+     "no Landlock: host files and TCP ports are confined only by the libos"},
+    {"sys.insecure__weak_landlock",
+     __builtin_offsetof(struct libos_manifest, insecure_weak_landlock),
+     "starts even where the kernel's Landlock cannot enforce every rule"},
 };
 
 #define INSECURE_PREFIX "insecure__"
+
+/* Keys that moved: the message says where. */
+static const struct {
+    const char *path, *hint;
+} s_moved[] = {
+    {"limits", "[limits] is now [sys]"},
+};
 
 struct ctx {
     const char *name;
     char *err;
     size_t err_size;
 };
-
-static long merr(struct ctx *c, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static long merr(struct ctx *c, int line, const char *fmt, ...) {
-    if (c->err_size == 0)
-        return -EINVAL;
-    int n = libos_snprintf(c->err, c->err_size, "%s:%d: ", c->name, line);
-    if (n >= 0 && (size_t)n < c->err_size) {
-        va_list ap;
-        va_start(ap, fmt);
-        libos_vsnprintf(c->err + n, c->err_size - n, fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
-
-static long nomem(struct ctx *c) {
-    merr(c, 0, "out of memory");
-    return -ENOMEM;
-}
 
 /* Path of a node for messages ("fs.mounts[1].path"). */
 struct pathbuf {
@@ -125,6 +136,47 @@ struct pathbuf {
 static const char *npath(const struct libos_toml *n, struct pathbuf *b) {
     libos_toml_path(n, b->s, sizeof(b->s));
     return b->s;
+}
+
+static long merr_va(struct ctx *c, int line, int col, const struct libos_toml *n, const char *fmt,
+                    va_list ap) {
+    if (c->err_size == 0)
+        return -EINVAL;
+    struct pathbuf p;
+    int k = n && n->parent ? libos_snprintf(c->err, c->err_size, "%s:%d:%d: %s: ", c->name, line,
+                                            col, npath(n, &p))
+                           : libos_snprintf(c->err, c->err_size, "%s:%d:%d: ", c->name, line, col);
+    if (k >= 0 && (size_t)k < c->err_size)
+        libos_vsnprintf(c->err + k, c->err_size - k, fmt, ap);
+    return -EINVAL;
+}
+
+/* An error about the value of n (at the value). */
+static long verr(struct ctx *c, const struct libos_toml *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static long verr(struct ctx *c, const struct libos_toml *n, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    long r = merr_va(c, n->line, n->col, n, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* An error about the key of n (at the key). */
+static long kerr(struct ctx *c, const struct libos_toml *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static long kerr(struct ctx *c, const struct libos_toml *n, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    long r = merr_va(c, n->line, n->key_col, n, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+static long nomem(struct ctx *c) {
+    if (c->err_size)
+        libos_snprintf(c->err, c->err_size, "%s: out of memory", c->name);
+    return -ENOMEM;
 }
 
 /* ------------------------------------------------------------ pass 1: shape */
@@ -165,35 +217,57 @@ static const char *suggest(const char *key, const struct key_spec *spec) {
     return best;
 }
 
-static long unknown_key(struct ctx *c, const struct libos_toml *n, const struct key_spec *spec) {
-    struct pathbuf p, pp;
+static long unknown_key(struct ctx *c, const struct libos_toml *n, const struct key_spec *spec,
+                        const char *schema_path) {
+    struct pathbuf pp;
+    for (size_t i = 0; i < ARRAY_SIZE(s_moved); i++)
+        if (strcmp(schema_path, s_moved[i].path) == 0)
+            return kerr(c, n, "unknown key (%s)", s_moved[i].hint);
     const char *guess = suggest(n->key, spec);
     if (!guess)
-        return merr(c, n->line, "unknown key '%s'", npath(n, &p));
+        return kerr(c, n, "unknown key");
     if (n->parent && n->parent->parent)
-        return merr(c, n->line, "unknown key '%s' (did you mean '%s.%s'?)", npath(n, &p),
-                    npath(n->parent, &pp), guess);
-    return merr(c, n->line, "unknown key '%s' (did you mean '%s'?)", npath(n, &p), guess);
+        return kerr(c, n, "unknown key (did you mean '%s.%s'?)", npath(n->parent, &pp), guess);
+    return kerr(c, n, "unknown key (did you mean '%s'?)", guess);
+}
+
+/* "a string", "an integer", ... for "must be X, not Y". */
+static const char *a_type(int type) {
+    switch (type) {
+    case LIBOS_TOML_TABLE:
+        return "a table";
+    case LIBOS_TOML_ARRAY:
+        return "an array";
+    case LIBOS_TOML_STRING:
+        return "a string";
+    case LIBOS_TOML_INT:
+        return "an integer";
+    }
+    return "a boolean";
 }
 
 static long check_members(struct ctx *c, const struct libos_toml *t, const struct key_spec *spec,
                           const char *schema_path);
 
+static bool is_unlimited(const struct libos_toml *n) {
+    return n->type == LIBOS_TOML_STRING && strcmp(n->str, "unlimited") == 0;
+}
+
 static long check_kind(struct ctx *c, const struct libos_toml *n, const struct key_spec *ks,
                        const char *schema_path) {
-    struct pathbuf p;
     const struct libos_toml *e;
     switch (ks->kind) {
     case K_TABLE:
         if (n->type != LIBOS_TOML_TABLE)
-            return merr(c, n->line, "%s must be a table", npath(n, &p));
+            return verr(c, n, "must be a table, not %s", a_type(n->type));
         return check_members(c, n, ks->sub, schema_path);
     case K_TABLE_ARRAY:
         if (n->type != LIBOS_TOML_ARRAY)
-            return merr(c, n->line, "%s must be an array of tables", npath(n, &p));
+            return verr(c, n, "must be an array of tables ([[%s]]), not %s", schema_path,
+                        a_type(n->type));
         libos_toml_foreach(e, n) {
             if (e->type != LIBOS_TOML_TABLE)
-                return merr(c, e->line, "%s must be an array of tables", npath(n, &p));
+                return verr(c, e, "must be a table, not %s", a_type(e->type));
             long rc = check_members(c, e, ks->sub, schema_path);
             if (rc < 0)
                 return rc;
@@ -201,44 +275,64 @@ static long check_kind(struct ctx *c, const struct libos_toml *n, const struct k
         return 0;
     case K_STRING:
         if (n->type != LIBOS_TOML_STRING)
-            return merr(c, n->line, "%s must be a string", npath(n, &p));
+            return verr(c, n, "must be a string, not %s", a_type(n->type));
         return 0;
     case K_ABSPATH:
-        if (n->type != LIBOS_TOML_STRING || n->str[0] != '/')
-            return merr(c, n->line, "%s must be an absolute path (a string starting with '/')",
-                        npath(n, &p));
+        if (n->type != LIBOS_TOML_STRING)
+            return verr(c, n, "must be an absolute path (a string starting with '/'), not %s",
+                        a_type(n->type));
+        if (n->str[0] != '/')
+            return verr(c, n, "must be an absolute path (starting with '/'), not \"%s\"", n->str);
         return 0;
     case K_STR_ARRAY:
         if (n->type != LIBOS_TOML_ARRAY)
-            return merr(c, n->line, "%s must be an array of strings", npath(n, &p));
+            return verr(c, n, "must be an array of strings, not %s", a_type(n->type));
         libos_toml_foreach(e, n) {
             if (e->type != LIBOS_TOML_STRING)
-                return merr(c, e->line, "%s must be an array of strings", npath(n, &p));
+                return verr(c, e, "must be a string, not %s", a_type(e->type));
         }
         return 0;
     case K_STR_TABLE:
         if (n->type != LIBOS_TOML_TABLE)
-            return merr(c, n->line, "%s must be a table of strings", npath(n, &p));
+            return verr(c, n, "must be a table of strings, not %s", a_type(n->type));
         libos_toml_foreach(e, n) {
             if (e->type != LIBOS_TOML_STRING)
-                return merr(c, e->line, "%s must be a string", npath(e, &p));
+                return verr(c, e, "must be a string, not %s", a_type(e->type));
         }
         return 0;
     case K_SIZE:
         if (n->type != LIBOS_TOML_STRING && n->type != LIBOS_TOML_INT)
-            return merr(c, n->line, "%s must be a size such as \"64M\" or an integer",
-                        npath(n, &p));
+            return verr(c, n, "must be a size such as \"64M\" or an integer, not %s",
+                        a_type(n->type));
         return 0;
-    case K_POSINT:
-        if (n->type != LIBOS_TOML_INT || n->integer <= 0)
-            return merr(c, n->line, "%s must be an integer > 0", npath(n, &p));
+    case K_SIZE_LIMIT:
+        if (n->type != LIBOS_TOML_STRING && n->type != LIBOS_TOML_INT)
+            return verr(c, n, "must be a size such as \"64M\", an integer or \"unlimited\", not %s",
+                        a_type(n->type));
+        return 0;
+    case K_LIMIT:
+        if (is_unlimited(n))
+            return 0;
+        if (n->type != LIBOS_TOML_INT)
+            return verr(c, n, "must be an integer > 0 or \"unlimited\", not %s", a_type(n->type));
+        if (n->integer <= 0)
+            return verr(c, n, "must be an integer > 0 or \"unlimited\", not %lld",
+                        (long long)n->integer);
+        return 0;
+    case K_ID:
+        if (n->type != LIBOS_TOML_INT)
+            return verr(c, n, "must be an integer, not %s", a_type(n->type));
+        if (n->integer < 0 || n->integer > 0xfffffffeLL)
+            return verr(c, n, "must be from 0 to 4294967294, not %lld", (long long)n->integer);
         return 0;
     case K_BOOL:
         if (n->type != LIBOS_TOML_BOOL)
-            return merr(c, n->line, "%s must be true or false", npath(n, &p));
+            return verr(c, n, "must be true or false, not %s", a_type(n->type));
         return 0;
+    case K_LATER:
+        return kerr(c, n, "not supported yet (reserved for a later version; see docs/manifest.md)");
     }
-    return merr(c, n->line, "internal: bad schema kind");
+    return verr(c, n, "internal: bad schema kind");
 }
 
 static const struct key_spec *find_spec(const struct key_spec *spec, const char *name) {
@@ -248,27 +342,39 @@ static const struct key_spec *find_spec(const struct key_spec *spec, const char 
     return NULL;
 }
 
+static const struct insecure_spec *find_insecure(const char *path) {
+    for (size_t i = 0; i < ARRAY_SIZE(s_insecure); i++)
+        if (strcmp(s_insecure[i].path, path) == 0)
+            return &s_insecure[i];
+    return NULL;
+}
+
 static long check_members(struct ctx *c, const struct libos_toml *t, const struct key_spec *spec,
                           const char *schema_path) {
+    static const struct key_spec bool_spec = {"insecure", K_BOOL, NULL};
     const struct libos_toml *n;
     libos_toml_foreach(n, t) {
         char sub[128];
         int len = libos_snprintf(sub, sizeof(sub), "%s%s%s", schema_path, *schema_path ? "." : "",
                                  n->key);
+        if (len >= (int)sizeof(sub))
+            return kerr(c, n, "unknown key");
         const struct key_spec *ks = find_spec(spec, n->key);
         if (!ks && libos_str_starts_with(n->key, INSECURE_PREFIX)) {
-            struct pathbuf p;
-            if (len >= (int)sizeof(sub) || !(ks = find_spec(s_insecure, sub)))
-                return merr(c, n->line, "unknown insecure option '%s'", npath(n, &p));
+            if (!find_insecure(sub))
+                return kerr(c, n, "unknown insecure option (known: see docs/manifest.md)");
+            ks = &bool_spec;
         }
         if (!ks)
-            return unknown_key(c, n, spec);
+            return unknown_key(c, n, spec, sub);
         long rc = check_kind(c, n, ks, sub);
         if (rc < 0)
             return rc;
     }
     return 0;
 }
+
+/* ------------------------------------------------------------ sizes */
 
 /* ------------------------------------------------------------ sizes */
 
@@ -321,26 +427,35 @@ long libos_parse_size(const char *s, uint64_t *out) {
 
 /* ------------------------------------------------------------ pass 2: values */
 
-static long get_size(struct ctx *c, const struct libos_toml *n, uint64_t *out) {
-    struct pathbuf p;
+/* A size; "unlimited" (0) only where the schema allows it (K_SIZE_LIMIT). */
+static long get_size_or_unlimited(struct ctx *c, const struct libos_toml *n, uint64_t *out,
+                                  bool unlimited_ok) {
     if (!n)
         return 0;
+    if (is_unlimited(n)) {
+        if (unlimited_ok)
+            return 0;
+        return verr(c, n, "must be a size such as \"64M\" or an integer (not \"unlimited\")");
+    }
     if (n->type == LIBOS_TOML_INT) {
         if (n->integer <= 0)
-            return merr(c, n->line, "%s must be > 0", npath(n, &p));
+            return verr(c, n, "must be > 0");
         *out = (uint64_t)n->integer;
         return 0;
     }
     long rc = libos_parse_size(n->str, out);
     if (rc == -ERANGE)
-        return merr(c, n->line, "%s: size \"%s\" is too large", npath(n, &p), n->str);
+        return verr(c, n, "size \"%s\" is too large", n->str);
     if (rc < 0)
-        return merr(c, n->line,
-                    "%s: invalid size \"%s\" (use e.g. \"4096\", \"64K\", \"8M\", \"1G\")",
-                    npath(n, &p), n->str);
+        return verr(c, n, "invalid size \"%s\" (use e.g. \"4096\", \"64K\", \"8M\", \"1G\")",
+                    n->str);
     if (*out == 0)
-        return merr(c, n->line, "%s must be > 0", npath(n, &p));
+        return verr(c, n, "must be > 0");
     return 0;
+}
+
+static long get_size(struct ctx *c, const struct libos_toml *n, uint64_t *out) {
+    return get_size_or_unlimited(c, n, out, false);
 }
 
 static bool valid_env_name(const char *s) {
@@ -379,7 +494,6 @@ static bool dup_to(char **dst, const struct libos_toml *n) {
 }
 
 static long read_loader(struct ctx *c, struct libos_manifest *m, const struct libos_toml *t) {
-    struct pathbuf p;
     const struct libos_toml *n, *e;
     if (!dup_to(&m->entrypoint, libos_toml_member(t, "entrypoint")))
         return nomem(c);
@@ -388,13 +502,29 @@ static long read_loader(struct ctx *c, struct libos_manifest *m, const struct li
         if (!m->argv || (n->count && !m->argv[n->count - 1]))
             return nomem(c);
     }
+    /* The command line's words are argv unless the manifest fixes them. */
+    m->argv_from_cli = m->argv == NULL;
+    if ((n = libos_toml_member(t, "argv_from_cli"))) {
+        if (n->boolean && m->argv)
+            return verr(c, n, "cannot be true when loader.argv is set");
+        if (!n->boolean && !m->entrypoint)
+            return verr(c, n,
+                        "false needs loader.entrypoint (else the command line names the "
+                        "program)");
+        m->argv_from_cli = n->boolean;
+    }
+    int64_t id;
+    if (libos_toml_int(libos_toml_member(t, "uid"), &id))
+        m->uid = id;
+    if (libos_toml_int(libos_toml_member(t, "gid"), &id))
+        m->gid = id;
     if ((n = libos_toml_member(t, "env"))) {
         m->env = libos_calloc(n->count ? n->count : 1, sizeof(*m->env));
         if (!m->env)
             return nomem(c);
         libos_toml_foreach(e, n) {
             if (!valid_env_name(e->key))
-                return merr(c, e->line, "%s: invalid variable name", npath(e, &p));
+                return kerr(c, e, "invalid variable name");
             struct libos_env_var *v = &m->env[m->env_count++];
             v->name = libos_strdup(e->key);
             v->value = libos_strdup(e->str);
@@ -405,7 +535,7 @@ static long read_loader(struct ctx *c, struct libos_manifest *m, const struct li
     if ((n = libos_toml_member(t, "env_passthrough"))) {
         libos_toml_foreach(e, n) {
             if (!valid_env_name(e->str))
-                return merr(c, e->line, "%s: invalid variable name \"%s\"", npath(n, &p), e->str);
+                return verr(c, e, "invalid variable name \"%s\"", e->str);
         }
         m->env_passthrough = dup_str_array(n, &m->env_passthrough_count);
         if (!m->env_passthrough || m->env_passthrough_count != n->count)
@@ -445,88 +575,140 @@ static char *normalize_path(const char *s, bool *dotdot) {
     return out;
 }
 
-static long read_mount(struct ctx *c, struct libos_manifest *m, const struct libos_toml *t) {
-    struct pathbuf p, q;
+/* One mount: an element of fs.mounts, or fs.root (path "/"). Mounts may
+ * nest (a mount inside another one's tree, as Linux allows); two at the
+ * same path are an error. */
+static long read_mount(struct ctx *c, struct libos_manifest *m, const struct libos_toml *t,
+                       bool is_root) {
+    struct pathbuf q;
     struct libos_mount_spec *ms = &m->mounts[m->mount_count];
     const struct libos_toml *path = libos_toml_member(t, "path");
     const struct libos_toml *type = libos_toml_member(t, "type");
     const struct libos_toml *source = libos_toml_member(t, "source");
     const struct libos_toml *ro = libos_toml_member(t, "readonly");
-    if (!path)
-        return merr(c, t->line, "%s needs a 'path'", npath(t, &p));
+    const struct libos_toml *size = libos_toml_member(t, "size");
+    if (!path && !is_root)
+        return verr(c, t, "needs a 'path' (where the mount appears, e.g. \"/data\")");
     if (!type)
-        return merr(c, t->line, "%s needs a 'type' (\"host\" or \"tmpfs\")", npath(t, &p));
+        return verr(c, t, "needs a 'type' (\"host\" or \"tmpfs\")");
     if (strcmp(type->str, "host") == 0) {
         ms->type = LIBOS_MOUNT_HOST;
         if (!source)
-            return merr(c, t->line, "%s needs a 'source' (host directory) for type \"host\"",
-                        npath(t, &p));
+            return verr(c, t, "needs a 'source' (host directory) for type \"host\"");
+        if (size)
+            return kerr(c, size, "is only for type \"tmpfs\"");
     } else if (strcmp(type->str, "tmpfs") == 0) {
         ms->type = LIBOS_MOUNT_TMPFS;
         if (source)
-            return merr(c, source->line, "%s is not allowed for type \"tmpfs\"", npath(source, &p));
+            return kerr(c, source, "is not allowed for type \"tmpfs\"");
+    } else if (strcmp(type->str, "encrypted") == 0) {
+        return verr(c, type, "type \"encrypted\" is not supported yet");
     } else {
-        return merr(c, type->line, "%s must be \"host\" or \"tmpfs\"", npath(type, &p));
+        return verr(c, type, "must be \"host\" or \"tmpfs\", not \"%s\"", type->str);
     }
     bool dotdot;
-    ms->path = normalize_path(path->str, &dotdot);
-    if (!ms->path)
+    ms->path = normalize_path(path ? path->str : "/", &dotdot);
+    ms->key = libos_strdup(npath(t, &q));
+    if (!ms->path || !ms->key)
         return nomem(c);
     ms->line = t->line;
     m->mount_count++; /* owned by m from here on */
     if (dotdot)
-        return merr(c, path->line, "%s must not contain '..'", npath(path, &p));
+        return verr(c, path, "must not contain '..'");
     for (size_t i = 0; i + 1 < m->mount_count; i++) {
-        if (strcmp(m->mounts[i].path, ms->path) == 0)
-            return merr(c, path->line, "%s: \"%s\" is already mounted (line %d)", npath(path, &q),
-                        ms->path, m->mounts[i].line);
+        const struct libos_mount_spec *o = &m->mounts[i];
+        if (strcmp(o->path, ms->path) == 0)
+            return verr(c, path ? path : t, "\"%s\" is already mounted by %s (line %d)", ms->path,
+                        o->key, o->line);
     }
     if (!dup_to(&ms->source, source))
         return nomem(c);
+    if (source) {
+        ms->source_line = source->line;
+        ms->source_col = source->col;
+    }
     ms->readonly = ms->type == LIBOS_MOUNT_HOST; /* host: read-only unless asked */
     if (ro)
         ms->readonly = ro->boolean;
-    return 0;
+    return get_size(c, size, &ms->size);
 }
 
 static long read_fs(struct ctx *c, struct libos_manifest *m, const struct libos_toml *t) {
-    const struct libos_toml *n, *e;
+    const struct libos_toml *n = libos_toml_member(t, "mounts"), *e;
+    const struct libos_toml *root = libos_toml_member(t, "root");
     if (!dup_to(&m->cwd, libos_toml_member(t, "cwd")))
         return nomem(c);
-    if ((n = libos_toml_member(t, "mounts"))) {
-        m->mounts = libos_calloc(n->count ? n->count : 1, sizeof(*m->mounts));
-        if (!m->mounts)
-            return nomem(c);
+    size_t count = (n ? n->count : 0) + (root ? 1 : 0);
+    m->mounts = libos_calloc(count ? count : 1, sizeof(*m->mounts));
+    if (!m->mounts)
+        return nomem(c);
+    long rc = root ? read_mount(c, m, root, true) : 0;
+    if (n) {
         libos_toml_foreach(e, n) {
-            long rc = read_mount(c, m, e);
-            if (rc < 0)
-                return rc;
+            if (rc == 0)
+                rc = read_mount(c, m, e, false);
         }
     }
-    return 0;
+    return rc;
 }
 
-static long read_limits(struct ctx *c, struct libos_manifest *m, const struct libos_toml *t) {
-    long rc = get_size(c, libos_toml_member(t, "memory"), &m->limit_memory);
+/* K_LIMIT was checked in pass 1: an integer > 0, or "unlimited" (0). */
+static void get_limit(const struct libos_toml *n, uint64_t *out) {
+    int64_t v;
+    if (libos_toml_int(n, &v))
+        *out = (uint64_t)v;
+}
+
+static long read_sys(struct ctx *c, struct libos_manifest *m, const struct libos_toml *t) {
+    long rc = get_size_or_unlimited(c, libos_toml_member(t, "memory"), &m->limit_memory, true);
     if (rc == 0)
         rc = get_size(c, libos_toml_member(t, "stack"), &m->limit_stack);
     if (rc == 0)
         rc = get_size(c, libos_toml_member(t, "brk"), &m->limit_brk);
-    int64_t v;
-    if (libos_toml_int(libos_toml_member(t, "open_files"), &v))
-        m->limit_open_files = (uint64_t)v;
-    if (libos_toml_int(libos_toml_member(t, "threads"), &v))
-        m->limit_threads = (uint64_t)v;
-    if (libos_toml_int(libos_toml_member(t, "processes"), &v))
-        m->limit_processes = (uint64_t)v;
-    return rc;
+    if (rc < 0)
+        return rc;
+    get_limit(libos_toml_member(t, "open_files"), &m->limit_open_files);
+    get_limit(libos_toml_member(t, "threads"), &m->limit_threads);
+    get_limit(libos_toml_member(t, "processes"), &m->limit_processes);
+    const struct libos_toml *n = libos_toml_member(t, "fork");
+    if (n) {
+        if (strcmp(n->str, "checkpoint") == 0)
+            m->fork_checkpoint = true;
+        else if (strcmp(n->str, "fast") != 0)
+            return verr(c, n, "must be \"fast\" or \"checkpoint\", not \"%s\"", n->str);
+    }
+    return 0;
 }
 
-static const char *const s_pal_names[] = {"linux", "kvm", "enclave"};
+/* insecure__ keys were checked in pass 1; here they are set and warned of. */
+static long read_insecure(struct ctx *c, struct libos_manifest *m) {
+    m->warnings = libos_calloc(ARRAY_SIZE(s_insecure), sizeof(char *));
+    if (!m->warnings)
+        return nomem(c);
+    for (size_t i = 0; i < ARRAY_SIZE(s_insecure); i++) {
+        const struct libos_toml *n = libos_toml_get(m->root, s_insecure[i].path);
+        if (!n || !n->boolean)
+            continue;
+        *(bool *)((char *)m + s_insecure[i].offset) = true;
+        size_t len = strlen(c->name) + strlen(s_insecure[i].path) + strlen(s_insecure[i].what) + 48;
+        char *w = libos_malloc(len);
+        if (!w)
+            return nomem(c);
+        libos_snprintf(w, len, "%s:%d:%d: %s: %s", c->name, n->line, n->key_col, s_insecure[i].path,
+                       s_insecure[i].what);
+        m->warnings[m->warning_count++] = w;
+    }
+    return 0;
+}
+
+static const char *const s_pal_names[] = {"linux", "kvm"};
 /* Index is the log level; "trace" is one above LOG_DEBUG. */
 static const char *const s_log_levels[] = {"none", "error", "warning", "info", "debug", "trace"};
 
 static long read_pal(struct ctx *c, struct libos_manifest *m, const struct libos_toml *t) {
+    bool b;
+    if (libos_toml_bool(libos_toml_member(t, "syscall_rewrite"), &b))
+        m->syscall_rewrite = b;
     const struct libos_toml *n = libos_toml_member(t, "name");
     if (!n)
         return 0;
@@ -534,7 +716,7 @@ static long read_pal(struct ctx *c, struct libos_manifest *m, const struct libos
         if (strcmp(n->str, s_pal_names[i]) == 0)
             return dup_to(&m->pal, n) ? 0 : nomem(c);
     }
-    return merr(c, n->line, "pal.name must be \"linux\", \"kvm\" or \"enclave\"");
+    return verr(c, n, "must be \"linux\" or \"kvm\", not \"%s\"", n->str);
 }
 
 static long read_log(struct ctx *c, struct libos_manifest *m, const struct libos_toml *t) {
@@ -547,9 +729,10 @@ static long read_log(struct ctx *c, struct libos_manifest *m, const struct libos
             return 0;
         }
     }
-    return merr(c, n->line,
-                "log.level must be \"none\", \"error\", \"warning\", \"info\", \"debug\" or "
-                "\"trace\"");
+    return verr(c, n,
+                "must be \"none\", \"error\", \"warning\", \"info\", \"debug\" or \"trace\", not "
+                "\"%s\"",
+                n->str);
 }
 
 /* ------------------------------------------------------------ [net]
@@ -726,7 +909,6 @@ bool libos_net_rules_allow(const struct libos_net_rule *rules, size_t count, int
 
 static long read_net_rules(struct ctx *c, const struct libos_toml *n, struct libos_net_rule **out,
                            size_t *count) {
-    struct pathbuf p;
     const struct libos_toml *e;
     if (!n)
         return 0;
@@ -736,10 +918,10 @@ static long read_net_rules(struct ctx *c, const struct libos_toml *n, struct lib
     libos_toml_foreach(e, n) {
         long k = libos_net_rule_parse(e->str, *out + *count);
         if (k < 0)
-            return merr(c, e->line,
-                        "%s: invalid entry \"%s\" (use ADDRESS:PORTS, e.g. \"127.0.0.1:8080\", "
+            return verr(c, e,
+                        "invalid entry \"%s\" (use ADDRESS:PORTS, e.g. \"127.0.0.1:8080\", "
                         "\"[::1]:443\", \"10.0.0.0/8:1000-2000\", \"localhost:*\")",
-                        npath(n, &p), e->str);
+                        e->str);
         for (long i = 0; i < k; i++)
             (*out)[*count + i].line = e->line;
         *count += (size_t)k;
@@ -753,6 +935,13 @@ static long read_net(struct ctx *c, struct libos_manifest *m, const struct libos
     if (rc == 0)
         rc = read_net_rules(c, libos_toml_member(t, "bind"), &m->net_bind, &m->net_bind_count);
     return rc;
+}
+
+const char *libos_manifest_insecure(const struct libos_manifest *m, size_t i, bool *value) {
+    if (i >= ARRAY_SIZE(s_insecure))
+        return NULL;
+    *value = *(const bool *)((const char *)m + s_insecure[i].offset);
+    return s_insecure[i].path;
 }
 
 void libos_manifest_free(struct libos_manifest *m) {
@@ -770,12 +959,16 @@ void libos_manifest_free(struct libos_manifest *m) {
     for (size_t i = 0; i < m->mount_count; i++) {
         libos_free(m->mounts[i].path);
         libos_free(m->mounts[i].source);
+        libos_free(m->mounts[i].key);
     }
     libos_free(m->mounts);
     libos_free(m->cwd);
     libos_free(m->pal);
     libos_free(m->net_connect);
     libos_free(m->net_bind);
+    for (size_t i = 0; i < m->warning_count; i++)
+        libos_free(m->warnings[i]);
+    libos_free(m->warnings);
     libos_toml_free(m->root);
     libos_free(m);
 }
@@ -788,6 +981,9 @@ long libos_manifest_parse(const char *text, size_t len, const char *name,
     if (!m)
         return nomem(&c);
     m->log_level = -1;
+    m->uid = m->gid = -1;
+    m->argv_from_cli = true;
+    m->syscall_rewrite = true;
     long rc = libos_toml_parse(text, len, c.name, &m->root, err, err_size);
     if (rc == 0 && !(m->name = libos_strdup(c.name)))
         rc = nomem(&c);
@@ -797,7 +993,7 @@ long libos_manifest_parse(const char *text, size_t len, const char *name,
         const char *table;
         long (*read)(struct ctx *, struct libos_manifest *, const struct libos_toml *);
     } sections[] = {
-        {"loader", read_loader}, {"fs", read_fs},   {"limits", read_limits},
+        {"loader", read_loader}, {"fs", read_fs},   {"sys", read_sys},
         {"pal", read_pal},       {"log", read_log}, {"net", read_net},
     };
     for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(sections); i++) {
@@ -805,6 +1001,8 @@ long libos_manifest_parse(const char *text, size_t len, const char *name,
         if (t)
             rc = sections[i].read(&c, m, t);
     }
+    if (rc == 0)
+        rc = read_insecure(&c, m);
     if (rc < 0) {
         libos_manifest_free(m);
         return rc;

@@ -17,6 +17,7 @@ struct parser {
     const char *p, *end;
     const char *name;
     int line;
+    const char *line_start; /* first byte of the current line, for columns */
     char *err;
     size_t err_size;
     struct libos_toml *root;
@@ -29,13 +30,26 @@ struct sbuf {
     size_t len, cap;
 };
 
-static long perr(struct parser *ps, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* 1-based column of at on a line starting at start, in characters (UTF-8
+ * continuation bytes do not count; a tab is one column). */
+static int column(const char *start, const char *at) {
+    int col = 1;
+    for (const char *c = start; c < at; c++)
+        col += ((unsigned char)*c & 0xc0) != 0x80;
+    return col;
+}
 
-static long perr(struct parser *ps, int line, const char *fmt, ...) {
+static int col_here(struct parser *ps) {
+    return column(ps->line_start, ps->p);
+}
+
+static long perr(struct parser *ps, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static long perr(struct parser *ps, int line, int col, const char *fmt, ...) {
     if (ps->err_size == 0)
         return -EINVAL;
-    int n = libos_snprintf(ps->err, ps->err_size, "%s:%d: ", ps->name, line);
+    int n = libos_snprintf(ps->err, ps->err_size, "%s:%d:%d: ", ps->name, line, col);
     if (n >= 0 && (size_t)n < ps->err_size) {
         va_list ap;
         va_start(ap, fmt);
@@ -45,8 +59,11 @@ static long perr(struct parser *ps, int line, const char *fmt, ...) {
     return -EINVAL;
 }
 
+/* An error at the cursor. */
+#define perr_here(ps, ...) perr((ps), (ps)->line, col_here(ps), __VA_ARGS__)
+
 static long nomem(struct parser *ps) {
-    perr(ps, ps->line, "out of memory");
+    perr_here(ps, "out of memory");
     return -ENOMEM;
 }
 
@@ -70,12 +87,14 @@ static bool sbuf_put(struct sbuf *b, const char *s, size_t n) {
 /* ------------------------------------------------------------ tree */
 
 static struct libos_toml *node_new(struct parser *ps, struct libos_toml *parent, int type,
-                                   char *key, int line) {
+                                   char *key, int line, int col, int key_col) {
     struct libos_toml *n = libos_calloc(1, sizeof(*n));
     if (!n)
         return NULL;
     n->type = type;
     n->line = line;
+    n->col = col;
+    n->key_col = key_col;
     n->key = key;
     n->parent = parent;
     if (parent) {
@@ -261,6 +280,7 @@ static bool at_newline(struct parser *ps) {
 static void eat_newline(struct parser *ps) {
     ps->p += *ps->p == '\r' ? 2 : 1;
     ps->line++;
+    ps->line_start = ps->p;
 }
 
 /* Control characters TOML forbids in comments and strings (tab is fine). */
@@ -271,7 +291,7 @@ static bool is_bad_ctl(unsigned char c) {
 static long skip_comment(struct parser *ps) {
     while (!at_eof(ps) && !at_newline(ps)) {
         if (is_bad_ctl((unsigned char)*ps->p))
-            return perr(ps, ps->line, "control character in comment");
+            return perr_here(ps, "control character in comment");
         ps->p++;
     }
     return 0;
@@ -304,7 +324,7 @@ static long expect_eol(struct parser *ps, const char *after) {
     if (at_eof(ps))
         return 0;
     if (!at_newline(ps))
-        return perr(ps, ps->line, "expected a new line after %s", after);
+        return perr_here(ps, "expected a new line after %s", after);
     eat_newline(ps);
     return 0;
 }
@@ -313,16 +333,18 @@ static long expect_eol(struct parser *ps, const char *after) {
  * every byte sequence it copies into strings. */
 static long check_utf8(struct parser *ps) {
     const unsigned char *s = (const unsigned char *)ps->p, *e = (const unsigned char *)ps->end;
+    const unsigned char *ls = s; /* line start */
     int line = 1;
+#define UTF8_ERR(msg) perr(ps, line, column((const char *)ls, (const char *)s), msg)
     while (s < e) {
         unsigned c = *s;
         if (c == '\n') {
             line++;
-            s++;
+            ls = ++s;
             continue;
         }
         if (c == 0)
-            return perr(ps, line, "NUL byte in file");
+            return UTF8_ERR("NUL byte in file");
         if (c < 0x80) {
             s++;
             continue;
@@ -336,20 +358,21 @@ static long check_utf8(struct parser *ps) {
         } else if ((c & 0xf8) == 0xf0) {
             n = 4, cp = c & 0x07, min = 0x10000;
         } else {
-            return perr(ps, line, "invalid UTF-8");
+            return UTF8_ERR("invalid UTF-8");
         }
         if ((size_t)(e - s) < n)
-            return perr(ps, line, "invalid UTF-8");
+            return UTF8_ERR("invalid UTF-8");
         for (size_t i = 1; i < n; i++) {
             if ((s[i] & 0xc0) != 0x80)
-                return perr(ps, line, "invalid UTF-8");
+                return UTF8_ERR("invalid UTF-8");
             cp = cp << 6 | (s[i] & 0x3f);
         }
         if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return perr(ps, line, "invalid UTF-8");
+            return UTF8_ERR("invalid UTF-8");
         s += n;
     }
     return 0;
+#undef UTF8_ERR
 }
 
 static size_t utf8_encode(uint32_t cp, char *out) {
@@ -388,12 +411,13 @@ static int hexval(char c) {
 /* One escape after the backslash (ps->p points past it). */
 static long parse_escape(struct parser *ps, struct sbuf *b) {
     static const char from[] = "btnfr\"\\", to[] = "\b\t\n\f\r\"\\";
+    int at = col_here(ps) - 1; /* errors point at the backslash */
     char c = peek(ps, 0);
     const char *simple = c ? strchr(from, c) : NULL;
     if (!simple && c != 'u' && c != 'U') {
         if (c >= 0x20 && c < 0x7f)
-            return perr(ps, ps->line, "invalid escape '\\%c'", c);
-        return perr(ps, ps->line, "invalid escape in string");
+            return perr(ps, ps->line, at, "invalid escape '\\%c'", c);
+        return perr(ps, ps->line, at, "invalid escape in string");
     }
     ps->p++;
     if (simple)
@@ -403,20 +427,21 @@ static long parse_escape(struct parser *ps, struct sbuf *b) {
     for (int i = 0; i < digits; i++) {
         int v = hexval(peek(ps, 0));
         if (v < 0)
-            return perr(ps, ps->line, "\\%c needs %d hex digits", c, digits);
+            return perr(ps, ps->line, at, "\\%c needs %d hex digits", c, digits);
         cp = cp << 4 | (uint32_t)v;
         ps->p++;
     }
     if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return perr(ps, ps->line, "invalid unicode escape (U+%X)", cp);
+        return perr(ps, ps->line, at, "invalid unicode escape (U+%X)", cp);
     if (cp == 0)
-        return perr(ps, ps->line, "NUL character is not allowed in strings");
+        return perr(ps, ps->line, at, "NUL character is not allowed in strings");
     char u[4];
     return sbuf_put(b, u, utf8_encode(cp, u)) ? 0 : nomem(ps);
 }
 
 /* Single-line basic or literal string; ps->p is at the opening quote. */
 static long parse_line_string(struct parser *ps, char **out) {
+    int open_col = col_here(ps);
     char q = *ps->p++;
     struct sbuf b = {0};
     if (!sbuf_put(&b, "", 0))
@@ -424,7 +449,7 @@ static long parse_line_string(struct parser *ps, char **out) {
     for (;;) {
         if (at_eof(ps) || at_newline(ps)) {
             libos_free(b.d);
-            return perr(ps, ps->line, "unterminated string");
+            return perr(ps, ps->line, open_col, "unterminated string");
         }
         char c = *ps->p;
         if (c == q) {
@@ -433,7 +458,7 @@ static long parse_line_string(struct parser *ps, char **out) {
         }
         long rc = 0;
         if (is_bad_ctl((unsigned char)c)) {
-            rc = perr(ps, ps->line, "control character in string");
+            rc = perr_here(ps, "control character in string");
         } else if (c == '\\' && q == '"') {
             ps->p++;
             rc = parse_escape(ps, &b);
@@ -458,6 +483,7 @@ static long parse_line_string(struct parser *ps, char **out) {
 
 /* Multi-line """ or ''' string; ps->p is at the first of three quotes. */
 static long parse_ml_string(struct parser *ps, char **out) {
+    int open_line = ps->line, open_col = col_here(ps);
     char q = *ps->p;
     ps->p += 3;
     struct sbuf b = {0};
@@ -466,7 +492,7 @@ static long parse_ml_string(struct parser *ps, char **out) {
         eat_newline(ps); /* a newline right after the opening quotes is trimmed */
     while (rc == 0) {
         if (at_eof(ps)) {
-            rc = perr(ps, ps->line, "unterminated string");
+            rc = perr(ps, open_line, open_col, "unterminated string");
             break;
         }
         char c = *ps->p;
@@ -475,7 +501,7 @@ static long parse_ml_string(struct parser *ps, char **out) {
             while (n < 6 && peek(ps, n) == q)
                 n++;
             if (n > 5) {
-                rc = perr(ps, ps->line, "too many quotes at the end of a string");
+                rc = perr_here(ps, "too many quotes at the end of a string");
                 break;
             }
             if (!sbuf_put(&b, ps->p, n - 3))
@@ -488,7 +514,7 @@ static long parse_ml_string(struct parser *ps, char **out) {
             if (!sbuf_put(&b, "\n", 1))
                 rc = nomem(ps);
         } else if (is_bad_ctl((unsigned char)c)) {
-            rc = perr(ps, ps->line, "control character in string");
+            rc = perr_here(ps, "control character in string");
         } else if (c == '\\' && q == '"') {
             /* Line-ending backslash: trim it and all whitespace after it. */
             const char *s = ps->p + 1;
@@ -520,18 +546,20 @@ static long parse_ml_string(struct parser *ps, char **out) {
     return 0;
 }
 
-/* A dotted key: parts are returned as heap strings the caller frees. */
-static long parse_key(struct parser *ps, char **parts, size_t *nparts) {
+/* A dotted key: parts are returned as heap strings the caller frees, with
+ * the column each starts at. */
+static long parse_key(struct parser *ps, char **parts, int *cols, size_t *nparts) {
     *nparts = 0;
     for (;;) {
         skip_ws(ps);
         if (*nparts == MAX_KEY_PARTS)
-            return perr(ps, ps->line, "key has more than %d parts", MAX_KEY_PARTS);
+            return perr_here(ps, "key has more than %d parts", MAX_KEY_PARTS);
         char c = peek(ps, 0);
         char *part = NULL;
+        cols[*nparts] = col_here(ps);
         if (c == '"' || c == '\'') {
             if (peek(ps, 1) == c && peek(ps, 2) == c)
-                return perr(ps, ps->line, "multi-line strings cannot be keys");
+                return perr_here(ps, "multi-line strings cannot be keys");
             long rc = parse_line_string(ps, &part);
             if (rc < 0)
                 return rc;
@@ -543,11 +571,11 @@ static long parse_key(struct parser *ps, char **parts, size_t *nparts) {
             if (!part)
                 return nomem(ps);
         } else if (at_eof(ps) || at_newline(ps)) {
-            return perr(ps, ps->line, "expected a key");
+            return perr_here(ps, "expected a key");
         } else if (c > 0x20 && c < 0x7f) {
-            return perr(ps, ps->line, "expected a key, found '%c'", c);
+            return perr_here(ps, "expected a key, found '%c'", c);
         } else {
-            return perr(ps, ps->line, "expected a key");
+            return perr_here(ps, "expected a key");
         }
         parts[(*nparts)++] = part;
         skip_ws(ps);
@@ -564,7 +592,8 @@ static void free_parts(char **parts, size_t n) {
 
 /* ------------------------------------------------------------ values */
 
-static long parse_value(struct parser *ps, struct libos_toml *parent, char *key, int line);
+static long parse_value(struct parser *ps, struct libos_toml *parent, char *key, int line,
+                        int key_col);
 static long parse_keyval(struct parser *ps, struct libos_toml *table);
 
 static bool is_digit(char c) {
@@ -592,33 +621,34 @@ static long parse_number(struct parser *ps, struct libos_toml *n) {
     } else {
         for (const char *c = s; c < e; c++)
             if (*c == ':' || (*c == '-' && c > s && c[-1] != 'e' && c[-1] != 'E'))
-                return perr(ps, n->line, "dates and times are not supported");
+                return perr(ps, n->line, n->col, "dates and times are not supported");
         for (const char *c = s; c < e; c++)
             if (*c == '.' || *c == 'e' || *c == 'E' || *c == 'i' || *c == 'n')
-                return perr(ps, n->line, "floats are not supported");
+                return perr(ps, n->line, n->col, "floats are not supported");
         if (*t == '+' || *t == '-')
             neg = *t++ == '-';
         if (e - t > 1 && t[0] == '0')
-            return perr(ps, n->line, "leading zeros are not allowed in '%.*s'", (int)len, s);
+            return perr(ps, n->line, n->col, "leading zeros are not allowed in '%.*s'", (int)len,
+                        s);
     }
     /* Negative values may reach 2^63; positive ones stop at 2^63 - 1. */
     uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     uint64_t v = 0;
     bool prev_digit = false;
     if (t == e)
-        return perr(ps, n->line, "invalid integer '%.*s'", (int)len, s);
+        return perr(ps, n->line, n->col, "invalid integer '%.*s'", (int)len, s);
     for (const char *c = t; c < e; c++) {
         if (*c == '_') {
             if (!prev_digit || c + 1 == e)
-                return perr(ps, n->line, "invalid integer '%.*s'", (int)len, s);
+                return perr(ps, n->line, n->col, "invalid integer '%.*s'", (int)len, s);
             prev_digit = false;
             continue;
         }
         int d = hexval(*c);
         if (d < 0 || d >= base)
-            return perr(ps, n->line, "invalid integer '%.*s'", (int)len, s);
+            return perr(ps, n->line, n->col, "invalid integer '%.*s'", (int)len, s);
         if (v > (limit - d) / base)
-            return perr(ps, n->line, "integer '%.*s' is out of range", (int)len, s);
+            return perr(ps, n->line, n->col, "integer '%.*s' is out of range", (int)len, s);
         v = v * base + d;
         prev_digit = true;
     }
@@ -638,8 +668,8 @@ static long parse_array(struct parser *ps, struct libos_toml *arr) {
             return 0;
         }
         if (at_eof(ps))
-            return perr(ps, arr->line, "unterminated array");
-        rc = parse_value(ps, arr, NULL, ps->line);
+            return perr(ps, arr->line, arr->col, "unterminated array");
+        rc = parse_value(ps, arr, NULL, ps->line, col_here(ps));
         if (rc < 0)
             return rc;
         rc = skip_ws_nl(ps);
@@ -652,9 +682,9 @@ static long parse_array(struct parser *ps, struct libos_toml *arr) {
             ps->p++;
             return 0;
         } else if (at_eof(ps)) {
-            return perr(ps, arr->line, "unterminated array");
+            return perr(ps, arr->line, arr->col, "unterminated array");
         } else {
-            return perr(ps, ps->line, "expected ',' or ']' in array");
+            return perr_here(ps, "expected ',' or ']' in array");
         }
     }
 }
@@ -668,7 +698,7 @@ static long parse_inline_table(struct parser *ps, struct libos_toml *t) {
     }
     for (;;) {
         if (at_newline(ps))
-            return perr(ps, ps->line, "inline tables must be on one line");
+            return perr_here(ps, "inline tables must be on one line");
         long rc = parse_keyval(ps, t);
         if (rc < 0)
             return rc;
@@ -678,28 +708,29 @@ static long parse_inline_table(struct parser *ps, struct libos_toml *t) {
             ps->p++;
             skip_ws(ps);
             if (peek(ps, 0) == '}')
-                return perr(ps, ps->line, "trailing comma in inline table");
+                return perr_here(ps, "trailing comma in inline table");
         } else if (c == '}') {
             ps->p++;
             return 0;
         } else if (at_eof(ps) || at_newline(ps)) {
-            return perr(ps, ps->line, "inline tables must be on one line");
+            return perr_here(ps, "inline tables must be on one line");
         } else {
-            return perr(ps, ps->line, "expected ',' or '}' in inline table");
+            return perr_here(ps, "expected ',' or '}' in inline table");
         }
     }
 }
 
 /* Parses a value at ps->p into a new node appended to parent (under key,
  * whose ownership passes to the node). */
-static long parse_value(struct parser *ps, struct libos_toml *parent, char *key, int line) {
-    struct libos_toml *n = node_new(ps, parent, LIBOS_TOML_BOOL, key, line);
+static long parse_value(struct parser *ps, struct libos_toml *parent, char *key, int line,
+                        int key_col) {
+    struct libos_toml *n = node_new(ps, parent, LIBOS_TOML_BOOL, key, line, col_here(ps), key_col);
     if (!n) {
         libos_free(key);
         return nomem(ps);
     }
     if (n->depth > LIBOS_TOML_MAX_DEPTH)
-        return perr(ps, line, "nesting deeper than %d levels", LIBOS_TOML_MAX_DEPTH);
+        return perr(ps, line, n->col, "nesting deeper than %d levels", LIBOS_TOML_MAX_DEPTH);
     char c = peek(ps, 0);
     if (c == '"' || c == '\'') {
         n->type = LIBOS_TOML_STRING;
@@ -730,33 +761,34 @@ static long parse_value(struct parser *ps, struct libos_toml *parent, char *key,
     if (((c == 'i' && peek(ps, 1) == 'n' && peek(ps, 2) == 'f') ||
          (c == 'n' && peek(ps, 1) == 'a' && peek(ps, 2) == 'n')) &&
         is_value_end(peek(ps, 3)))
-        return perr(ps, line, "floats are not supported");
+        return perr(ps, line, n->col, "floats are not supported");
     if (at_eof(ps) || at_newline(ps) || c == '#')
-        return perr(ps, ps->line, "expected a value");
+        return perr_here(ps, "expected a value");
     if (is_bare_char(c)) {
         const char *s = ps->p;
         size_t len = 0;
         while (len < 32 && s + len < ps->end && is_bare_char(s[len]))
             len++;
-        return perr(ps, ps->line, "invalid value '%.*s' (strings need quotes)", (int)len, s);
+        return perr_here(ps, "invalid value '%.*s' (strings need quotes)", (int)len, s);
     }
-    return perr(ps, ps->line, "expected a value");
+    return perr_here(ps, "expected a value");
 }
 
 /* ------------------------------------------------------------ structure */
 
-static long redefined(struct parser *ps, int line, struct libos_toml *old) {
+static long redefined(struct parser *ps, int line, int col, struct libos_toml *old) {
     char path[256];
     libos_toml_path(old, path, sizeof(path));
-    return perr(ps, line, "'%s' is already defined (line %d)", path, old->line);
+    return perr(ps, line, col, "'%s' is already defined (line %d)", path, old->line);
 }
 
 /* key = value into table; dotted keys create sub-tables. */
 static long parse_keyval(struct parser *ps, struct libos_toml *table) {
     char *parts[MAX_KEY_PARTS];
+    int cols[MAX_KEY_PARTS];
     size_t n;
     int line = ps->line;
-    long rc = parse_key(ps, parts, &n);
+    long rc = parse_key(ps, parts, cols, &n);
     if (rc < 0) {
         free_parts(parts, n);
         return rc;
@@ -766,7 +798,7 @@ static long parse_keyval(struct parser *ps, struct libos_toml *table) {
     for (i = 0; i + 1 < n; i++) {
         struct libos_toml *c = libos_toml_member(t, parts[i]);
         if (!c) {
-            c = node_new(ps, t, LIBOS_TOML_TABLE, parts[i], line);
+            c = node_new(ps, t, LIBOS_TOML_TABLE, parts[i], line, cols[i], cols[i]);
             if (!c) {
                 free_parts(parts, n);
                 return nomem(ps);
@@ -775,41 +807,43 @@ static long parse_keyval(struct parser *ps, struct libos_toml *table) {
             c->flags = TF_DOTTED;
             if (c->depth > LIBOS_TOML_MAX_DEPTH) {
                 free_parts(parts, n);
-                return perr(ps, line, "nesting deeper than %d levels", LIBOS_TOML_MAX_DEPTH);
+                return perr(ps, line, cols[i], "nesting deeper than %d levels",
+                            LIBOS_TOML_MAX_DEPTH);
             }
         } else if (c->type != LIBOS_TOML_TABLE || !(c->flags & TF_DOTTED)) {
             free_parts(parts, n);
-            return redefined(ps, line, c);
+            return redefined(ps, line, cols[i], c);
         }
         t = c;
     }
     struct libos_toml *old = libos_toml_member(t, parts[n - 1]);
     if (old) {
         free_parts(parts, n);
-        return redefined(ps, line, old);
+        return redefined(ps, line, cols[n - 1], old);
     }
     free_parts(parts, n - 1);
     skip_ws(ps);
     if (peek(ps, 0) != '=') {
         libos_free(parts[n - 1]);
         if (at_eof(ps) || at_newline(ps))
-            return perr(ps, ps->line, "expected '=' after key");
-        return perr(ps, ps->line, "expected '=' after key, found '%c'",
-                    *ps->p > 0x20 && *ps->p < 0x7f ? *ps->p : '?');
+            return perr_here(ps, "expected '=' after key");
+        return perr_here(ps, "expected '=' after key, found '%c'",
+                         *ps->p > 0x20 && *ps->p < 0x7f ? *ps->p : '?');
     }
     ps->p++;
     skip_ws(ps);
-    return parse_value(ps, t, parts[n - 1], line);
+    return parse_value(ps, t, parts[n - 1], line, cols[n - 1]);
 }
 
 /* [a.b] or [[a.b]]: selects the table that following key/values fill. */
 static long parse_header(struct parser *ps) {
-    int line = ps->line;
+    int line = ps->line, col = col_here(ps);
     bool aot = peek(ps, 1) == '[';
     ps->p += aot ? 2 : 1;
     char *parts[MAX_KEY_PARTS];
+    int cols[MAX_KEY_PARTS];
     size_t n;
-    long rc = parse_key(ps, parts, &n);
+    long rc = parse_key(ps, parts, cols, &n);
     if (rc < 0) {
         free_parts(parts, n);
         return rc;
@@ -817,8 +851,8 @@ static long parse_header(struct parser *ps) {
     skip_ws(ps);
     if (peek(ps, 0) != ']' || (aot && peek(ps, 1) != ']')) {
         free_parts(parts, n);
-        return perr(ps, line,
-                    aot ? "expected ']]' after table name" : "expected ']' after table name");
+        return perr_here(ps,
+                         aot ? "expected ']]' after table name" : "expected ']' after table name");
     }
     ps->p += aot ? 2 : 1;
 
@@ -827,7 +861,8 @@ static long parse_header(struct parser *ps) {
         bool final = i + 1 == n;
         struct libos_toml *c = libos_toml_member(t, parts[i]);
         if (!c) {
-            c = node_new(ps, t, aot && final ? LIBOS_TOML_ARRAY : LIBOS_TOML_TABLE, parts[i], line);
+            c = node_new(ps, t, aot && final ? LIBOS_TOML_ARRAY : LIBOS_TOML_TABLE, parts[i], line,
+                         cols[i], cols[i]);
             if (!c) {
                 free_parts(parts, n);
                 return nomem(ps);
@@ -838,35 +873,36 @@ static long parse_header(struct parser *ps) {
             /* Only a table created implicitly by an earlier [a.b.c] may be defined now. */
             if (c->type != LIBOS_TOML_TABLE || c->flags != TF_IMPLICIT) {
                 free_parts(parts, n);
-                return redefined(ps, line, c);
+                return redefined(ps, line, cols[i], c);
             }
             c->flags = TF_HEADER;
             c->line = line;
+            c->col = c->key_col = cols[i];
         } else if (final && aot) {
             if (c->type != LIBOS_TOML_ARRAY || !(c->flags & TF_AOT)) {
                 free_parts(parts, n);
-                return redefined(ps, line, c);
+                return redefined(ps, line, cols[i], c);
             }
         } else if (c->type == LIBOS_TOML_ARRAY && (c->flags & TF_AOT)) {
             c = c->last; /* [a.b] after [[a]] extends the last element */
         } else if (c->type != LIBOS_TOML_TABLE || (c->flags & TF_INLINE)) {
             free_parts(parts, n);
-            return redefined(ps, line, c);
+            return redefined(ps, line, cols[i], c);
         }
         if (c->depth > LIBOS_TOML_MAX_DEPTH) {
             free_parts(parts, n);
-            return perr(ps, line, "nesting deeper than %d levels", LIBOS_TOML_MAX_DEPTH);
+            return perr(ps, line, cols[i], "nesting deeper than %d levels", LIBOS_TOML_MAX_DEPTH);
         }
         t = c;
     }
     free_parts(parts, n);
     if (aot) {
-        t = node_new(ps, t, LIBOS_TOML_TABLE, NULL, line);
+        t = node_new(ps, t, LIBOS_TOML_TABLE, NULL, line, col, col);
         if (!t)
             return nomem(ps);
         t->flags = TF_HEADER;
         if (t->depth > LIBOS_TOML_MAX_DEPTH)
-            return perr(ps, line, "nesting deeper than %d levels", LIBOS_TOML_MAX_DEPTH);
+            return perr(ps, line, col, "nesting deeper than %d levels", LIBOS_TOML_MAX_DEPTH);
     }
     ps->cur = t;
     return 0;
@@ -879,6 +915,7 @@ long libos_toml_parse(const char *text, size_t len, const char *name, struct lib
         .end = text + len,
         .name = name ? name : "manifest",
         .line = 1,
+        .line_start = text,
         .err = err,
         .err_size = err_size,
     };
@@ -890,7 +927,8 @@ long libos_toml_parse(const char *text, size_t len, const char *name, struct lib
         return rc;
     if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
         ps.p += 3; /* byte order mark */
-    ps.root = node_new(&ps, NULL, LIBOS_TOML_TABLE, NULL, 1);
+    ps.line_start = ps.p;
+    ps.root = node_new(&ps, NULL, LIBOS_TOML_TABLE, NULL, 1, 1, 1);
     if (!ps.root)
         return nomem(&ps);
     ps.root->flags = TF_HEADER;

@@ -130,6 +130,16 @@ bool libos_vma_lookup(uint64_t addr, struct libos_vma *out) {
     return found;
 }
 
+bool libos_vma_next(uint64_t addr, struct libos_vma *out) {
+    libos_lock(&g_vma_lock);
+    size_t i = first_above(addr);
+    bool found = i < g_vma_count;
+    if (found)
+        *out = g_vmas[i];
+    libos_unlock(&g_vma_lock);
+    return found;
+}
+
 bool libos_vma_covered(uint64_t start, uint64_t end) {
     libos_lock(&g_vma_lock);
     size_t i = first_above(start);

@@ -6,7 +6,9 @@
  * replaced (the dispatcher then returns into it). */
 #include "libos_elf.h"
 #include "libos_fs.h"
+#include "libos_futex.h"
 #include "libos_mm.h"
+#include "libos_proc.h"
 #include "libos_signal.h"
 #include "libos_syscalls.h"
 
@@ -183,6 +185,45 @@ static void reset_fpu(struct pal_context *ctx) {
         *(uint64_t *)(fx + 512) = 0;
 }
 
+/* ------------------------------------------------- other threads (de_thread) */
+
+static struct libos_thread *g_exec_thread; /* the thread running execve */
+
+void libos_exec_doomed_check(void) {
+    struct libos_thread *x = __atomic_load_n(&g_exec_thread, __ATOMIC_ACQUIRE);
+    struct libos_thread *t = libos_current_thread();
+    if (x && x != t && t && !t->internal)
+        libos_thread_exit(0); /* never the last thread: the exec'ing one stays */
+}
+
+/* A pending SIGKILL makes every wait of t end; t then leaves on its way
+ * back to the app (libos_exec_doomed_check runs before any delivery). */
+static void doom(struct libos_thread *t, void *self) {
+    if (t == self || t->exited)
+        return;
+    libos_lock(&g_process.lock);
+    t->sigpending |= 1ULL << (SIGKILL - 1);
+    libos_unlock(&g_process.lock);
+    libos_thread_wake(t);
+    if (t->pal_thread)
+        pal_thread_interrupt(t->pal_thread);
+}
+
+/* Linux de_thread: the other threads are gone before the new image runs,
+ * and the exec'ing thread takes the process's id as its tid. */
+static void end_other_threads(struct libos_thread *self) {
+    if (libos_thread_count_app() > 1) {
+        __atomic_store_n(&g_exec_thread, self, __ATOMIC_RELEASE);
+        while (libos_thread_count_app() > 1) {
+            libos_thread_for_each(doom, self);
+            uint64_t us = 1000;
+            pal_event_wait(NULL, &us);
+        }
+        __atomic_store_n(&g_exec_thread, NULL, __ATOMIC_RELEASE);
+    }
+    self->tid = g_process.pid;
+}
+
 static long do_execve(const char *path, struct strvec *argv, struct strvec *envp) {
     char *exec = libos_strdup(path);
     if (!exec)
@@ -208,6 +249,7 @@ static long do_execve(const char *path, struct strvec *argv, struct strvec *envp
     }
     /* Point of no return. */
     struct libos_thread *t = libos_current_thread();
+    end_other_threads(t);
     libos_fd_close_on_exec();
     reset_signals(t);
     drop_old_memory();
@@ -242,8 +284,6 @@ static long execve_common(const char *path, char *const *uargv, char *const *uen
     if (r == 0 && argv.bytes + envp.bytes > ARG_MAX_BYTES)
         r = -E2BIG;
     if (r == 0) {
-        if (libos_thread_count_app() > 1)
-            log_warn("execve from a multithreaded process: other threads are not stopped yet");
         r = do_execve(path, &argv, &envp);
     }
     strvec_free(&argv);

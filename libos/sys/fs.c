@@ -413,10 +413,18 @@ long libos_sys_unlinkat(int dirfd, const char *path, int flags) {
 
 static long rename_checks(struct libos_lookup *o, struct libos_lookup *n, unsigned int flags) {
     bool odir = S_ISDIR(o->st.st_mode);
-    if (o->last_dot || n->last_dot || !o->rel[0] || libos_path_is_mount_point(o->path))
-        return -EBUSY;
+    /* Linux's order: mounts, dots, read-only, then the old name. */
+    if (o->exists && (!o->rel[0] || libos_path_is_mount_point(o->path)))
+        return -EBUSY; /* a mount point (its own mount here, its parent's for Linux) */
     if (o->mount != n->mount)
         return -EXDEV;
+    if (o->last_dot || n->last_dot)
+        return -EBUSY;
+    long r = libos_vfs_check_writable(o->mount, o->path, "rename");
+    if (r)
+        return r;
+    if (!o->exists)
+        return -ENOENT;
     if (libos_path_is_mount_point(n->path))
         return -EBUSY;
     size_t olen = strlen(o->path);
@@ -442,7 +450,7 @@ long libos_sys_renameat2(int olddirfd, const char *oldpath, int newdirfd, const 
     if (flags & (RENAME_EXCHANGE | RENAME_WHITEOUT))
         return -EINVAL; /* not supported by these file systems */
     struct libos_lookup o, n;
-    long r = libos_lookup_user(olddirfd, oldpath, 0, &o);
+    long r = libos_lookup_user(olddirfd, oldpath, LIBOS_LOOKUP_CREATE, &o);
     if (r)
         return r;
     r = libos_lookup_user(newdirfd, newpath, LIBOS_LOOKUP_CREATE, &n);
@@ -453,7 +461,7 @@ long libos_sys_renameat2(int olddirfd, const char *oldpath, int newdirfd, const 
     bool same =
         n.exists && o.st.st_dev == n.st.st_dev && o.st.st_ino == n.st.st_ino && o.mount == n.mount;
     r = rename_checks(&o, &n, flags);
-    if (!r && !same && !(r = libos_vfs_check_writable(o.mount, o.path, "rename")))
+    if (!r && !same)
         r = o.mount->ops->rename ? o.mount->ops->rename(o.mount, o.rel, n.rel) : -EPERM;
     if (!r && !same && libos_fsnotify) {
         uint32_t cookie = (uint32_t)(uintptr_t)&o; /* pairs the two events */
@@ -512,15 +520,19 @@ long libos_sys_linkat(int olddirfd, const char *oldpath, int newdirfd, const cha
         libos_lookup_free(&o);
         return r;
     }
+    /* Linux's order: the new name's mount is checked for writing before
+     * the two mounts are compared. */
     if (!o.exists)
         r = -ENOENT;
-    else if (S_ISDIR(o.st.st_mode))
-        r = -EPERM;
     else if (n.exists)
         r = -EEXIST;
+    else if ((r = libos_vfs_check_writable(n.mount, n.path, "link")))
+        ;
     else if (o.mount != n.mount)
         r = -EXDEV;
-    else if (!(r = libos_vfs_check_writable(n.mount, n.path, "link")))
+    else if (S_ISDIR(o.st.st_mode))
+        r = -EPERM;
+    else
         r = n.mount->ops->link ? n.mount->ops->link(n.mount, o.rel, n.rel) : -EPERM;
     if (!r && libos_fsnotify) {
         libos_fsnotify(o.path, &o.st, LIBOS_IN_ATTRIB, 0);

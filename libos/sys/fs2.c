@@ -932,11 +932,23 @@ long libos_fs2_fcntl(struct libos_file *f, int cmd, uint64_t arg) {
 #define PER_LINUX 0
 #define PER_QUERY 0xffffffffU
 
+#define PER_MASK 0xffU
+#define PER_FLAGS 0x0fffff00U /* UNAME26, ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC... */
+
+/* The persona is recorded and reported as Linux does; only PER_LINUX exists.
+ * Its flags change nothing the libos enforces (ADDR_NO_RANDOMIZE and
+ * READ_IMPLIES_EXEC are not applied: the host picks addresses and
+ * protections). */
+static unsigned int g_personality;
+
 long libos_sys_personality(unsigned int persona) {
-    /* Only PER_LINUX exists here; Linux returns the old persona (0). */
-    if (persona == PER_QUERY || persona == PER_LINUX)
-        return PER_LINUX;
-    return -EINVAL;
+    unsigned int old = __atomic_load_n(&g_personality, __ATOMIC_RELAXED);
+    if (persona == PER_QUERY)
+        return old;
+    if ((persona & PER_MASK) != PER_LINUX || (persona & ~(PER_MASK | PER_FLAGS)))
+        return -EINVAL;
+    __atomic_store_n(&g_personality, persona, __ATOMIC_RELAXED);
+    return old;
 }
 
 #define MEMBARRIER_CMD_QUERY 0

@@ -3,7 +3,9 @@
  * the same semantics. The bucket lock makes "compare then sleep" atomic
  * with respect to wakers: no lost wake-ups. As in Linux, a shared futex in
  * a MAP_SHARED file mapping is keyed by (file, offset), so two mappings of
- * the same file meet; everything else is keyed by its address. */
+ * the same file meet; everything else is keyed by its address. Shared
+ * futexes in MAP_SHARED memory use the host's futex instead (host_keyed):
+ * other processes may wait on them. */
 #include "libos_futex.h"
 #include "libos_mm.h"
 #include "libos_signal.h"
@@ -116,12 +118,35 @@ static int wake_locked(struct futex_bucket *b, const struct futex_key *key, int 
     return woken;
 }
 
+/* A shared futex in MAP_SHARED memory may be shared with other processes,
+ * whose libos instances keep tables of their own: its waits and wakes go
+ * to the host's futex (pal_addr_wait/wake, keyed by the page). Bitsets
+ * are not passed down: such wakes wake any waiter (a spurious wake-up,
+ * which futex users allow), requeues wake instead of moving. */
+static bool host_keyed(uint32_t *addr, bool shared) {
+    struct libos_vma v;
+    return shared && libos_vma_lookup((uint64_t)addr, &v) && (v.flags & MAP_TYPE) != MAP_PRIVATE;
+}
+
+static long host_wake(uint32_t *addr, int n) {
+    int r = pal_addr_wake(addr, (uint32_t)n);
+    return r < 0 ? libos_errno_from_pal(r) : r;
+}
+
 static long futex_wake(uint32_t *addr, bool shared, int n, uint32_t bitset) {
     struct futex_key k = key_of(addr, shared);
     struct futex_bucket *b = bucket_of(&k);
     libos_lock(&b->lock);
     int r = wake_locked(b, &k, n, bitset);
     libos_unlock(&b->lock);
+    /* Host-keyed words have our own waiters only when requeued here from
+     * a private word; the rest sleep in the host. */
+    if (r < n && host_keyed(addr, shared)) {
+        long h = host_wake(addr, n - r);
+        if (h < 0)
+            return r ? r : h;
+        r += (int)h;
+    }
     return r;
 }
 
@@ -132,6 +157,34 @@ long libos_futex_wake(uint32_t *addr, int n, uint32_t bitset) {
 static long clock_now(bool realtime, uint64_t *ns) {
     return libos_errno_from_pal(
         pal_time_get(realtime ? PAL_CLOCK_REALTIME : PAL_CLOCK_MONOTONIC, ns));
+}
+
+/* The host wait cannot see libos wake-ups (signals, host SIGTERM), so it
+ * sleeps in slices and looks for them in between. */
+#define HOST_WAIT_SLICE_NS 20000000ULL
+
+static long host_wait(uint32_t *addr, uint32_t val, bool timed, uint64_t deadline, bool realtime) {
+    for (bool first = true;; first = false) {
+        uint64_t slice = HOST_WAIT_SLICE_NS, now;
+        if (timed) {
+            long r = clock_now(realtime, &now);
+            if (r < 0)
+                return r;
+            if (now >= deadline)
+                return -ETIMEDOUT;
+            slice = MIN(slice, deadline - now);
+        }
+        int r = pal_addr_wait(addr, val, &slice);
+        if (r == -PAL_ERR_AGAIN)
+            return first ? -EAGAIN : 0; /* changed since the last slice: wake */
+        if (r >= 0)
+            return 0;
+        if (r != -PAL_ERR_TIMEOUT && r != -PAL_ERR_INTERRUPTED)
+            return libos_errno_from_pal(r);
+        uint64_t zero = 0; /* lets host signals in; sees pending ones */
+        if (libos_thread_wait(0, NULL, NULL, NULL, &zero) == -EINTR)
+            return -ERESTARTSYS;
+    }
 }
 
 static long futex_wait(uint32_t *addr, bool shared, uint32_t val, const struct linux_timespec *ts,
@@ -150,6 +203,8 @@ static long futex_wait(uint32_t *addr, bool shared, uint32_t val, const struct l
             return r;
         deadline = absolute ? t : now + t;
     }
+    if (host_keyed(addr, shared))
+        return host_wait(addr, val, ts != NULL, deadline, realtime);
     struct futex_waiter w = {key_of(addr, shared), bitset, libos_current_thread(), false, NULL};
     struct futex_bucket *b = bucket_of(&w.key);
     libos_lock(&b->lock);
@@ -192,6 +247,12 @@ static long futex_requeue(uint32_t *addr, bool shared, int nwake, int nrequeue, 
         return -EINVAL;
     if (!libos_user_range_ok(addr2, 4, false))
         return -EFAULT;
+    if (host_keyed(addr, shared)) {
+        if (cmp && __atomic_load_n(addr, __ATOMIC_SEQ_CST) != val3)
+            return -EAGAIN;
+        return futex_wake(addr, shared, (int)MIN((long)nwake + nrequeue, 0x7fffffffL),
+                          FUTEX_BITSET_MATCH_ANY);
+    }
     struct futex_key k1 = key_of(addr, shared), k2 = key_of(addr2, shared);
     struct futex_bucket *b1 = bucket_of(&k1), *b2 = bucket_of(&k2);
     lock_two(b1, b2);
@@ -280,11 +341,12 @@ static long futex_wake_op(uint32_t *addr, bool shared, int n, int n2, uint32_t *
         unlock_two(b1, b2);
         return -ENOSYS;
     }
-    int woken = wake_locked(b1, &k1, n, FUTEX_BITSET_MATCH_ANY);
-    if (hit)
-        woken += wake_locked(b2, &k2, n2, FUTEX_BITSET_MATCH_ANY);
     unlock_two(b1, b2);
-    return woken;
+    /* Wake after the update, each address the way its waiters sleep. */
+    long woken = futex_wake(addr, shared, n, FUTEX_BITSET_MATCH_ANY), w2 = 0;
+    if (hit)
+        w2 = futex_wake(addr2, shared, n2, FUTEX_BITSET_MATCH_ANY);
+    return woken < 0 ? woken : w2 < 0 ? w2 : woken + w2;
 }
 
 long libos_sys_futex(uint32_t *addr, int op, uint32_t val, const struct linux_timespec *ts,

@@ -24,7 +24,7 @@ struct linux_sysinfo {
     char _f[4];
 };
 
-/* Memory as the sandbox sees it: limits.memory if set, else the host's. */
+/* Memory as the sandbox sees it: sys.memory if set, else the host's. */
 long libos_sys_sysinfo(struct linux_sysinfo *info) {
     if (!libos_user_range_ok(info, sizeof(*info), true))
         return -EFAULT;

@@ -1,5 +1,7 @@
 /* mmap, munmap, mprotect, brk, madvise. The PAL does the mapping; the VMA
  * list (mm/vma.c) decides what the app may touch. */
+#include "libos_checkpoint.h"
+#include "libos_manifest.h"
 #include "libos_mm.h"
 #include "libos_syscalls.h"
 #include "libos_vfs.h"
@@ -7,6 +9,12 @@
 static uint32_t pal_prot(int prot) {
     return ((prot & PROT_READ) ? PAL_PROT_READ : 0) | ((prot & PROT_WRITE) ? PAL_PROT_WRITE : 0) |
            ((prot & PROT_EXEC) ? PAL_PROT_EXEC : 0);
+}
+
+/* Is [start, end) free of app memory? */
+static bool range_free(uint64_t start, uint64_t end) {
+    struct libos_vma v;
+    return !libos_vma_next(start, &v) || v.start >= end;
 }
 
 /* Before MAP_FIXED replaces [start, end): every page there must be app
@@ -20,12 +28,8 @@ static long claim_fixed_range(uint64_t start, uint64_t end) {
             at = v.end;
             continue;
         }
-        uint64_t gap_end = end;
-        for (uint64_t p = at; p < end; p += LIBOS_PAGE_SIZE)
-            if (libos_vma_lookup(p, &v)) {
-                gap_end = p;
-                break;
-            }
+        /* Not page by page: a huge range would take minutes (fuzz_elf). */
+        uint64_t gap_end = libos_vma_next(at, &v) ? MIN(v.start, end) : end;
         void *addr = (void *)at;
         int r = pal_mem_alloc(&addr, gap_end - at, PAL_PROT_NONE, PAL_MEM_NOREPLACE);
         if (r < 0) {
@@ -37,6 +41,50 @@ static long claim_fixed_range(uint64_t start, uint64_t end) {
         at = gap_end;
     }
     return 0;
+}
+
+/* MAP_SHARED|MAP_ANONYMOUS: as in Linux, an unnamed memory file, so the
+ * pages stay shared with forked children. A PAL without memory files
+ * gives private memory (shared only within the process). */
+static long map_shared_anon(void **where, size_t size, int prot, uint32_t placement) {
+    pal_handle_t *h;
+    if (pal_stream_open("memfd:anon", PAL_ACCESS_RDWR, 0600, PAL_CREATE_ALWAYS, 0, &h) < 0)
+        return libos_errno_from_pal(pal_mem_alloc(where, size, pal_prot(prot), placement));
+    int r = pal_stream_set_length(h, size);
+    if (!r)
+        r = pal_stream_map(h, where, pal_prot(prot), PAL_MAP_SHARED | placement, 0, size);
+    pal_stream_close(h); /* the mapping keeps the pages */
+    return libos_errno_from_pal(r);
+}
+
+/* ------------------------------------------------------------ sys.memory
+ * The app's mappings (ELF, stacks, mmap, brk; not the brk reservation nor
+ * libos memory) may not exceed RLIMIT_AS, itself capped by sys.memory. */
+
+struct mem_sum {
+    uint64_t start, end; /* a range about to be replaced: not counted */
+    uint64_t total;
+};
+
+static void sum_vma(const struct libos_vma *v, void *arg) {
+    struct mem_sum *m = arg;
+    if (v->kind == VMA_RESERVED)
+        return;
+    uint64_t size = v->end - v->start;
+    uint64_t lo = MAX(v->start, m->start), hi = MIN(v->end, m->end);
+    m->total += size - (lo < hi ? hi - lo : 0);
+}
+
+/* May the app map grow more bytes, [start, end) being replaced? */
+static bool mem_limit_ok(uint64_t start, uint64_t end, uint64_t grow) {
+    uint64_t limit = g_process.rlimits[RLIMIT_AS].rlim_cur;
+    if (g_manifest && g_manifest->limit_memory)
+        limit = MIN(limit, g_manifest->limit_memory);
+    if (limit == RLIM_INFINITY || limit == 0)
+        return limit != 0 || grow == 0;
+    struct mem_sum m = {start, end, 0};
+    libos_vma_for_each(sum_vma, &m);
+    return m.total + grow <= limit && m.total + grow >= grow;
 }
 
 long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_file *f,
@@ -55,12 +103,10 @@ long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_f
         return -EINVAL;
     if (addr + size < addr)
         return -ENOMEM;
-    if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED)) {
-        struct libos_vma v;
-        for (uint64_t p = addr; p < addr + size; p += LIBOS_PAGE_SIZE)
-            if (libos_vma_lookup(p, &v))
-                return -EEXIST;
-    }
+    if (!mem_limit_ok(fixed ? addr : 0, fixed ? addr + size : 0, size))
+        return -ENOMEM;
+    if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && !range_free(addr, addr + size))
+        return -EEXIST;
     if (flags & MAP_FIXED) {
         long r = claim_fixed_range(addr, addr + size);
         if (r < 0)
@@ -85,6 +131,8 @@ long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_f
                   : placement == PAL_MEM_NOREPLACE ? MAP_FIXED_NOREPLACE
                                                    : 0);
         r = f->ops->mmap(f, &where, size, prot, fl, off);
+    } else if (type != MAP_PRIVATE) {
+        r = map_shared_anon(&where, size, prot, placement);
     } else {
         r = libos_errno_from_pal(pal_mem_alloc(&where, size, pal_prot(prot), placement));
     }
@@ -244,6 +292,15 @@ void libos_brk_init(uint64_t start, uint64_t max_size) {
     g_brk_max = start + max_size;
 }
 
+void libos_brk_get(uint64_t *start, uint64_t *cur, uint64_t *max) {
+    *start = g_brk_start, *cur = g_brk_cur, *max = g_brk_max;
+}
+
+/* A restored child: the memory is back already, only the bounds are not. */
+void libos_brk_set(uint64_t start, uint64_t cur, uint64_t max) {
+    g_brk_start = start, g_brk_cur = cur, g_brk_max = max;
+}
+
 long libos_sys_brk(void *addr) {
     uint64_t want = (uint64_t)addr;
     libos_lock(&g_brk_lock);
@@ -254,6 +311,10 @@ long libos_sys_brk(void *addr) {
     uint64_t old_top = ALIGN_UP(g_brk_cur, LIBOS_PAGE_SIZE);
     uint64_t new_top = ALIGN_UP(want, LIBOS_PAGE_SIZE);
     if (new_top > old_top) {
+        if (!mem_limit_ok(0, 0, new_top - old_top)) {
+            want = g_brk_cur;
+            goto out;
+        }
         if (pal_mem_protect((void *)old_top, new_top - old_top, PAL_PROT_READ | PAL_PROT_WRITE) <
             0) {
             want = g_brk_cur;
@@ -295,15 +356,6 @@ long libos_sys_msync(void *addr, size_t len, int flags) {
 #define MREMAP_FIXED 2
 #define MREMAP_DONTUNMAP 4
 
-/* Is [start, end) free of app memory? */
-static bool range_free(uint64_t start, uint64_t end) {
-    struct libos_vma v;
-    for (uint64_t p = start; p < end; p += LIBOS_PAGE_SIZE)
-        if (libos_vma_lookup(p, &v))
-            return false;
-    return true;
-}
-
 /* Record v's attributes for [start, end), its contents having moved there
  * from v.start + (old offset). */
 static long vma_move(const struct libos_vma *v, uint64_t old, uint64_t start, uint64_t end) {
@@ -333,6 +385,8 @@ long libos_sys_mremap(void *old_addr, size_t old_size, size_t new_size, int flag
         return -EFAULT;
     if (!old_size)
         return -EINVAL; /* duplicating shared mappings (old_size 0) is not offered */
+    if (new_size > old_size && !mem_limit_ok(0, 0, new_size - old_size))
+        return -ENOMEM;
     if (flags & MREMAP_FIXED) {
         if (want < old + old_size && old < want + new_size)
             return -EINVAL; /* overlapping source and target */

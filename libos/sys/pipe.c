@@ -167,6 +167,7 @@ static void pipe_release(struct libos_file *f) {
 }
 
 static const struct libos_file_ops g_pipe_ops = {
+    .ckpt_kind = LIBOS_CKPT_STREAM,
     .read = pipe_read,
     .write = pipe_write,
     .readv = pipe_readv,

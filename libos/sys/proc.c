@@ -1,9 +1,17 @@
-/* Child processes on PALs with a fast fork: fork/vfork/clone without
- * CLONE_THREAD, wait4/waitid, and the exit report a child sends its parent
- * over the stream pal_process_fork made. PIDs come from a counter in
- * memory shared by every process of the sandbox (they all descend from the
- * first one), so they are unique and small, as in a PID namespace. */
+/* Processes of the sandbox. Every process of one sabot run maps one
+ * process table: a PAL "memfd:" stream mapped shared, made by the first
+ * process and inherited over fork (or sent as a handle to a process made
+ * by pal_process_create). Each entry holds a process's identity (pid,
+ * ppid, group, session, state, name, program, command line) and a mailbox:
+ * a small ring of messages (signals, child state changes) plus a wake word
+ * a mailbox thread in the owner waits on with pal_addr_wait, so any
+ * process can signal any other. One spin lock in the table guards it all.
+ *
+ * fork stays a host fork (pal_process_fork); its stream to the child is
+ * only watched for the child vanishing without an exit report. */
+#include "libos_checkpoint.h"
 #include "libos_futex.h"
+#include "libos_manifest.h"
 #include "libos_mm.h"
 #include "libos_proc.h"
 #include "libos_signal.h"
@@ -27,245 +35,564 @@
 #define P_ALL 0
 #define P_PID 1
 #define P_PGID 2
-#define P_PIDFD 3
 #define CLD_EXITED 1
 #define CLD_KILLED 2
-#define EXIT_REPORT_MAGIC 0x73616274U /* "sabt" */
+#define CLD_STOPPED 5
+#define CLD_CONTINUED 6
 
-struct libos_child {
-    uint32_t pid;
-    int exit_signal;      /* sent to us when it ends (SIGCHLD) */
-    pal_handle_t *stream; /* NULL once the child has reported */
-    bool exited;
-    int wait_status; /* Linux wait status: code << 8, or the signal */
-    uint32_t pgid;   /* its process group, as far as we know */
-    struct libos_child *next;
-};
+#define PROC_SLOTS 1024
+#define MBOX_SLOTS 32
+#define SIGBIT(s) (1ULL << ((s)-1))
 
-/* What travels on a parent/child stream, both ways. */
-enum { MSG_EXIT = 1, MSG_SIGNAL = 2 };
+enum { PS_FREE = 0, PS_RUNNING, PS_STOPPED, PS_ZOMBIE };
+enum { REP_STOPPED = 1, REP_CONTINUED = 2 }; /* changes wait has not collected */
+enum { M_SIGNAL = 1, M_CHILD = 2 };
+
 struct proc_msg {
-    uint32_t magic;
-    uint32_t type;
-    int32_t arg;     /* MSG_EXIT: wait status; MSG_SIGNAL: the signal */
-    uint32_t sender; /* pid of the sender */
+    uint16_t type;
+    uint16_t code;  /* M_CHILD: CLD_* */
+    int32_t sig;    /* the signal (M_CHILD: the child's exit signal, or SIGCHLD) */
+    uint32_t pid;   /* sender */
+    uint32_t uid;   /* sender's real uid */
+    int32_t status; /* M_CHILD: exit code or signal */
 };
 
-static uint32_t *g_pid_counter; /* shared by the whole sandbox */
-static struct libos_child *g_children;
-static struct libos_lock g_children_lock = LIBOS_LOCK_INIT;
-static struct libos_waitq g_child_waitq = LIBOS_WAITQ_INIT;
-static pal_handle_t *g_parent_stream; /* to our parent, if it is in the sandbox */
-static struct libos_lock g_parent_lock = LIBOS_LOCK_INIT; /* one writer at a time */
-static struct libos_thread *g_reaper;                     /* service thread watching the children */
-static int g_reaper_state;
+struct proc_entry {
+    uint32_t pid, ppid, pgid, sid;
+    uint32_t state;
+    int32_t wait_status; /* PS_ZOMBIE: a Linux wait status */
+    uint32_t exit_signal;
+    uint32_t report; /* REP_* */
+    int32_t stop_sig;
+    uint32_t uid, gid, euid, egid;
+    uint32_t execed; /* has run execve since fork (setpgid: EACCES) */
+    uint32_t nthreads;
+    uint64_t start_ns;
+    char comm[16];
+    char exe[256];
+    uint32_t cmdline_len;
+    char cmdline[1024];
+    /* The mailbox: the owner's mailbox thread sleeps on wake. */
+    uint32_t wake;
+    uint32_t mb_head, mb_tail;
+    struct proc_msg mb[MBOX_SLOTS];
+};
 
-/* The shared page: [0] last pid handed out, [1] live processes. */
-uint32_t libos_alloc_pid(void) {
-    return __atomic_add_fetch(&g_pid_counter[0], 1, __ATOMIC_RELAXED);
+struct proc_table {
+    struct libos_lock lock;
+    uint32_t last_pid;
+    uint32_t live;               /* running or stopped processes (limits.processes) */
+    uint32_t init_pid;           /* orphans' new parent; 0 once it is gone */
+    uint32_t tty_sid;            /* session whose controlling terminal the console is */
+    uint32_t fg_pgid;            /* the console's foreground group */
+    uint32_t pid_of[PROC_SLOTS]; /* 0: free slot; scanned instead of the entries */
+    struct proc_entry e[PROC_SLOTS];
+};
+
+/* Streams from pal_process_fork to our children: only watched for a child
+ * that vanished without its exit report (killed from outside). */
+struct child_link {
+    uint32_t pid;
+    pal_handle_t *stream;
+    struct child_link *next;
+};
+
+static struct proc_table *g_table;
+static pal_handle_t *g_table_handle;
+static struct proc_entry *g_me;
+static struct child_link *g_links;
+static struct libos_lock g_links_lock = LIBOS_LOCK_INIT;
+static struct libos_lock g_drain_lock = LIBOS_LOCK_INIT; /* one drainer of the mailbox */
+static struct libos_waitq g_child_waitq = LIBOS_WAITQ_INIT;
+static pal_handle_t *g_parent_stream;  /* held open: the parent watches it */
+static int g_mailbox_state;            /* 0: no mailbox thread yet */
+static uint32_t g_stopped;             /* futex word the stopped threads sleep on */
+static struct libos_thread *g_exiting; /* the thread ending the process */
+
+/* ---------------------------------------------------------------- table */
+
+static void table_lock(void) {
+    /* Past the exit report no other thread of ours may take the lock: the
+     * process may end under it and leave the sandbox locked. */
+    struct libos_thread *ex = __atomic_load_n(&g_exiting, __ATOMIC_ACQUIRE);
+    if (ex && ex != libos_current_thread())
+        for (;;)
+            pal_event_wait(NULL, NULL);
+    libos_lock(&g_table->lock);
 }
 
-void libos_proc_exiting(void) {
-    if (g_pid_counter)
-        __atomic_sub_fetch(&g_pid_counter[1], 1, __ATOMIC_RELAXED);
+static void table_unlock(void) {
+    libos_unlock(&g_table->lock);
+}
+
+static struct proc_entry *find_locked(uint32_t pid) {
+    if (!pid)
+        return NULL;
+    for (int i = 0; i < PROC_SLOTS; i++)
+        if (g_table->pid_of[i] == pid)
+            return &g_table->e[i];
+    return NULL;
+}
+
+static int slot_of(const struct proc_entry *e) {
+    return (int)(e - g_table->e);
+}
+
+static void free_locked(struct proc_entry *e) {
+    g_table->pid_of[slot_of(e)] = 0;
+    e->state = PS_FREE;
+    e->pid = 0;
+}
+
+/* A fresh entry for pid (lock held), or NULL when the table is full. */
+static struct proc_entry *alloc_locked(uint32_t pid) {
+    for (int n = 0; n < PROC_SLOTS; n++) {
+        int i = (pid + n) % PROC_SLOTS;
+        if (g_table->pid_of[i])
+            continue;
+        struct proc_entry *e = &g_table->e[i];
+        memset(e, 0, offsetof(struct proc_entry, mb));
+        e->pid = pid;
+        e->state = PS_RUNNING;
+        g_table->pid_of[i] = pid;
+        return e;
+    }
+    return NULL;
+}
+
+/* Queue m for e and bump its wake word (lock held; the caller wakes).
+ * Standard signals already queued merge, as pending signals do. */
+static long post_locked(struct proc_entry *e, const struct proc_msg *m) {
+    e->wake++;
+    for (uint32_t i = e->mb_head; m->type == M_SIGNAL && m->sig < 32 && i != e->mb_tail; i++) {
+        const struct proc_msg *q = &e->mb[i % MBOX_SLOTS];
+        if (q->type == M_SIGNAL && q->sig == m->sig)
+            return 0;
+    }
+    if (e->mb_tail - e->mb_head >= MBOX_SLOTS)
+        return -EAGAIN; /* as a full real-time signal queue */
+    e->mb[e->mb_tail++ % MBOX_SLOTS] = *m;
+    return 0;
+}
+
+static void wake_entry(struct proc_entry *e) {
+    pal_addr_wake(&e->wake, 1);
+}
+
+static long post_signal_locked(struct proc_entry *e, int sig) {
+    struct proc_msg m = {M_SIGNAL, SI_USER, sig, g_process.pid, g_process.uid, 0};
+    long r = post_locked(e, &m);
+    wake_entry(e);
+    return r;
+}
+
+/* Tell e's parent (if any, lock held) that e changed: code CLD_*. */
+static void notify_parent_locked(struct proc_entry *e, int code, int status) {
+    struct proc_entry *p = find_locked(e->ppid);
+    if (!p || p->state == PS_ZOMBIE)
+        return;
+    int sig = code == CLD_EXITED || code == CLD_KILLED ? (int)e->exit_signal : SIGCHLD;
+    struct proc_msg m = {M_CHILD, (uint16_t)code, sig, e->pid, e->uid, status};
+    post_locked(p, &m);
+    wake_entry(p);
+}
+
+static void exit_code_of(int wait_status, int *code, int *status) {
+    bool killed = (wait_status & 0x7f) != 0;
+    *code = killed ? CLD_KILLED : CLD_EXITED;
+    *status = killed ? (wait_status & 0x7f) : (wait_status >> 8) & 0xff;
+}
+
+/* e ended with wait_status (lock held): it waits as a zombie for its
+ * parent (or goes at once if it has none), and its children move to the
+ * first process. */
+static void exit_locked(struct proc_entry *e, int wait_status) {
+    uint32_t pid = e->pid;
+    if (g_table->init_pid == pid)
+        g_table->init_pid = 0;
+    struct proc_entry *init = find_locked(g_table->init_pid);
+    for (int i = 0; i < PROC_SLOTS; i++) {
+        struct proc_entry *c = &g_table->e[i];
+        if (!g_table->pid_of[i] || c->ppid != pid)
+            continue;
+        c->ppid = init ? init->pid : 0;
+        if (c->state != PS_ZOMBIE)
+            continue;
+        if (init) {
+            int code, status;
+            exit_code_of(c->wait_status, &code, &status);
+            notify_parent_locked(c, code, status);
+        } else {
+            free_locked(c); /* nobody will wait for it */
+        }
+    }
+    if (e->state != PS_ZOMBIE && g_table->live)
+        g_table->live--;
+    e->state = PS_ZOMBIE;
+    e->wait_status = wait_status;
+    e->nthreads = 0;
+    struct proc_entry *p = find_locked(e->ppid);
+    if (!p || p->state == PS_ZOMBIE) {
+        free_locked(e);
+        return;
+    }
+    int code, status;
+    exit_code_of(wait_status, &code, &status);
+    notify_parent_locked(e, code, status);
+}
+
+static uint64_t now_ns(void) {
+    uint64_t t = 0;
+    pal_time_get(PAL_CLOCK_MONOTONIC, &t);
+    return t;
+}
+
+static void fill_ids(struct proc_entry *e) {
+    e->uid = g_process.uid;
+    e->gid = g_process.gid;
+    e->euid = g_process.euid;
+    e->egid = g_process.egid;
+}
+
+long libos_proc_init(void) {
+    size_t size = ALIGN_UP(sizeof(struct proc_table), LIBOS_PAGE_SIZE);
+    pal_handle_t *h;
+    int r = pal_stream_open("memfd:sabot-proc", PAL_ACCESS_RDWR, 0600, PAL_CREATE_ALWAYS, 0, &h);
+    if (r == 0)
+        r = pal_stream_set_length(h, size);
+    void *addr = NULL;
+    if (r == 0)
+        r = pal_stream_map(h, &addr, PAL_PROT_READ | PAL_PROT_WRITE, PAL_MAP_SHARED, 0, size);
+    if (r < 0)
+        return libos_errno_from_pal(r);
+    g_table_handle = h;
+    g_table = addr;
+    g_table->last_pid = g_process.pid;
+    g_table->init_pid = g_process.pid;
+    g_table->tty_sid = g_process.sid; /* the console is the first session's terminal */
+    g_table->fg_pgid = g_process.pgid;
+    g_me = alloc_locked(g_process.pid);
+    g_me->pgid = g_process.pgid;
+    g_me->sid = g_process.sid;
+    g_me->nthreads = 1;
+    g_me->exit_signal = SIGCHLD;
+    g_me->start_ns = now_ns();
+    fill_ids(g_me);
+    g_table->live = 1;
+    return 0;
+}
+
+pal_handle_t *libos_proc_table_handle(void) {
+    return g_table_handle;
+}
+
+static void start_mailbox(void);
+
+/* Take our entry (found by g_process.pid) and start the mailbox thread. */
+static long adopt_entry(void) {
+    table_lock();
+    g_me = find_locked(g_process.pid);
+    if (g_me) {
+        g_process.ppid = g_me->ppid;
+        g_process.pgid = g_me->pgid;
+        g_process.sid = g_me->sid;
+    }
+    table_unlock();
+    if (!g_me)
+        return -ESRCH;
+    g_mailbox_state = 0;
+    start_mailbox();
+    return 0;
+}
+
+long libos_proc_table_attach(pal_handle_t *h) {
+    size_t size = ALIGN_UP(sizeof(struct proc_table), LIBOS_PAGE_SIZE);
+    void *addr = NULL;
+    int r = pal_stream_map(h, &addr, PAL_PROT_READ | PAL_PROT_WRITE, PAL_MAP_SHARED, 0, size);
+    if (r < 0)
+        return libos_errno_from_pal(r);
+    if (g_table) { /* the one libos_proc_init made before we knew better */
+        pal_mem_free(g_table, size);
+        pal_stream_close(g_table_handle);
+    }
+    g_table_handle = h;
+    g_table = addr;
+    g_me = NULL;
+    return adopt_entry();
+}
+
+void libos_proc_restored(uint32_t pid, uint32_t ppid, pal_handle_t *parent) {
+    g_process.pid = pid;
+    g_process.ppid = ppid;
+    g_parent_stream = parent;
+    if (g_table && (!g_me || g_me->pid != pid))
+        adopt_entry();
+}
+
+uint32_t libos_alloc_pid(void) {
+    return __atomic_add_fetch(&g_table->last_pid, 1, __ATOMIC_RELAXED);
+}
+
+uint32_t libos_proc_ppid(void) {
+    return g_me ? __atomic_load_n(&g_me->ppid, __ATOMIC_RELAXED) : g_process.ppid;
+}
+
+uint32_t libos_proc_pgid(void) {
+    return g_me ? __atomic_load_n(&g_me->pgid, __ATOMIC_RELAXED) : g_process.pgid;
+}
+
+uint32_t libos_proc_sid(void) {
+    return g_me ? __atomic_load_n(&g_me->sid, __ATOMIC_RELAXED) : g_process.sid;
+}
+
+void libos_proc_ids_changed(void) {
+    if (g_me)
+        fill_ids(g_me);
+}
+
+void libos_proc_exec(const char *exe, const char *args, size_t args_len, const char *comm) {
+    if (!g_me)
+        return;
+    table_lock();
+    libos_strlcpy(g_me->exe, exe, sizeof(g_me->exe));
+    libos_strlcpy(g_me->comm, comm, sizeof(g_me->comm));
+    g_me->cmdline_len = MIN(args_len, sizeof(g_me->cmdline));
+    memcpy(g_me->cmdline, args, g_me->cmdline_len);
+    if (g_me->cmdline_len == sizeof(g_me->cmdline))
+        g_me->cmdline[sizeof(g_me->cmdline) - 1] = '\0';
+    g_me->execed = 1;
+    table_unlock();
 }
 
 void libos_reset_locks_after_fork(void) {
     g_process.lock = (struct libos_lock)LIBOS_LOCK_INIT;
-    g_children_lock = (struct libos_lock)LIBOS_LOCK_INIT;
+    g_links_lock = (struct libos_lock)LIBOS_LOCK_INIT;
+    g_drain_lock = (struct libos_lock)LIBOS_LOCK_INIT;
     g_child_waitq = (struct libos_waitq)LIBOS_WAITQ_INIT;
     libos_futex_after_fork();
     libos_fd_after_fork();
 }
 
-long libos_proc_init(void) {
-    void *page = NULL;
-    int r = pal_mem_alloc(&page, LIBOS_PAGE_SIZE, PAL_PROT_READ | PAL_PROT_WRITE, PAL_MEM_SHARED);
-    if (r < 0)
-        return libos_errno_from_pal(r);
-    g_pid_counter = page;
-    g_pid_counter[0] = g_process.pid;
-    g_pid_counter[1] = 1;
-    return 0;
-}
-
-/* Next message on s: 1, 0 when none is waiting, -1 when the stream ended
- * (or carried garbage). Messages are small single writes. */
-static int read_msg(pal_handle_t *s, struct proc_msg *m) {
-    size_t got = 0;
-    for (int spins = 0; got < sizeof(*m); spins++) {
-        int64_t n = pal_stream_read(s, PAL_OFFSET_NONE, (char *)m + got, sizeof(*m) - got);
-        if (n == -PAL_ERR_AGAIN) {
-            if (got == 0)
-                return 0;
-            if (spins > 100000)
-                return -1;
-            pal_thread_yield(); /* the rest of a message is on its way */
-            continue;
+/* A reaped child's fork stream is no longer needed. */
+static void drop_link(uint32_t pid) {
+    struct child_link *gone = NULL;
+    libos_lock(&g_links_lock);
+    for (struct child_link **pp = &g_links; *pp; pp = &(*pp)->next)
+        if ((*pp)->pid == pid) {
+            gone = *pp;
+            *pp = gone->next;
+            break;
         }
-        if (n <= 0)
-            return -1;
-        got += n;
+    libos_unlock(&g_links_lock);
+    if (gone) {
+        pal_stream_close(gone->stream);
+        libos_free(gone);
     }
-    return m->magic == EXIT_REPORT_MAGIC ? 1 : -1;
 }
 
-static long send_msg(pal_handle_t *s, uint32_t type, int32_t arg) {
-    struct proc_msg m = {EXIT_REPORT_MAGIC, type, arg, g_process.pid};
-    return libos_write_all(s, &m, sizeof(m)) < 0 ? -ESRCH : 0;
-}
-
-/* A signal another process of the sandbox sent us. */
-static void signal_from(uint32_t sender, int sig) {
-    if (sig < 1 || sig > LINUX_NSIG)
-        return;
-    struct linux_siginfo si = {.si_signo = sig, .si_code = SI_USER};
-    si.kill.pid = sender;
-    si.kill.uid = g_process.uid;
-    libos_signal_send_process(&si);
-}
+/* ------------------------------------------------------------- mailbox */
 
 static bool auto_reap(void) {
     struct linux_sigaction *sa = &g_process.sigactions[SIGCHLD - 1];
     return sa->handler == SIG_IGN || (sa->flags & SA_NOCLDWAIT);
 }
 
-static void child_ended(struct libos_child *c, int status);
-
-/* Handle what child c sent; true if it ended. */
-static bool serve_child(struct libos_child *c) {
-    struct proc_msg m;
-    int r;
-    while ((r = read_msg(c->stream, &m)) == 1) {
-        if (m.type == MSG_EXIT) {
-            child_ended(c, m.arg);
-            return true;
+/* SIGCONT (report: tell the parent) or SIGKILL end a stop. */
+static void resume(bool report) {
+    table_lock();
+    if (g_me->state == PS_STOPPED) {
+        g_me->state = PS_RUNNING;
+        if (report) {
+            g_me->report = REP_CONTINUED;
+            notify_parent_locked(g_me, CLD_CONTINUED, SIGCONT);
         }
-        if (m.type == MSG_SIGNAL)
-            signal_from(m.sender, m.arg);
     }
-    if (r < 0) {
-        child_ended(c, SIGKILL); /* gone without a word: killed from outside */
-        return true;
-    }
-    return false;
+    table_unlock();
+    __atomic_store_n(&g_stopped, 0, __ATOMIC_RELEASE);
+    pal_addr_wake(&g_stopped, INT32_MAX);
 }
 
-static void serve_parent(void) {
-    struct proc_msg m;
-    int r;
-    while ((r = read_msg(g_parent_stream, &m)) == 1)
-        if (m.type == MSG_SIGNAL)
-            signal_from(m.sender, m.arg);
-    if (r < 0) { /* the parent is gone: nothing more will come */
-        libos_lock(&g_parent_lock);
-        pal_stream_close(g_parent_stream);
-        g_parent_stream = NULL;
-        libos_unlock(&g_parent_lock);
-    }
+static void signal_arrived(const struct proc_msg *m) {
+    if (m->sig < 1 || m->sig > LINUX_NSIG)
+        return;
+    struct linux_siginfo si = {.si_signo = m->sig, .si_code = SI_USER};
+    si.kill.pid = m->pid;
+    si.kill.uid = m->uid;
+    /* Linux: SIGCONT drops pending stop signals, a stop signal drops a
+     * pending SIGCONT. */
+    uint64_t stops = SIGBIT(SIGSTOP) | SIGBIT(SIGTSTP) | SIGBIT(SIGTTIN) | SIGBIT(SIGTTOU);
+    uint64_t drop = m->sig == SIGCONT ? stops : (stops & SIGBIT(m->sig)) ? SIGBIT(SIGCONT) : 0;
+    struct linux_siginfo old;
+    while (drop && libos_signal_dequeue(drop, &old) == 0)
+        ;
+    libos_signal_send_process(&si); /* pending before the stopped thread runs on */
+    if (m->sig == SIGCONT || m->sig == SIGKILL)
+        resume(m->sig == SIGCONT);
 }
 
-static void child_ended(struct libos_child *c, int status) {
-    pal_stream_close(c->stream);
-    c->stream = NULL;
-    c->exited = true;
-    c->wait_status = status;
-    if (c->exit_signal) {
-        struct linux_siginfo si = {.si_signo = c->exit_signal};
-        bool killed = (status & 0x7f) != 0;
-        si.si_code = killed ? CLD_KILLED : CLD_EXITED;
-        si.kill.pid = c->pid;
+static void child_changed(const struct proc_msg *m) {
+    bool ended = m->code == CLD_EXITED || m->code == CLD_KILLED;
+    if (ended && auto_reap()) {
+        table_lock();
+        struct proc_entry *c = find_locked(m->pid);
+        bool reaped = c && c->ppid == g_process.pid && c->state == PS_ZOMBIE;
+        if (reaped)
+            free_locked(c);
+        table_unlock();
+        if (reaped)
+            drop_link(m->pid);
+    }
+    struct linux_sigaction *sa = &g_process.sigactions[SIGCHLD - 1];
+    bool quiet = !ended && (sa->flags & SA_NOCLDSTOP);
+    if (m->sig && !quiet) {
+        struct linux_siginfo si = {.si_signo = m->sig, .si_code = m->code};
+        si.kill.pid = m->pid;
+        si.kill.uid = m->uid;
         /* si_status follows si_uid in the kernel's sigchld layout */
-        ((int32_t *)&si.kill)[2] = killed ? (status & 0x7f) : (status >> 8) & 0xff;
+        ((int32_t *)&si.kill)[2] = m->status;
         libos_signal_send_process(&si);
     }
+    libos_waitq_wake_all(&g_child_waitq);
 }
 
-/* Watches the streams to our children and to our parent: exit reports
- * become SIGCHLD and wake waiters, signal messages become signals. */
-static int reaper_main(void *arg) {
-    g_reaper = libos_current_thread();
+/* Act on what other processes posted: signals, child changes. The
+ * mailbox thread does it, and wait() first, so a child's SIGCHLD is
+ * raised before wait can return it (as on Linux). */
+static bool drain_mailbox(void) {
+    struct proc_msg msgs[MBOX_SLOTS];
+    size_t n = 0;
+    libos_lock(&g_drain_lock); /* messages act in the order they came */
+    table_lock();
+    while (g_me->mb_head != g_me->mb_tail)
+        msgs[n++] = g_me->mb[g_me->mb_head++ % MBOX_SLOTS];
+    table_unlock();
+    for (size_t i = 0; i < n; i++) {
+        if (msgs[i].type == M_SIGNAL)
+            signal_arrived(&msgs[i]);
+        else if (msgs[i].type == M_CHILD)
+            child_changed(&msgs[i]);
+    }
+    libos_unlock(&g_drain_lock);
+    return n != 0;
+}
+
+static int mailbox_main(void *arg) {
     for (;;) {
-        pal_handle_t *hs[65];
-        uint32_t ev[65], rev[65];
-        size_t n = 0;
-        pal_handle_t *parent = g_parent_stream;
-        if (parent) {
-            hs[n] = parent;
-            ev[n++] = PAL_WAIT_READ;
-        }
-        libos_lock(&g_children_lock);
-        for (struct libos_child *c = g_children; c && n < 65; c = c->next)
-            if (c->stream) {
-                hs[n] = c->stream;
-                ev[n++] = PAL_WAIT_READ;
-            }
-        libos_unlock(&g_children_lock);
-        long r = libos_thread_wait(n, hs, ev, rev, NULL);
-        if (r <= 0)
-            continue;
-        if (parent && rev[0])
-            serve_parent();
-        bool changed = false;
-        libos_lock(&g_children_lock);
-        for (struct libos_child **pp = &g_children; *pp;) {
-            struct libos_child *c = *pp;
-            bool ready = false;
-            for (size_t i = 0; i < n; i++)
-                ready |= hs[i] == c->stream && rev[i];
-            if (ready && serve_child(c)) {
-                changed = true;
-                if (auto_reap()) {
-                    *pp = c->next;
-                    libos_free(c);
-                    continue;
-                }
-            }
-            pp = &c->next;
-        }
-        libos_unlock(&g_children_lock);
-        if (changed)
-            libos_waitq_wake_all(&g_child_waitq);
+        uint32_t seen = __atomic_load_n(&g_me->wake, __ATOMIC_ACQUIRE);
+        if (!drain_mailbox())
+            pal_addr_wait(&g_me->wake, seen, NULL);
     }
     return 0;
 }
 
-static void kick_reaper(void) {
+/* Only processes that forked (or were forked) can get messages: the first
+ * process starts its mailbox thread at its first fork. */
+static void start_mailbox(void) {
     int expected = 0;
-    if (__atomic_compare_exchange_n(&g_reaper_state, &expected, 1, false, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE)) {
-        if (libos_thread_create_internal(reaper_main, NULL) < 0)
-            log_error("cannot start the child reaper: wait() will not see children end");
-        return;
-    }
-    struct libos_thread *r = __atomic_load_n(&g_reaper, __ATOMIC_ACQUIRE);
-    if (r)
-        libos_thread_wake(r);
+    if (__atomic_compare_exchange_n(&g_mailbox_state, &expected, 1, false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE) &&
+        libos_thread_create_internal(mailbox_main, NULL) < 0)
+        log_error("cannot start the mailbox thread: signals from other processes are lost");
 }
 
+/* ---------------------------------------------------------------- fork */
+
 /* The child's side: only this thread exists now. */
-static void become_child(uint32_t pid, pal_handle_t *stream) {
+static void become_child(struct proc_entry *e, pal_handle_t *stream) {
     libos_reset_locks_after_fork();
     g_process.ppid = g_process.pid;
-    g_process.pid = pid;
+    g_process.pid = e->pid;
+    g_process.pgid = e->pgid;
+    g_process.sid = e->sid;
     g_process.sigpending = 0;
-    for (struct libos_child *c = g_children; c;) {
-        struct libos_child *next = c->next;
-        if (c->stream)
-            pal_stream_close(c->stream); /* our copy of the parent's child streams */
+    g_me = e;
+    for (struct child_link *c = g_links; c;) {
+        struct child_link *next = c->next;
+        pal_stream_close(c->stream); /* our copies of the parent's streams */
         libos_free(c);
         c = next;
     }
-    g_children = NULL;
-    g_reaper = NULL;
-    g_reaper_state = 0;
+    g_links = NULL;
     if (g_parent_stream)
         pal_stream_close(g_parent_stream);
     g_parent_stream = stream;
-    g_parent_lock = (struct libos_lock)LIBOS_LOCK_INIT;
-    libos_thread_after_fork(pid);
+    g_exiting = NULL;
+    g_stopped = 0;
+    libos_thread_after_fork(e->pid);
     libos_timer_after_fork();
-    kick_reaper(); /* listens to the parent's signals */
+    g_mailbox_state = 0;
+    start_mailbox();
+}
+
+/* A table entry for a new child of ours, a copy of our own. */
+static long new_child(int exit_signal, struct proc_entry **out) {
+    uint64_t max = g_process.rlimits[RLIMIT_NPROC].rlim_cur;
+    table_lock();
+    if (max != RLIM_INFINITY && g_table->live + 1 > max) {
+        table_unlock();
+        return -EAGAIN;
+    }
+    struct proc_entry *c = alloc_locked(libos_alloc_pid());
+    if (!c) {
+        table_unlock();
+        log_warn("fork: the process table is full (%d processes)", PROC_SLOTS);
+        return -EAGAIN;
+    }
+    c->ppid = g_process.pid;
+    c->pgid = g_me->pgid;
+    c->sid = g_me->sid;
+    c->exit_signal = exit_signal;
+    c->nthreads = 1;
+    c->start_ns = now_ns();
+    fill_ids(c);
+    memcpy(c->comm, g_me->comm, sizeof(c->comm));
+    memcpy(c->exe, g_me->exe, sizeof(c->exe));
+    c->cmdline_len = g_me->cmdline_len;
+    memcpy(c->cmdline, g_me->cmdline, c->cmdline_len);
+    c->mb_head = c->mb_tail = 0;
+    g_table->live++;
+    table_unlock();
+    *out = c;
+    return 0;
+}
+
+static void drop_child(struct proc_entry *c) {
+    table_lock();
+    free_locked(c);
+    g_table->live--;
+    table_unlock();
+}
+
+static void add_link(struct child_link *link, uint32_t pid, pal_handle_t *stream) {
+    link->pid = pid;
+    link->stream = stream;
+    libos_lock(&g_links_lock);
+    link->next = g_links;
+    g_links = link;
+    libos_unlock(&g_links_lock);
+}
+
+long libos_proc_child_prepare(int exit_signal) {
+    struct proc_entry *c;
+    long r = new_child(exit_signal, &c);
+    if (r < 0)
+        return r;
+    start_mailbox();
+    return c->pid;
+}
+
+void libos_proc_child_abort(uint32_t pid) {
+    table_lock();
+    struct proc_entry *c = find_locked(pid);
+    table_unlock();
+    if (c)
+        drop_child(c);
+}
+
+void libos_proc_child_started(uint32_t pid, pal_handle_t *stream) {
+    struct child_link *link = libos_calloc(1, sizeof(*link));
+    if (link)
+        add_link(link, pid, stream);
 }
 
 long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint64_t tls) {
@@ -277,34 +604,48 @@ long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint6
         return -EINVAL;
     if ((flags & CLONE_PARENT_SETTID) && !libos_user_range_ok(ptid, 4, true))
         return -EFAULT;
-    /* limits.processes counts every live process of the sandbox. */
-    uint64_t max = g_process.rlimits[RLIMIT_NPROC].rlim_cur;
-    uint32_t live = __atomic_add_fetch(&g_pid_counter[1], 1, __ATOMIC_RELAXED);
-    if (max != RLIM_INFINITY && live > max) {
-        __atomic_sub_fetch(&g_pid_counter[1], 1, __ATOMIC_RELAXED);
-        return -EAGAIN;
-    }
-    uint32_t pid = libos_alloc_pid();
-    struct libos_child *c = libos_calloc(1, sizeof(*c));
-    if (!c) {
-        __atomic_sub_fetch(&g_pid_counter[1], 1, __ATOMIC_RELAXED);
+    struct child_link *link = libos_calloc(1, sizeof(*link));
+    if (!link)
         return -ENOMEM;
+    struct proc_entry *c;
+    long err = new_child(exit_signal, &c);
+    if (err < 0) {
+        libos_free(link);
+        return err;
     }
-    c->pid = pid;
-    c->exit_signal = exit_signal;
-    c->pgid = g_process.pgid;
+    uint32_t pid = c->pid;
+    start_mailbox(); /* before the fork: the child may signal us at once */
     pal_handle_t *stream;
-    libos_malloc_fork_lock(); /* no other thread may hold the heap across fork */
-    int r = pal_process_fork(&stream);
-    libos_malloc_fork_unlock();
+    int r = -PAL_ERR_NOTIMPLEMENTED;
+    if (!g_manifest->fork_checkpoint) {
+        libos_malloc_fork_lock(); /* no other thread may hold the heap across fork */
+        r = pal_process_fork(&stream);
+        libos_malloc_fork_unlock();
+    }
+    if (r == -PAL_ERR_NOTIMPLEMENTED) { /* the portable path: a new instance */
+        struct ck_fork_args a = {
+            .newsp = newsp,
+            .set_tls = flags & CLONE_SETTLS,
+            .tls = tls,
+            .set_child_tid = (flags & CLONE_CHILD_SETTID) ? ctid : NULL,
+            .clear_child_tid = (flags & CLONE_CHILD_CLEARTID) ? ctid : NULL,
+        };
+        long e = libos_checkpoint_fork(pid, &a, &stream);
+        if (e < 0) {
+            libos_free(link);
+            drop_child(c);
+            return e;
+        }
+        r = 1;
+    }
     if (r < 0) {
-        libos_free(c);
-        __atomic_sub_fetch(&g_pid_counter[1], 1, __ATOMIC_RELAXED);
+        libos_free(link);
+        drop_child(c);
         return r == -PAL_ERR_NOTIMPLEMENTED ? -ENOSYS : libos_errno_from_pal(r);
     }
     if (r == 0) {
-        libos_free(c);
-        become_child(pid, stream);
+        libos_free(link);
+        become_child(c, stream);
         struct pal_context *ctx = self->ctx;
         if (newsp)
             ctx->rsp = newsp;
@@ -318,12 +659,7 @@ long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint6
     }
     if (flags & CLONE_PARENT_SETTID)
         *ptid = (int)pid;
-    c->stream = stream;
-    libos_lock(&g_children_lock);
-    c->next = g_children;
-    g_children = c;
-    libos_unlock(&g_children_lock);
-    kick_reaper();
+    add_link(link, pid, stream);
     return pid;
 }
 
@@ -338,101 +674,218 @@ long libos_sys_vfork(void) {
 }
 
 void libos_proc_report_exit(int wait_status) {
-    libos_lock(&g_parent_lock);
-    if (g_parent_stream)
-        send_msg(g_parent_stream, MSG_EXIT, wait_status);
-    libos_unlock(&g_parent_lock);
+    if (!g_table)
+        return;
+    struct libos_thread *self = libos_current_thread();
+    struct libos_thread *none = NULL;
+    if (!__atomic_compare_exchange_n(&g_exiting, &none, self, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE) &&
+        none != self)
+        for (;;) /* another thread is ending the process */
+            pal_event_wait(NULL, NULL);
+    table_lock();
+    exit_locked(g_me, wait_status);
+    table_unlock();
 }
 
-/* ---------------------------------------------- signals between processes */
+void libos_proc_exiting(void) {}
 
-/* Send sig (0: only check) to pid, our parent or one of our children. */
-long libos_proc_kill(uint32_t pid, int sig) {
-    if (pid == g_process.ppid) {
-        libos_lock(&g_parent_lock);
-        long r = !g_parent_stream ? -ESRCH : sig ? send_msg(g_parent_stream, MSG_SIGNAL, sig) : 0;
-        libos_unlock(&g_parent_lock);
-        return r;
+/* ------------------------------------------------------------ signals */
+
+static bool in_group(const struct proc_entry *e, int pid, uint32_t group) {
+    if (pid == -1) /* everyone but the first process and ourselves */
+        return e->pid != g_table->init_pid && e->pid != g_process.pid && e->pid != 1;
+    return e->pgid == group;
+}
+
+long libos_proc_kill(int pid, int sig) {
+    struct linux_siginfo si = {.si_signo = sig, .si_code = SI_USER};
+    si.kill.pid = g_process.pid;
+    si.kill.uid = g_process.uid;
+    if (pid > 0 && (uint32_t)pid != g_process.pid) {
+        table_lock();
+        struct proc_entry *e = find_locked((uint32_t)pid);
+        long r = !e ? -ESRCH : !sig || e->state == PS_ZOMBIE ? 0 : post_signal_locked(e, sig);
+        table_unlock();
+        if (r != -ESRCH)
+            return r;
+        /* One of our own threads: the process gets it. */
+        struct libos_thread *t = libos_thread_find((uint32_t)pid);
+        if (!t)
+            return -ESRCH;
+        libos_thread_put(t);
+        pid = (int)g_process.pid;
     }
-    long r = -ESRCH;
-    libos_lock(&g_children_lock);
-    for (struct libos_child *c = g_children; c; c = c->next)
-        if (c->pid == pid) {
-            /* A zombie still exists for kill: the signal is just lost. */
-            r = !c->stream || !sig ? 0 : send_msg(c->stream, MSG_SIGNAL, sig);
+    if (pid > 0) {
+        if (sig)
+            libos_signal_send_process(&si);
+        return 0;
+    }
+    uint32_t group = pid == 0 ? libos_proc_pgid() : (uint32_t)-pid;
+    bool self = false;
+    long found = 0;
+    table_lock();
+    for (int i = 0; i < PROC_SLOTS; i++) {
+        struct proc_entry *e = &g_table->e[i];
+        if (!g_table->pid_of[i] || !in_group(e, pid, group))
+            continue;
+        found++;
+        if (e == g_me)
+            self = true;
+        else if (sig && e->state != PS_ZOMBIE)
+            post_signal_locked(e, sig);
+    }
+    table_unlock();
+    if (self && sig)
+        libos_signal_send_process(&si);
+    return found ? 0 : -ESRCH;
+}
+
+/* ------------------------------------------------------- stop/continue */
+
+/* The other threads stop too: those in app code are interrupted and wait
+ * in libos_proc_stopped_wait; those blocked in a call stay blocked. */
+static void kick_to_stop(struct libos_thread *t, void *self) {
+    if (t != self && !t->exited && t->pal_thread)
+        pal_thread_interrupt(t->pal_thread);
+}
+
+static bool sigkill_pending(void) {
+    return libos_signal_pending_set() & SIGBIT(SIGKILL);
+}
+
+void libos_proc_stopped_wait(void) {
+    while (__atomic_load_n(&g_stopped, __ATOMIC_ACQUIRE) && !sigkill_pending())
+        pal_addr_wait(&g_stopped, 1, NULL);
+}
+
+bool libos_proc_stop(int sig) {
+    if (!g_me || !__atomic_load_n(&g_mailbox_state, __ATOMIC_ACQUIRE))
+        return false; /* nobody in the sandbox could continue us */
+    table_lock();
+    struct proc_entry *p = find_locked(g_me->ppid);
+    if (!p || p->state == PS_ZOMBIE) {
+        table_unlock();
+        return false;
+    }
+    __atomic_store_n(&g_stopped, 1, __ATOMIC_RELEASE);
+    g_me->state = PS_STOPPED;
+    g_me->stop_sig = sig;
+    g_me->report = REP_STOPPED;
+    notify_parent_locked(g_me, CLD_STOPPED, sig);
+    table_unlock();
+    libos_thread_for_each(kick_to_stop, libos_current_thread());
+    libos_proc_stopped_wait();
+    return true;
+}
+
+/* ------------------------------------------------------------------ wait */
+
+static bool matches(const struct proc_entry *e, int idtype, uint32_t id) {
+    return idtype == P_ALL || (idtype == P_PID && e->pid == id) ||
+           (idtype == P_PGID && e->pgid == id);
+}
+
+/* A child whose host process is gone without a report was killed from
+ * outside: it ends as if by SIGKILL. */
+static void check_links(size_t n, pal_handle_t **hs, const uint32_t *rev) {
+    for (size_t i = 0; i < n; i++) {
+        if (!rev[i])
+            continue;
+        char b;
+        if (pal_stream_read(hs[i], PAL_OFFSET_NONE, &b, 1) == -PAL_ERR_AGAIN)
+            continue;
+        libos_lock(&g_links_lock);
+        for (struct child_link **pp = &g_links; *pp; pp = &(*pp)->next) {
+            struct child_link *c = *pp;
+            if (c->stream != hs[i])
+                continue;
+            *pp = c->next;
+            table_lock();
+            struct proc_entry *e = find_locked(c->pid);
+            if (e && e->ppid == g_process.pid && e->state != PS_ZOMBIE)
+                exit_locked(e, SIGKILL);
+            table_unlock();
+            pal_stream_close(c->stream);
+            libos_free(c);
             break;
         }
-    libos_unlock(&g_children_lock);
-    return r;
+        libos_unlock(&g_links_lock);
+    }
 }
 
-/* Send sig to every child in group pgid (all children if pgid is 0);
- * returns how many there were. */
-long libos_proc_kill_group(uint32_t pgid, int sig) {
-    long n = 0;
-    libos_lock(&g_children_lock);
-    for (struct libos_child *c = g_children; c; c = c->next)
-        if (!c->exited && (!pgid || c->pgid == pgid)) {
-            if (sig && c->stream)
-                send_msg(c->stream, MSG_SIGNAL, sig);
-            n++;
+struct wait_result {
+    uint32_t pid, uid;
+    int status; /* Linux wait status */
+    int code;   /* CLD_* */
+};
+
+/* One pass over our children (lock held): 1 with *res filled, 0 if some
+ * child may still change, -ECHILD if none matches. */
+static long scan_children(int idtype, uint32_t id, int options, struct wait_result *res) {
+    bool any = false;
+    for (int i = 0; i < PROC_SLOTS; i++) {
+        struct proc_entry *c = &g_table->e[i];
+        if (!g_table->pid_of[i] || c->ppid != g_process.pid || !matches(c, idtype, id))
+            continue;
+        any = true;
+        res->pid = c->pid;
+        res->uid = c->uid;
+        bool keep = options & WNOWAIT;
+        if ((options & WEXITED) && c->state == PS_ZOMBIE) {
+            int status;
+            exit_code_of(c->wait_status, &res->code, &status);
+            res->status = c->wait_status;
+            if (!keep)
+                free_locked(c);
+            return 1;
         }
-    libos_unlock(&g_children_lock);
-    return n;
-}
-
-long libos_proc_child_pgid(uint32_t pid, uint32_t set_pgid) {
-    long r = -ESRCH;
-    libos_lock(&g_children_lock);
-    for (struct libos_child *c = g_children; c; c = c->next)
-        if (c->pid == pid) {
-            if (set_pgid)
-                c->pgid = set_pgid;
-            r = c->pgid;
-            break;
+        if ((options & WUNTRACED) && c->state == PS_STOPPED && (c->report & REP_STOPPED)) {
+            res->code = CLD_STOPPED;
+            res->status = (c->stop_sig << 8) | 0x7f;
+            if (!keep)
+                c->report = 0;
+            return 1;
         }
-    libos_unlock(&g_children_lock);
-    return r;
+        if ((options & WCONTINUED) && (c->report & REP_CONTINUED)) {
+            res->code = CLD_CONTINUED;
+            res->status = 0xffff;
+            if (!keep)
+                c->report = 0;
+            return 1;
+        }
+    }
+    return any ? 0 : -ECHILD;
 }
 
-static bool matches(const struct libos_child *c, int idtype, uint32_t id) {
-    return idtype == P_ALL || (idtype == P_PID && c->pid == id) ||
-           (idtype == P_PGID && id == g_process.pgid); /* children share our group */
-}
-
-/* Find an ended child matching (idtype, id); -ECHILD if none can match. */
-static long wait_child(int idtype, uint32_t id, int options, int *status, uint32_t *pid) {
+static long wait_child(int idtype, uint32_t id, int options, struct wait_result *res) {
     struct libos_waiter w;
     for (;;) {
         libos_waitq_add(&g_child_waitq, &w);
-        libos_lock(&g_children_lock);
-        bool any = false;
-        for (struct libos_child **pp = &g_children; *pp; pp = &(*pp)->next) {
-            struct libos_child *c = *pp;
-            if (!matches(c, idtype, id))
-                continue;
-            any = true;
-            if (!c->exited)
-                continue;
-            *status = c->wait_status;
-            *pid = c->pid;
-            if (!(options & WNOWAIT)) {
-                *pp = c->next;
-                libos_free(c);
+        drain_mailbox();
+        table_lock();
+        long r = scan_children(idtype, id, options, res);
+        table_unlock();
+        if (r == 0 && !(options & WNOHANG)) {
+            pal_handle_t *hs[16];
+            uint32_t ev[16], rev[16] = {0};
+            size_t n = 0;
+            libos_lock(&g_links_lock);
+            for (struct child_link *c = g_links; c && n < 16; c = c->next) {
+                hs[n] = c->stream;
+                ev[n++] = PAL_WAIT_READ | PAL_WAIT_HANGUP;
             }
-            libos_unlock(&g_children_lock);
-            libos_waitq_remove(&g_child_waitq, &w);
-            return 1;
+            libos_unlock(&g_links_lock);
+            r = libos_thread_wait(n, hs, ev, rev, NULL);
+            if (r > 0)
+                check_links(n, hs, rev);
+            r = r == -EINTR ? -ERESTARTSYS : 2; /* 2: look again */
         }
-        libos_unlock(&g_children_lock);
-        long r = !any                  ? -ECHILD
-                 : (options & WNOHANG) ? 0
-                                       : libos_thread_wait(0, NULL, NULL, NULL, NULL);
         libos_waitq_remove(&g_child_waitq, &w);
-        if (r == -ECHILD || (r == 0 && (options & WNOHANG)))
+        if (r == 1 && res->code <= CLD_KILLED && !(options & WNOWAIT))
+            drop_link(res->pid);
+        if (r != 2)
             return r;
-        if (r == -EINTR)
-            return -ERESTARTSYS;
     }
 }
 
@@ -442,17 +895,19 @@ long libos_sys_wait4(int pid, int *wstatus, int options, void *rusage) {
     if ((wstatus && !libos_user_range_ok(wstatus, 4, true)) ||
         (rusage && !libos_user_range_ok(rusage, 144, true)))
         return -EFAULT;
+    if (pid == INT32_MIN)
+        return -ESRCH;
     int idtype = pid == -1 ? P_ALL : pid > 0 ? P_PID : P_PGID;
-    int status;
-    uint32_t got;
-    long r = wait_child(idtype, pid > 0 ? (uint32_t)pid : 0, options | WEXITED, &status, &got);
+    uint32_t id = pid > 0 ? (uint32_t)pid : pid == 0 ? libos_proc_pgid() : (uint32_t)-pid;
+    struct wait_result res;
+    long r = wait_child(idtype, id, options | WEXITED, &res);
     if (r <= 0)
         return r;
     if (wstatus)
-        *wstatus = status;
+        *wstatus = res.status;
     if (rusage)
         memset(rusage, 0, 144);
-    return got;
+    return res.pid;
 }
 
 long libos_sys_waitid(int idtype, int id, struct linux_siginfo *info, int options, void *rusage) {
@@ -462,21 +917,242 @@ long libos_sys_waitid(int idtype, int id, struct linux_siginfo *info, int option
         return -EINVAL;
     if (info && !libos_user_range_ok(info, sizeof(*info), true))
         return -EFAULT;
-    int status;
-    uint32_t got;
-    long r = wait_child(idtype, (uint32_t)id, options, &status, &got);
+    if (idtype == P_PGID && id == 0)
+        id = (int)libos_proc_pgid();
+    struct wait_result res;
+    long r = wait_child(idtype, (uint32_t)id, options, &res);
     if (r < 0)
         return r;
     if (info) {
         memset(info, 0, sizeof(*info));
         if (r > 0) {
-            bool killed = (status & 0x7f) != 0;
             info->si_signo = SIGCHLD;
-            info->si_code = killed ? CLD_KILLED : CLD_EXITED;
-            info->kill.pid = got;
-            info->kill.uid = g_process.uid;
-            ((int32_t *)&info->kill)[2] = killed ? (status & 0x7f) : (status >> 8) & 0xff;
+            info->si_code = res.code;
+            info->kill.pid = res.pid;
+            info->kill.uid = res.uid;
+            int status = res.code == CLD_EXITED    ? (res.status >> 8) & 0xff
+                         : res.code == CLD_KILLED  ? res.status & 0x7f
+                         : res.code == CLD_STOPPED ? (res.status >> 8) & 0xff
+                                                   : SIGCONT;
+            ((int32_t *)&info->kill)[2] = status;
         }
     }
     return 0;
+}
+
+/* ------------------------------------------------- groups and sessions */
+
+static long lookup_field(int pid, size_t off) {
+    if (pid < 0)
+        return -EINVAL;
+    if (pid == 0 || (uint32_t)pid == g_process.pid)
+        pid = (int)g_process.pid;
+    table_lock();
+    struct proc_entry *e = find_locked((uint32_t)pid);
+    long r = e ? (long)*(uint32_t *)((char *)e + off) : -ESRCH;
+    table_unlock();
+    return r;
+}
+
+long libos_proc_getpgid(int pid) {
+    return lookup_field(pid, offsetof(struct proc_entry, pgid));
+}
+
+long libos_proc_getsid(int pid) {
+    return lookup_field(pid, offsetof(struct proc_entry, sid));
+}
+
+static bool group_in_session_locked(uint32_t pgid, uint32_t sid) {
+    for (int i = 0; i < PROC_SLOTS; i++)
+        if (g_table->pid_of[i] && g_table->e[i].pgid == pgid && g_table->e[i].sid == sid &&
+            g_table->e[i].state != PS_ZOMBIE)
+            return true;
+    return false;
+}
+
+/* Linux's rules: ourselves or a child of ours in our session that has not
+ * exec'd; never a session leader; into a group of our session (or a new
+ * group named after the target). */
+static long setpgid_locked(uint32_t target, uint32_t group) {
+    struct proc_entry *e = find_locked(target);
+    if (!e || (e != g_me && e->ppid != g_process.pid))
+        return -ESRCH;
+    if (e != g_me && e->sid != g_me->sid)
+        return -EPERM;
+    if (e != g_me && e->execed)
+        return -EACCES;
+    if (e->sid == e->pid)
+        return -EPERM;
+    if (group != target && !group_in_session_locked(group, g_me->sid))
+        return -EPERM;
+    e->pgid = group;
+    if (e == g_me)
+        g_process.pgid = group;
+    return 0;
+}
+
+long libos_proc_setpgid(int pid, int pgid) {
+    if (pid < 0 || pgid < 0)
+        return -EINVAL;
+    uint32_t target = pid ? (uint32_t)pid : g_process.pid;
+    table_lock();
+    long r = setpgid_locked(target, pgid ? (uint32_t)pgid : target);
+    table_unlock();
+    return r;
+}
+
+long libos_proc_setsid(void) {
+    uint32_t me = g_process.pid;
+    table_lock();
+    bool leader = false;
+    for (int i = 0; i < PROC_SLOTS && !leader; i++)
+        leader = g_table->pid_of[i] && g_table->e[i].pgid == me;
+    if (!leader) {
+        g_me->sid = g_me->pgid = me;
+        g_process.sid = g_process.pgid = me;
+    }
+    table_unlock();
+    return leader ? -EPERM : (long)me;
+}
+
+/* ----------------------------------------------------- job control (tty) */
+
+static bool sig_blocked_or_ignored(int sig) {
+    return (libos_current_thread()->sigmask & SIGBIT(sig)) ||
+           g_process.sigactions[sig - 1].handler == SIG_IGN;
+}
+
+/* A background group touching the terminal gets sig (SIGTTOU/SIGTTIN) and
+ * the call restarts once it is in the foreground; 1 if we may go on. */
+static long background_check(int sig, bool ignored_ok) {
+    uint32_t pgid = libos_proc_pgid();
+    table_lock();
+    bool bg = g_table->tty_sid == g_me->sid && g_table->fg_pgid && g_table->fg_pgid != pgid;
+    table_unlock();
+    if (!bg)
+        return 1;
+    if (sig_blocked_or_ignored(sig))
+        return ignored_ok ? 1 : -EIO;
+    libos_proc_kill(-(int)pgid, sig);
+    return -ERESTARTSYS;
+}
+
+bool libos_proc_tty_background(void) {
+    return g_table && g_table->fg_pgid && g_table->tty_sid == g_me->sid &&
+           g_table->fg_pgid != g_me->pgid;
+}
+
+long libos_proc_tty_read_check(void) {
+    if (!g_table)
+        return 0;
+    long r = background_check(SIGTTIN, false);
+    return r == 1 ? 0 : r;
+}
+
+static long set_fg(uint64_t arg) {
+    if (!libos_user_range_ok((void *)arg, sizeof(int), false))
+        return -EFAULT;
+    int pgrp = *(int *)arg;
+    if (pgrp < 0)
+        return -EINVAL;
+    long r = background_check(SIGTTOU, true);
+    if (r < 1)
+        return r;
+    table_lock();
+    if (g_table->tty_sid != g_me->sid)
+        r = -ENOTTY;
+    else if (!find_locked((uint32_t)pgrp) && !group_in_session_locked((uint32_t)pgrp, g_me->sid))
+        r = -ESRCH;
+    else if (!group_in_session_locked((uint32_t)pgrp, g_me->sid))
+        r = -EPERM;
+    else
+        g_table->fg_pgid = (uint32_t)pgrp, r = 0;
+    table_unlock();
+    return r;
+}
+
+long libos_proc_tty_ioctl(unsigned int cmd, uint64_t arg) {
+    long r = 0;
+    if (cmd == TIOCSPGRP)
+        return set_fg(arg);
+    if ((cmd == TIOCGPGRP || cmd == TIOCGSID) && !libos_user_range_ok((void *)arg, 4, true))
+        return -EFAULT;
+    table_lock();
+    bool ours = g_table->tty_sid && g_table->tty_sid == g_me->sid;
+    switch (cmd) {
+    case TIOCGPGRP:
+    case TIOCGSID:
+        if (!ours)
+            r = -ENOTTY;
+        else
+            *(int *)arg = (int)(cmd == TIOCGPGRP ? g_table->fg_pgid : g_table->tty_sid);
+        break;
+    case TIOCSCTTY:
+        if (ours)
+            break;
+        if (g_me->sid != g_process.pid || g_table->tty_sid)
+            r = -EPERM; /* only a session leader, and the console has one owner */
+        else
+            g_table->tty_sid = g_me->sid, g_table->fg_pgid = g_me->pgid;
+        break;
+    case TIOCNOTTY:
+        if (!ours)
+            r = -ENOTTY;
+        else if (g_me->sid == g_process.pid)
+            g_table->tty_sid = g_table->fg_pgid = 0; /* the leader gives it up */
+        break;
+    default:
+        r = -ENOTTY;
+    }
+    table_unlock();
+    return r;
+}
+
+/* ---------------------------------------------------------- for /proc */
+
+long libos_proc_info(uint32_t pid, struct libos_proc_info *out) {
+    if (!g_table)
+        return -ESRCH;
+    table_lock();
+    struct proc_entry *e = find_locked(pid);
+    if (e) {
+        out->pid = e->pid, out->ppid = e->ppid, out->pgid = e->pgid, out->sid = e->sid;
+        out->uid = e->uid, out->gid = e->gid, out->euid = e->euid, out->egid = e->egid;
+        out->state = e->state == PS_STOPPED  ? LIBOS_PROC_STOPPED
+                     : e->state == PS_ZOMBIE ? LIBOS_PROC_ZOMBIE
+                                             : LIBOS_PROC_RUNNING;
+        out->nthreads = e->nthreads;
+        out->start_ns = e->start_ns;
+        memcpy(out->comm, e->comm, sizeof(out->comm));
+        memcpy(out->exe, e->exe, sizeof(out->exe));
+        out->cmdline_len = MIN(e->cmdline_len, sizeof(out->cmdline));
+        memcpy(out->cmdline, e->cmdline, out->cmdline_len);
+    }
+    table_unlock();
+    return e ? 0 : -ESRCH;
+}
+
+size_t libos_proc_pids(uint32_t *pids, size_t max) {
+    if (!g_table) {
+        if (max)
+            pids[0] = g_process.pid;
+        return max ? 1 : 0;
+    }
+    size_t n = 0;
+    table_lock();
+    for (int i = 0; i < PROC_SLOTS; i++) {
+        uint32_t p = g_table->pid_of[i];
+        if (!p)
+            continue;
+        size_t j = n < max ? n++ : max; /* insertion sort: the list is short */
+        while (j > 0 && pids[j - 1] > p) {
+            if (j < max)
+                pids[j] = pids[j - 1];
+            j--;
+        }
+        if (j < max)
+            pids[j] = p;
+    }
+    table_unlock();
+    return n;
 }

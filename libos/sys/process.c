@@ -1,5 +1,6 @@
 /* Process identity, exit and resource limits. */
 #include "libos_futex.h"
+#include "libos_manifest.h"
 #include "libos_proc.h"
 #include "libos_syscalls.h"
 
@@ -15,7 +16,7 @@ long libos_sys_getpid(void) {
     return g_process.pid;
 }
 long libos_sys_getppid(void) {
-    return g_process.ppid;
+    return libos_proc_ppid(); /* orphans move to the first process */
 }
 long libos_sys_gettid(void) {
     return libos_current_thread()->tid;
@@ -33,7 +34,7 @@ long libos_sys_getegid(void) {
     return g_process.egid;
 }
 long libos_sys_getpgrp(void) {
-    return g_process.pgid;
+    return libos_proc_pgid(); /* our parent may have moved us */
 }
 
 static long put_ids(uint32_t *r, uint32_t *e, uint32_t *s, uint32_t rv, uint32_t ev, uint32_t sv) {
@@ -108,6 +109,7 @@ static long set_res(uint32_t *r, uint32_t *e, uint32_t *s, uint32_t nr, uint32_t
     if (ns != ID_KEEP)
         *s = ns;
     libos_unlock(&g_process.lock);
+    libos_proc_ids_changed();
     return 0;
 }
 
@@ -165,42 +167,21 @@ static bool is_self(int pid) {
     return pid == 0 || (uint32_t)pid == g_process.pid;
 }
 
+/* Groups and sessions live in the process table (libos/sys/proc.c). */
 long libos_sys_getpgid(int pid) {
-    if (pid < 0)
-        return -EINVAL;
-    return is_self(pid) ? (long)g_process.pgid : libos_proc_child_pgid((uint32_t)pid, 0);
+    return libos_proc_getpgid(pid);
 }
 
 long libos_sys_getsid(int pid) {
-    if (pid < 0)
-        return -EINVAL;
-    if (is_self(pid))
-        return g_process.sid;
-    /* Children share our session unless they made their own (not tracked). */
-    long r = libos_proc_child_pgid((uint32_t)pid, 0);
-    return r < 0 ? r : (long)g_process.sid;
+    return libos_proc_getsid(pid);
 }
 
 long libos_sys_setpgid(int pid, int pgid) {
-    if (pid < 0 || pgid < 0)
-        return -EINVAL;
-    uint32_t target = pid ? (uint32_t)pid : g_process.pid;
-    uint32_t group = pgid ? (uint32_t)pgid : target;
-    if (target == g_process.pid) {
-        if (g_process.sid == g_process.pid && group != g_process.pgid)
-            return -EPERM; /* a session leader cannot move */
-        g_process.pgid = group;
-        return 0;
-    }
-    long r = libos_proc_child_pgid(target, group);
-    return r < 0 ? r : 0;
+    return libos_proc_setpgid(pid, pgid);
 }
 
 long libos_sys_setsid(void) {
-    if (g_process.pgid == g_process.pid)
-        return -EPERM; /* already a group leader */
-    g_process.sid = g_process.pgid = g_process.pid;
-    return g_process.sid;
+    return libos_proc_setsid();
 }
 
 long libos_sys_set_tid_address(uint32_t *tidptr) {
@@ -249,6 +230,13 @@ long libos_sys_arch_prctl(int code, uint64_t addr) {
     }
 }
 
+static bool manifest_caps(int resource) {
+    const struct libos_manifest *m = g_manifest;
+    return m && ((resource == RLIMIT_NOFILE && m->limit_open_files) ||
+                 (resource == RLIMIT_NPROC && m->limit_processes) ||
+                 (resource == RLIMIT_AS && m->limit_memory));
+}
+
 long libos_sys_prlimit64(int pid, int resource, const struct linux_rlimit *new_limit,
                          struct linux_rlimit *old_limit) {
     if (!is_self(pid))
@@ -267,7 +255,9 @@ long libos_sys_prlimit64(int pid, int resource, const struct linux_rlimit *new_l
         return -EFAULT;
     libos_lock(&g_process.lock);
     struct linux_rlimit *cur = &g_process.rlimits[resource];
-    if (new_limit && nl.rlim_max > cur->rlim_max && g_process.euid != 0) {
+    /* Not even uid 0 may go past the manifest's sys.* limits: they are the policy. */
+    if (new_limit && nl.rlim_max > cur->rlim_max &&
+        (g_process.euid != 0 || manifest_caps(resource))) {
         libos_unlock(&g_process.lock);
         return -EPERM;
     }
@@ -309,6 +299,8 @@ long libos_sys_uname(struct linux_utsname *buf) {
 #define PR_SET_NAME 15
 #define PR_GET_NAME 16
 #define PR_CAPBSET_READ 23
+#define PR_SET_CHILD_SUBREAPER 36
+#define PR_GET_CHILD_SUBREAPER 37
 #define PR_SET_NO_NEW_PRIVS 38
 #define PR_GET_NO_NEW_PRIVS 39
 
@@ -357,6 +349,13 @@ long libos_sys_prctl(int option, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t
         return 0;
     case PR_GET_NO_NEW_PRIVS:
         return g_process.no_new_privs;
+    case PR_SET_CHILD_SUBREAPER:
+        return 0; /* orphans go to the first process of the sandbox */
+    case PR_GET_CHILD_SUBREAPER:
+        if (!libos_user_range_ok((void *)a2, sizeof(int), true))
+            return -EFAULT;
+        *(int *)a2 = libos_proc_ppid() == 0; /* the first process acts as init */
+        return 0;
     case PR_CAPBSET_READ:
         return a2 <= 40 ? (g_process.euid == 0) : -EINVAL;
     default:

@@ -277,7 +277,9 @@ static bool deliver(struct libos_thread *t, struct pal_context *ctx, int sig,
         int act = default_action(sig);
         if (act == ACT_TERM)
             terminate_by_signal(sig, si, ctx->rip);
-        if (act == ACT_STOP && pal_process_suspend() < 0)
+        /* Stopped inside the sandbox when a parent there can continue
+         * us; else the host process stops (a terminal's job control). */
+        if (act == ACT_STOP && !libos_proc_stop(sig) && pal_process_suspend() < 0)
             log_warn("%s: this PAL cannot stop the process; ignored", signal_name(sig));
         return false;
     }
@@ -357,6 +359,8 @@ bool libos_signal_pending(void) {
 }
 
 void libos_signal_deliver_pending(struct pal_context *ctx, long nr) {
+    libos_exec_doomed_check(); /* another thread runs execve: this one ends */
+    libos_proc_stopped_wait(); /* the process is stopped: so is this thread */
     struct libos_thread *t = libos_current_thread();
     /* One handler frame at a time; the rest arrive when it returns. */
     while (libos_signal_pending()) {
@@ -599,19 +603,7 @@ static struct linux_siginfo user_info(int sig, int code) {
 long libos_sys_kill(int pid, int sig) {
     if (check_sig(sig) || pid == INT32_MIN)
         return -EINVAL;
-    if (pid > 0 && (uint32_t)pid != g_process.pid)
-        return libos_proc_kill((uint32_t)pid, sig); /* parent or child */
-    /* Ourselves, our group, a group, or everyone we know (-1). */
-    uint32_t group = pid == 0 ? g_process.pgid : pid < -1 ? (uint32_t)-pid : 0;
-    bool self = pid > 0 || pid == -1 || group == g_process.pgid;
-    long others = pid > 0 ? 0 : libos_proc_kill_group(group, sig);
-    if (!self && !others)
-        return -ESRCH;
-    if (self && sig) {
-        struct linux_siginfo si = user_info(sig, SI_USER);
-        libos_signal_send_process(&si);
-    }
-    return 0;
+    return libos_proc_kill(pid, sig); /* any process of the sandbox, groups, -1 */
 }
 
 static long send_to_tid(int tid, int sig, const struct linux_siginfo *si) {
@@ -688,6 +680,12 @@ long libos_sys_rt_sigsuspend(const uint64_t *mask, size_t size) {
     t->saved_sigmask = t->sigmask;
     t->restore_sigmask = true;
     t->sigmask = *mask & ~UNBLOCKABLE;
+    while (!libos_signal_pending())
+        libos_thread_wait(0, NULL, NULL, NULL, NULL);
+    return -ERESTARTNOHAND;
+}
+
+long libos_sys_pause(void) {
     while (!libos_signal_pending())
         libos_thread_wait(0, NULL, NULL, NULL, NULL);
     return -ERESTARTNOHAND;

@@ -14,6 +14,7 @@
  *    "\0sabot-<16 hex>/a<name>", where the hex is random per sandbox, so
  *    two sandboxes (or the host) never meet; too long a name is hashed
  *    ("/h<hex>"). getsockname/getpeername return the app's own names. */
+#include "libos_checkpoint.h"
 #include "libos_fs.h"
 #include "libos_manifest.h"
 #include "libos_net.h"
@@ -228,6 +229,16 @@ static long unix_host_name(const struct sockaddr_un *un, size_t len, bool bind,
     }
     libos_lookup_free(&lk);
     return r;
+}
+
+/* A bound path on a libos file system (tmpfs) gets a socket node there, as
+ * on Linux: the app may stat, chmod and unlink it (python does). */
+static void unix_name_node(const struct sockaddr_un *un, size_t len) {
+    char path[109];
+    size_t n = len - sizeof(un->family);
+    memcpy(path, un->path, n);
+    path[n] = '\0';
+    libos_vfs_mknod(path, S_IFSOCK | (0777 & ~g_process.umask));
 }
 
 /* App name for a host name (for accept/recvfrom peers): our abstract
@@ -451,7 +462,7 @@ static struct libos_file *inflight_take(uint64_t dev, uint64_t ino) {
 }
 
 /* A file for a handle received from outside the sandbox. */
-static struct libos_file *file_from_foreign(pal_handle_t *h) {
+struct libos_file *libos_file_from_handle(pal_handle_t *h) {
     struct pal_stream_attr a;
     struct libos_file *f = NULL;
     if (pal_stream_attr_query_handle(h, &a) < 0) {
@@ -732,7 +743,7 @@ static void put_control(struct sock *s, struct linux_msghdr *msg, pal_handle_t *
             if (f)
                 pal_stream_close(hs[i]);
             else
-                f = file_from_foreign(hs[i]);
+                f = libos_file_from_handle(hs[i]);
             if (!f || k >= room) {
                 msg->msg_flags |= MSG_CTRUNC;
                 libos_file_put(f);
@@ -921,6 +932,7 @@ static void sock_release(struct libos_file *f) {
 }
 
 static const struct libos_file_ops g_sock_ops = {
+    .ckpt_kind = LIBOS_CKPT_STREAM,
     .read = sock_read,
     .write = sock_write,
     .readv = sock_readv,
@@ -1108,6 +1120,8 @@ long libos_sys_bind(int fd, const void *uaddr, int addrlen) {
             s->name_len = (uint32_t)(len - sizeof(sa.family));
             memcpy(s->name, sa.un.path, s->name_len);
         }
+        if (r == 0 && sa.un.path[0] && pa.path[0] == '\0')
+            unix_name_node(&sa.un, len); /* a path the host knows by an abstract name */
     } else if (r == 0) {
         r = inet_to_pal(s, &sa, addrlen, &pa);
         if (r == 0 && pa.family == PAL_NET_UNSPEC) {

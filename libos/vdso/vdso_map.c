@@ -3,6 +3,7 @@
  * monotonic clock never steps back), and mapping the image for a program.
  * The libos reads time through the same conversion (libos_vdso_clock), so
  * the app's vDSO clock and the libos's timers and sleeps agree exactly. */
+#include "libos_checkpoint.h"
 #include "libos_mm.h"
 #include "libos_time.h"
 #include "vdso_data.h"
@@ -196,6 +197,25 @@ void libos_vdso_getcpu(unsigned *cpu, unsigned *node) {
     unsigned aux = sabot_cpu_aux(g_vd.getcpu_mode);
     *cpu = (aux & 0xfff) < g_vd.ncpu ? (aux & 0xfff) : 0;
     *node = aux >> 12;
+}
+
+uint64_t libos_vdso_base(void) {
+    return g_vd_page ? (uint64_t)g_vd_page + LIBOS_PAGE_SIZE : 0;
+}
+
+/* A restored child: the image came back as app memory; the data page
+ * below it (libos memory) is made again and filled from our own clock. */
+void libos_vdso_restore(uint64_t base) {
+    void *addr = (void *)(base - LIBOS_PAGE_SIZE);
+    if (pal_mem_alloc(&addr, LIBOS_PAGE_SIZE, PAL_PROT_READ | PAL_PROT_WRITE, PAL_MEM_NOREPLACE) <
+        0) {
+        log_warn("fork: cannot place the vDSO data page: its clock stops in this process");
+        return;
+    }
+    if (!g_vd_init)
+        calibrate();
+    g_vd_page = addr;
+    publish();
 }
 
 uint64_t libos_vdso_map(void) {

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PAL_ABI_VERSION 1
+#define PAL_ABI_VERSION 2
 
 /* ---------------------------------------------------------------- errors */
 enum pal_error {
@@ -175,6 +175,10 @@ int pal_stream_close(pal_handle_t *h);
  * Returns the new position or -PAL_ERR_*. */
 enum { PAL_SEEK_SET = 0, PAL_SEEK_CUR = 1, PAL_SEEK_END = 2 };
 int64_t pal_stream_seek(pal_handle_t *h, int64_t offset, uint32_t whence);
+/* A new handle on the same memory file as h (a "memfd:" stream) with a
+ * position of its own, starting at 0: opening the file again, as a Linux
+ * open file description of its own (shared with forked children). */
+int pal_stream_reopen(pal_handle_t *h, pal_handle_t **out);
 /* Remove a named object: a file, an empty directory ("dir:") or a symlink. */
 int pal_stream_delete(const char *uri);
 enum { PAL_SHUT_RD = 1, PAL_SHUT_WR = 2, PAL_SHUT_RDWR = 3 };
@@ -363,8 +367,11 @@ int pal_thread_set_affinity(pal_handle_t *h, const void *mask, size_t size);
 int pal_thread_get_affinity(pal_handle_t *h, void *mask, size_t size);
 
 /* ------------------------------------------------------------- processes */
-/* Start a new libos instance in a new host process/VM. args is a NULL-ended
- * vector of libos-defined strings; stream becomes a byte stream to it. */
+/* Start a new, empty libos instance in a new host process/VM (the
+ * portable fork: the libos sends its checkpoint over *stream). The child
+ * boots with boot->parent_stream = its end of the stream, no manifest and
+ * boot->argv = args (a NULL-ended vector of libos-defined strings, may be
+ * NULL). PAL_ERR_NOTIMPLEMENTED where the host cannot start one. */
 int pal_process_create(const char *const *args, pal_handle_t **stream);
 /* Fast fork where the host can copy the address space. Returns 1 in the
  * parent (with *stream to the child), 0 in the child (with *stream to the
@@ -517,6 +524,9 @@ struct pal_boot_info {
     int log_level;             /* 0 none, 1 error, 2 warn, 3 info, 4 debug */
     struct pal_host_info host;
     struct pal_mem_info mem;
+    /* Set in an instance started by pal_process_create: the stream to the
+     * instance that created it (manifest is then NULL). */
+    pal_handle_t *parent_stream;
 };
 
 /* Provided by the libos. Never returns: the libos starts the app, which

@@ -7,6 +7,7 @@
  * is restored. The app's FS base is never touched on the way. */
 #include "pal_linux_boot.h"
 #include "pal_linux_tcb.h"
+#include "pal_sandbox.h"
 
 extern char pal_syscall_region_start[], pal_syscall_region_end[];
 extern void pal_sigreturn_restorer(void);
@@ -15,6 +16,10 @@ static pal_event_handler_t g_event_handlers[PAL_EVENT__COUNT];
 /* SUD selector: BLOCK from the start of libos_start(); never ALLOW again. */
 static volatile char g_sud_selector = SYSCALL_DISPATCH_FILTER_ALLOW;
 static struct pal_boot_info g_boot_info;
+
+const struct pal_boot_info *pal_linux_boot_info(void) {
+    return &g_boot_info;
+}
 
 int pal_set_event_handler(enum pal_event ev, pal_event_handler_t handler) {
     if ((unsigned)ev >= PAL_EVENT__COUNT)
@@ -58,21 +63,41 @@ static void deliver(enum pal_event ev, const struct pal_event_info *info,
     ctx_to_host(&uc->uc_mcontext, &ctx);
 }
 
+pal_event_handler_t pal_linux_event_handler(enum pal_event ev) {
+    pal_event_handler_t h = g_event_handlers[ev];
+    if (!h)
+        die_unhandled(ev == PAL_EVENT_SYSCALL ? HOST_SIGSYS : HOST_SIGSEGV);
+    return h;
+}
+
 static void sigsys_handler(int sig, struct host_siginfo *si, struct host_ucontext *uc) {
+    if (si->si_code == HOST_SYS_SECCOMP)
+        pal_linux_sandbox_violation(si);
     if (si->si_code != HOST_SYS_USER_DISPATCH)
         die_unhandled(sig); /* a seccomp kill path, not ours to serve */
     struct pal_event_info info = {.addr = uc->uc_mcontext.rip};
+    pal_linux_rewrite_site(uc->uc_mcontext.rip - 2); /* later calls skip the trap */
     deliver(PAL_EVENT_SYSCALL, &info, uc);
 }
 
 static void fault_handler(int sig, struct host_siginfo *si, struct host_ucontext *uc) {
     struct pal_event_info info = {.addr = si->fault.addr};
     enum pal_event ev;
+    switch (pal_linux_rewrite_fault(sig, si, uc)) {
+    case 1:
+        return;
+    case 2:
+        info.addr = uc->uc_mcontext.rip;
+        deliver(PAL_EVENT_SYSCALL, &info, uc);
+        return;
+    }
     switch (sig) {
     case HOST_SIGSEGV:
         ev = PAL_EVENT_MEMFAULT;
         info.host_code =
             si->si_code == HOST_SEGV_ACCERR ? PAL_FAULT_PROTECTION : PAL_FAULT_UNMAPPED;
+        if (pal_linux_rewrite_page0(info.addr))
+            info.host_code = PAL_FAULT_UNMAPPED; /* the trampoline is not the app's */
         /* bit 1 of the page-fault error code: write access */
         info.access = (uc->uc_mcontext.err & 2) ? PAL_PROT_WRITE : PAL_PROT_READ;
         break;
@@ -102,6 +127,8 @@ static void fault_handler(int sig, struct host_siginfo *si, struct host_ucontext
 }
 
 static void async_handler(int sig, struct host_siginfo *si, struct host_ucontext *uc) {
+    if (pal_linux_rewrite_async(sig, uc))
+        return; /* in the libos through a rewritten site: left pending */
     struct pal_event_info info = {0};
     info.source = sig == HOST_SIGINT        ? PAL_INT_INTERRUPT
                   : sig == HOST_SIGHUP      ? PAL_INT_HANGUP
@@ -248,13 +275,20 @@ void pal_linux_boot(const struct pal_linux_config *cfg) {
     }
     b->log = fd_handle(cfg->log_fd, HANDLE_CONSOLE);
     b->trace = cfg->trace_fd >= 0 ? fd_handle(cfg->trace_fd, HANDLE_FILE) : 0;
+    g_pal_linux_child_loader = cfg->child_loader;
+    if (cfg->parent_fd > 2)
+        b->parent_stream = fd_handle(cfg->parent_fd, HANDLE_SOCKET);
     pal_host_info(&b->host);
     pal_mem_query(&b->mem);
     if (pal_linux_thread_init_main(&b->main_thread) < 0)
         boot_fail("out of memory", 0);
 
+    pal_linux_rewrite_init(cfg->syscall_rewrite, cfg->log_fd, cfg->log_level);
     g_sud_selector = SYSCALL_DISPATCH_FILTER_BLOCK;
     if (pal_linux_sud_enable() < 0)
         boot_fail("Syscall User Dispatch (needs Linux 5.11+)", 0);
+    const char *what = "sandbox";
+    if (pal_linux_sandbox_install(cfg, &what) < 0)
+        boot_fail(what, 0);
     libos_start(b);
 }

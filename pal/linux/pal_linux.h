@@ -70,6 +70,26 @@ struct pal_thread_info {
 };
 int pal_linux_thread_init_main(pal_handle_t **out);
 void pal_linux_thread_forked(void);
+const struct pal_boot_info *pal_linux_boot_info(void);
+/* Where sabot-pal-child's syscall region is (pal/linux/child/child.ld). */
+#define PAL_LINUX_CHILD_REGION_START 0x200000001000UL
+#define PAL_LINUX_CHILD_REGION_END 0x200000002000UL
+/* Host path of the static loader for pal_process_create (or NULL). */
+extern const char *g_pal_linux_child_loader;
+/* The libos's handler for ev, or NULL (boot.c). */
+pal_event_handler_t pal_linux_event_handler(enum pal_event ev);
+/* Lazy syscall rewrite (rewrite.c). init: before SUD and the sandbox. site:
+ * from SIGSYS, the trapping `syscall`. async: from the async handler, true
+ * if the signal was left pending. fault: 1 handled, 2 deliver as a syscall
+ * (uc adjusted), 0 not ours. page0: addr is in the trampoline page. */
+void pal_linux_rewrite_init(bool want, int log_fd, int log_level);
+void pal_linux_rewrite_site(uint64_t site);
+struct host_siginfo;
+struct host_ucontext;
+bool pal_linux_rewrite_async(int sig, struct host_ucontext *uc);
+int pal_linux_rewrite_fault(int sig, struct host_siginfo *si, struct host_ucontext *uc);
+bool pal_linux_rewrite_page0(uint64_t addr);
+__attribute__((noreturn)) void pal_rewrite_slow_exit(struct pal_context *ctx);
 /* Turn on Syscall User Dispatch for the calling thread (boot.c). */
 int pal_linux_sud_enable(void);
 

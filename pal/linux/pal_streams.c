@@ -264,6 +264,29 @@ static int open_memfd(const char *name, uint32_t access, uint32_t options, pal_h
     return handle_wrap(HANDLE_FILE, (int)fd, access, options, NULL, out);
 }
 
+/* A memfd opened again through /proc/self/fd: a new open file description
+ * of the same pages (memfds have no other name to open). */
+int pal_stream_reopen(pal_handle_t *h, pal_handle_t **out) {
+    if (!h || !out || h->kind != HANDLE_FILE || h->fd < 0 || h->path)
+        return -PAL_ERR_BADHANDLE; /* memfd handles are the files with no path */
+    /* Only a memory file: F_GET_SEALS fails on any other host file. */
+    if (host_is_err(host_syscall2(__NR_fcntl, h->fd, 1034 /* F_GET_SEALS */)))
+        return -PAL_ERR_BADHANDLE;
+    char path[32] = "/proc/self/fd/";
+    char digits[12];
+    int n = 0;
+    for (unsigned v = (unsigned)h->fd; n == 0 || v; v /= 10)
+        digits[n++] = (char)('0' + v % 10);
+    size_t at = pal_strlen(path);
+    while (n)
+        path[at++] = digits[--n];
+    path[at] = '\0';
+    long fd = host_syscall4(__NR_openat, HOST_AT_FDCWD, path, O_RDWR | O_CLOEXEC, 0);
+    if (host_is_err(fd))
+        return err(fd);
+    return handle_wrap(HANDLE_FILE, (int)fd, PAL_ACCESS_RDWR, h->options, NULL, out);
+}
+
 int pal_stream_open(const char *uri, uint32_t access, uint32_t perm, uint32_t create,
                     uint32_t options, pal_handle_t **out) {
     const char *rest;

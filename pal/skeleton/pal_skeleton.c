@@ -55,6 +55,9 @@ int64_t pal_stream_write(pal_handle_t *h, uint64_t offset, const void *buf, size
 int64_t pal_stream_seek(pal_handle_t *h, int64_t offset, uint32_t whence) {
     return -PAL_ERR_NOTIMPLEMENTED;
 }
+int pal_stream_reopen(pal_handle_t *h, pal_handle_t **out) {
+    return NI;
+}
 
 int pal_stream_close(pal_handle_t *h) {
     return NI;

@@ -13,8 +13,9 @@
  * success): from then on no libc code runs in the process, so call it only
  * from a process that has nothing else to do (sabot_run forks for you).
  *
- * Errors are negative errno values; a description ("FILE:LINE: message" for
- * manifest errors) goes into opts->err when the caller provides a buffer. */
+ * Errors are negative errno values; a description ("FILE:LINE:COLUMN: KEY:
+ * message" for manifest errors) goes into opts->err when the caller provides
+ * a buffer. */
 #ifndef SABOT_H
 #define SABOT_H
 
@@ -70,13 +71,21 @@ struct sabot_options {
     /* Optional buffer for a description of the last error. */
     char *err;
     size_t err_size;
+    /* PAL: "linux" or "kvm" (a VM driven by a tender, pal/kvm); NULL: the
+     * manifest's pal.name, else linux. */
+    const char *pal;
+    /* fork: "fast" or "checkpoint" for the default manifest's sys.fork;
+     * NULL: fast. Not allowed with a manifest (set sys.fork there). */
+    const char *fork;
 };
 
 /* Fills the defaults documented above. */
 void sabot_options_init(struct sabot_options *opts);
 
-/* Parses and validates manifest text; name is used in messages. Returns 0,
- * or a negative errno with "NAME:LINE: message" in err. */
+/* Parses and validates manifest text as `sabot manifest check` does (host
+ * mounts must name existing host directories); name is used in messages.
+ * Returns 0, or a negative errno with "NAME:LINE:COLUMN: KEY: message" in
+ * err (docs/manifest.md). */
 int sabot_manifest_check(const char *text, size_t len, const char *name, char *err,
                          size_t err_size);
 

@@ -13,6 +13,11 @@ ex=$here/../../examples
 fail=0
 for e in python3/python3 redis/redis nginx/nginx busybox/busybox; do
     sed "s|@HERE@|$work|g" "$ex/$e.toml" >"$work/${e#*/}.toml"
+    # Host mounts must exist (sabot checks them before starting): make the
+    # example's directories under the scratch copy.
+    sed -n "s|^source = \"\($work/[^\"]*\)\"|\1|p" "$work/${e#*/}.toml" | while read -r d; do
+        mkdir -p "$d"
+    done
     if ! out=$("$sabot" check -m "$work/${e#*/}.toml" 2>&1); then
         echo "FAIL: sabot check -m examples/$e.toml: $out"
         fail=1

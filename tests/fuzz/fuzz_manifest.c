@@ -1,7 +1,8 @@
 /* libFuzzer target for the manifest parser: TOML syntax, the schema and
  * libos_parse_size. Besides memory errors (ASan/UBSan) it checks that every
- * error message has the "NAME:LINE: " form with a line inside the input, and
- * that every node of an accepted tree has a sane line and printable path. */
+ * error message has the "NAME:LINE:COLUMN: " form with a position inside the
+ * input, that every node of an accepted tree has a sane position and
+ * printable path, and that an accepted manifest's mounts are sane. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,10 @@ static void check_error(const char *err, const uint8_t *data, size_t size) {
         abort();
     char *end;
     long line = strtol(err + strlen(prefix), &end, 10);
-    /* Line 0 is used only for out-of-memory. */
-    if (line < 1 || line > lines || strncmp(end, ": ", 2) != 0 || end[2] == '\0')
+    if (line < 1 || line > lines || *end != ':')
+        abort();
+    long col = strtol(end + 1, &end, 10);
+    if (col < 1 || (size_t)col > size + 1 || strncmp(end, ": ", 2) != 0 || end[2] == '\0')
         abort();
 }
 
@@ -28,6 +31,8 @@ static void check_tree(const struct libos_toml *n, int lines) {
     char path[64];
     for (const struct libos_toml *c = n->child; c; c = c->next) {
         if (c->parent != n || c->line < 1 || c->line > lines || c->depth != n->depth + 1)
+            abort();
+        if (c->col < 1 || c->key_col < 1)
             abort();
         if (c->depth > LIBOS_TOML_MAX_DEPTH)
             abort();
@@ -65,8 +70,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct libos_manifest *m = NULL;
     rc = libos_manifest_parse(text, size, "f.toml", &m, err, sizeof(err));
     if (rc == 0) {
-        for (size_t i = 0; i < m->mount_count; i++)
-            if (m->mounts[i].path[0] != '/' || m->mounts[i].line < 1)
+        for (size_t i = 0; i < m->mount_count; i++) {
+            const struct libos_mount_spec *ms = &m->mounts[i];
+            if (ms->path[0] != '/' || ms->line < 1 || !ms->key)
+                abort();
+            if (ms->type == LIBOS_MOUNT_HOST && (!ms->source || ms->source_line < 1))
+                abort();
+            for (size_t j = 0; j < i; j++) /* duplicates are errors */
+                if (strcmp(m->mounts[j].path, ms->path) == 0)
+                    abort();
+        }
+        for (size_t i = 0; i < m->warning_count; i++)
+            if (strncmp(m->warnings[i], "f.toml:", 7) != 0)
                 abort();
         libos_manifest_free(m);
     } else {

@@ -770,11 +770,65 @@ static void test_later_calls(void) {
     if (f)
         pal_stream_close(f);
     pal_stream_delete(u1);
-    r = pal_process_create(NULL, &c);
-    if (r == -PAL_ERR_NOTIMPLEMENTED)
+}
+
+/* Blocking exchanges over non-blocking streams: wait, then move. */
+static bool wait_for(pal_handle_t *h, uint32_t ev) {
+    uint32_t got = 0;
+    uint64_t t = 10000000; /* 10 s: a hung child fails the check */
+    return pal_wait_handles(1, &h, &ev, &got, &t) >= 0 && got;
+}
+
+static int64_t read_wait(pal_handle_t *h, void *buf, size_t n) {
+    int64_t r;
+    while ((r = pal_stream_read(h, PAL_OFFSET_NONE, buf, n)) == -PAL_ERR_AGAIN)
+        if (!wait_for(h, PAL_WAIT_READ))
+            return -PAL_ERR_TIMEOUT;
+    return r;
+}
+
+/* The instance pal_process_create starts: it finds the stream in its boot
+ * info, answers 41 with 42, and writes its argv[0] to a handle it gets. */
+static __attribute__((noreturn)) void process_child(const struct pal_boot_info *boot) {
+    pal_handle_t *s = boot->parent_stream, *h = NULL;
+    uint32_t v = 0;
+    if (read_wait(s, &v, sizeof(v)) == sizeof(v)) {
+        v++;
+        pal_stream_write(s, PAL_OFFSET_NONE, &v, sizeof(v));
+    }
+    while (pal_stream_recv_handle(s, &h) == -PAL_ERR_AGAIN && wait_for(s, PAL_WAIT_READ))
+        ;
+    const char *a = boot->argv && boot->argv[0] ? boot->argv[0] : "(none)";
+    if (h)
+        pal_stream_write(h, PAL_OFFSET_NONE, a, str_len(a));
+    pal_process_exit(boot->manifest ? 1 : 0);
+}
+
+static void test_process_create(void) {
+    static const char *const args[] = {"conformance-child", 0};
+    pal_handle_t *s = NULL, *pr = NULL, *pw = NULL;
+    int r = pal_process_create(args, &s);
+    if (r == -PAL_ERR_NOTIMPLEMENTED) {
         skip("process_create", "not implemented by this PAL");
-    else
-        check_eq(r, -PAL_ERR_INVAL, "process_create: NULL args is INVAL");
+        return;
+    }
+    if (!check(r == 0 && s != NULL, "process_create: a stream to the new instance"))
+        return;
+    uint32_t v = 41;
+    check(pal_stream_write(s, PAL_OFFSET_NONE, &v, sizeof(v)) == sizeof(v) &&
+              read_wait(s, &v, sizeof(v)) == sizeof(v) && v == 42,
+          "process_create: the child boots with parent_stream and answers on it");
+    char got[32] = {0};
+    if (pal_stream_pair(PAL_SOCK_PIPE, 0, &pr, &pw) == 0) {
+        check(pal_stream_send_handle(s, pw) == 0, "process_create: a handle goes to the child");
+        pal_stream_close(pw);
+        int64_t n = read_wait(pr, got, sizeof(got) - 1);
+        check(n == 17 && str_eq(got, "conformance-child"),
+              "process_create: the child got args as argv and wrote to the handle");
+        pal_stream_close(pr);
+    }
+    check_eq(read_wait(s, &v, sizeof(v)), 0, "process_create: the stream ends when the child exits");
+    pal_stream_close(s);
 }
 
 static void test_unimplemented(const struct pal_boot_info *boot) {
@@ -940,7 +994,38 @@ static void test_links_seek_remap(void) {
     }
 }
 
+/* pal_stream_reopen: a second position on the same memory file. */
+static void test_memfd_reopen(void) {
+    pal_handle_t *h = NULL, *h2 = NULL;
+    char buf[8];
+    check(pal_stream_open("memfd:conf", PAL_ACCESS_RDWR, 0600, PAL_CREATE_ALWAYS, 0, &h) == 0,
+          "reopen: memfd created");
+    if (!h)
+        return;
+    check(pal_stream_write(h, PAL_OFFSET_NONE, "hello", 5) == 5, "reopen: write 5 bytes");
+    check(pal_stream_reopen(h, &h2) == 0 && h2, "reopen: memfd opened again");
+    if (h2) {
+        check(pal_stream_seek(h2, 0, PAL_SEEK_CUR) == 0, "reopen: own position starts at 0");
+        check(pal_stream_read(h2, PAL_OFFSET_NONE, buf, 5) == 5 && mem_eq(buf, "hello", 5),
+              "reopen: same contents");
+        check(pal_stream_write(h2, PAL_OFFSET_NONE, "!", 1) == 1 &&
+                  pal_stream_read(h, 5, buf, 1) == 1 && buf[0] == '!',
+              "reopen: writes are seen through the first handle");
+        check(pal_stream_seek(h, 0, PAL_SEEK_CUR) == 5, "reopen: first position unchanged");
+        pal_stream_close(h2);
+    }
+    pal_stream_close(h);
+    h = open_or_null(uri(u1, "file:", "reopen-file"), PAL_ACCESS_RDWR, PAL_CREATE_TRY, 0);
+    check(h && pal_stream_reopen(h, &h2) == -PAL_ERR_BADHANDLE,
+          "reopen: a named file is not reopened");
+    if (h)
+        pal_stream_close(h);
+    pal_stream_delete(u1);
+}
+
 void libos_start(const struct pal_boot_info *boot) {
+    if (boot->parent_stream)
+        process_child(boot);
     g_out = boot->stdio[1];
     g_dir = boot->argv && boot->argv[0] ? boot->argv[0] : ".";
     struct buf b = {0};
@@ -966,9 +1051,11 @@ void libos_start(const struct pal_boot_info *boot) {
     test_dirs();
     test_symlinks();
     test_links_seek_remap();
+    test_memfd_reopen();
     test_console(boot);
     test_wait_handles(boot);
     test_processes();
+    test_process_create();
     test_later_calls();
     test_unimplemented(boot);
     test_exceptions();

@@ -1,5 +1,5 @@
 /* Hosted launcher for the PAL conformance program on the Linux PAL:
- *   pal_conformance_linux SCRATCH_DIR
+ *   pal_conformance_linux SCRATCH_DIR [CHILD_LOADER]
  * Hands SCRATCH_DIR to the conformance body as boot->argv[0]; from
  * pal_linux_boot() on no libc code runs. */
 #include <stdio.h>
@@ -8,8 +8,8 @@
 #include "pal_linux_boot.h"
 
 int main(int argc, char **argv, char **envp) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s SCRATCH_DIR [CHILD_LOADER]\n", argv[0]);
         return 2;
     }
     static char cwd[4096];
@@ -19,7 +19,8 @@ int main(int argc, char **argv, char **envp) {
         .manifest = "",
         .manifest_size = 0,
         .manifest_name = "(none)",
-        .argv = (const char *const *)argv + 1,
+        .argv = (const char *const *)(const char *[]){argv[1], NULL},
+        .child_loader = argc == 3 ? argv[2] : NULL,
         .envp = (const char *const *)envp,
         .host_cwd = cwd,
         .log_fd = 2,

@@ -18,6 +18,11 @@ target_include_directories(pal_conformance_linux PRIVATE ${SABOT_ROOT}/pal/linux
 target_compile_options(pal_conformance_linux PRIVATE ${SABOT_HOSTED_FLAGS})
 target_link_options(pal_conformance_linux PRIVATE ${SABOT_HOSTED_LINK})
 
+# The conformance body as a pal_process_create child (its own loader).
+set(PAL_CONF_CHILD ${CMAKE_CURRENT_BINARY_DIR}/pal_conformance_child)
+sabot_child_loader(pal_conformance_child OUTPUT ${PAL_CONF_CHILD}
+                   CORE ${PAL_CONF_LINUX_CORE} CORE_TARGET pal_conformance_linux_core)
+
 # Skeleton PAL: link-only proof that pal.h is the whole contract. A static
 # executable with no libc fails to link if any pal.h call is missing.
 set(PAL_CONF_SKELETON ${CMAKE_CURRENT_BINARY_DIR}/pal_conformance_skeleton)
@@ -34,8 +39,8 @@ add_custom_target(pal_conformance_skeleton ALL DEPENDS ${PAL_CONF_SKELETON})
 # make itself (a dangling symlink "link" -> "target").
 set(PAL_CONF_SCRATCH ${CMAKE_CURRENT_BINARY_DIR}/pal_conformance_scratch)
 add_test(NAME pal_conformance_linux
-         COMMAND sh -c "rm -rf \"$1\" && mkdir -p \"$1\" && ln -s target \"$1/link\" && exec \"$0\" \"$1\""
-                 $<TARGET_FILE:pal_conformance_linux> ${PAL_CONF_SCRATCH})
+         COMMAND sh -c "rm -rf \"$1\" && mkdir -p \"$1\" && ln -s target \"$1/link\" && exec \"$0\" \"$1\" \"$2\""
+                 $<TARGET_FILE:pal_conformance_linux> ${PAL_CONF_SCRATCH} ${PAL_CONF_CHILD})
 set_tests_properties(pal_conformance_linux PROPERTIES FAIL_REGULAR_EXPRESSION "not ok" TIMEOUT 60)
 
 # No symbol of the PAL + body may resolve to the host libc: any stray libc

@@ -32,10 +32,67 @@ if(SABOT_PROC_MUSL AND TARGET sabot)
               --line "forks: ALL OK" -- ${forks_bin} ${mode} 1000)
     set_tests_properties(proc.forks.${mode} PROPERTIES TIMEOUT 120 LABELS proc)
   endforeach()
-  # limits.processes = 4: the first process and 3 children, then EAGAIN.
+  # sys.processes = 4: the first process and 3 children, then EAGAIN.
   add_test(NAME proc.forks.limit
-    COMMAND sh -c "d=\"$0\"; mkdir -p \"$d\" && cd \"$d\" && printf '[loader]\\nenv_passthrough = [\"*\"]\\n[[fs.mounts]]\\npath = \"/\"\\ntype = \"host\"\\nsource = \"/\"\\n[limits]\\nprocesses = 4\\n' > m.toml && \"$1\" run -m m.toml -- \"$2\" limit 4"
+    COMMAND sh -c "d=\"$0\"; mkdir -p \"$d\" && cd \"$d\" && printf '[loader]\\nenv_passthrough = [\"*\"]\\n[[fs.mounts]]\\npath = \"/\"\\ntype = \"host\"\\nsource = \"/\"\\n[sys]\\nprocesses = 4\\n' > m.toml && \"$1\" run -m m.toml -- \"$2\" limit 4"
             ${CMAKE_CURRENT_BINARY_DIR}/work/forks.limit $<TARGET_FILE:sabot> ${forks_bin})
   set_tests_properties(proc.forks.limit PROPERTIES TIMEOUT 60 LABELS proc
                        PASS_REGULAR_EXPRESSION "forks: ALL OK")
+endif()
+
+# The sandbox-wide process table (ptable.c): kill to any process, orphans,
+# stop/continue in wait, /proc/<pid> of others, setpgid rules, execve from
+# four threads; each mode natively and under sabot. The tty mode runs under
+# script(1) so stdin is a terminal (job control: tcsetpgrp, SIGTTOU/SIGTTIN).
+if(COMMAND sabot_itest_build)
+  find_program(SABOT_PROC_SCRIPT script)
+  set(SABOT_PTABLE_OUTPUTS)
+  foreach(f ${SABOT_ITEST_FLAVOURS})
+    if(f STREQUAL "glibc-pie")
+      continue()
+    endif()
+    sabot_itest_build(ptable ${CMAKE_CURRENT_LIST_DIR}/ptable.c ${f} -pthread)
+    set(prog ${SABOT_ITEST_DIR}/ptable-${f})
+    list(APPEND SABOT_PTABLE_OUTPUTS ${prog})
+    foreach(mode all exec4)
+      add_test(NAME proc.ptable.native.${mode}.${f}
+        COMMAND sh ${SABOT_ITEST_SRC}/run_prog.sh
+                --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/ptable.native.${mode}.${f}
+                --rc 0 --line "ptable: ALL OK" -- ${prog} ${mode})
+      set_tests_properties(proc.ptable.native.${mode}.${f} PROPERTIES TIMEOUT 60
+                           LABELS "proc;native")
+      if(TARGET sabot)
+        add_test(NAME proc.ptable.${mode}.${f}
+          COMMAND sh ${SABOT_ITEST_SRC}/run_prog.sh --sabot $<TARGET_FILE:sabot>
+                  --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/ptable.${mode}.${f}
+                  --rc 0 --line "ptable: ALL OK" -- ${prog} ${mode})
+        set_tests_properties(proc.ptable.${mode}.${f} PROPERTIES TIMEOUT 60 LABELS proc)
+      endif()
+    endforeach()
+    if(SABOT_PROC_SCRIPT)
+      add_test(NAME proc.ptable.native.tty.${f}
+        COMMAND ${SABOT_PROC_SCRIPT} -qec "${prog} tty" /dev/null)
+      set_tests_properties(proc.ptable.native.tty.${f} PROPERTIES TIMEOUT 60
+                           LABELS "proc;native" PASS_REGULAR_EXPRESSION "ptable: ALL OK")
+      if(TARGET sabot)
+        add_test(NAME proc.ptable.tty.${f}
+          COMMAND ${SABOT_PROC_SCRIPT} -qec
+                  "$<TARGET_FILE:sabot> run --log-level none -- ${prog} tty" /dev/null)
+        set_tests_properties(proc.ptable.tty.${f} PROPERTIES TIMEOUT 60 LABELS proc
+                             PASS_REGULAR_EXPRESSION "ptable: ALL OK")
+      endif()
+    endif()
+  endforeach()
+  add_custom_target(ptable_programs ALL DEPENDS ${SABOT_PTABLE_OUTPUTS})
+endif()
+
+# An interactive busybox sh on a terminal (script(1)): job control with
+# process groups, the foreground group and stop/continue, as natively.
+if(SABOT_PROC_BUSYBOX AND SABOT_PROC_SCRIPT AND TARGET sabot)
+  add_test(NAME proc.shell.interactive
+    COMMAND sh -c "mkdir -p \"$0\" && cd \"$0\" && script -qec \"$2 sh -i\" /dev/null < \"$3\" > native.txt 2>&1; script -qec \"$1 run --log-level none -- $2 sh -i\" /dev/null < \"$3\" > sabot.txt 2>&1; diff -u native.txt sabot.txt && echo 'interactive: ALL OK'"
+            ${CMAKE_CURRENT_BINARY_DIR}/work/shell.interactive $<TARGET_FILE:sabot>
+            ${SABOT_PROC_BUSYBOX} ${CMAKE_CURRENT_LIST_DIR}/interactive.txt)
+  set_tests_properties(proc.shell.interactive PROPERTIES TIMEOUT 60 LABELS proc
+                       PASS_REGULAR_EXPRESSION "interactive: ALL OK")
 endif()

@@ -23,6 +23,17 @@ void free(void *p);
 struct libos_process g_process;
 const struct pal_boot_info *g_boot;
 struct libos_manifest *g_manifest;
+
+/* Job control lives in libos/sys/proc.c (the process table): none here. */
+bool libos_proc_tty_background(void) {
+    return false;
+}
+long libos_proc_tty_read_check(void) {
+    return 0;
+}
+long libos_proc_tty_ioctl(unsigned int cmd, uint64_t arg) {
+    return -ENOTTY;
+}
 static struct pal_boot_info g_bi;
 static struct libos_manifest g_man;
 static struct libos_mount_spec g_root_spec = {"/", LIBOS_MOUNT_HOST, "/", true, 1};
@@ -45,6 +56,8 @@ static int setup(void **state) {
     g_man.mounts = &g_root_spec;
     g_man.mount_count = 1;
     g_manifest = &g_man;
+    for (int i = 0; i < RLIMIT_NLIMITS; i++) /* as libos_start sets them up */
+        g_process.rlimits[i].rlim_cur = g_process.rlimits[i].rlim_max = RLIM_INFINITY;
     g_process.rlimits[RLIMIT_NOFILE].rlim_cur = 64;
     g_log_level = LOG_NONE;
     g_dir = eh_tmpdir();

@@ -241,77 +241,78 @@ static void test_crlf_bom_empty(void **state) {
 }
 
 static void test_redefinitions(void **state) {
-    parse_err("a = 1\na = 2\n", "t.toml:2: 'a' is already defined (line 1)");
-    parse_err("[a]\nx = 1\n[b]\n[a]\n", "t.toml:4: 'a' is already defined (line 1)");
-    parse_err("[t]\nx = 1\nx = 2\n", "t.toml:3: 't.x' is already defined (line 2)");
+    parse_err("a = 1\na = 2\n", "t.toml:2:1: 'a' is already defined (line 1)");
+    parse_err("[a]\nx = 1\n[b]\n[a]\n", "t.toml:4:2: 'a' is already defined (line 1)");
+    parse_err("[t]\nx = 1\nx = 2\n", "t.toml:3:1: 't.x' is already defined (line 2)");
     /* Tables made by dotted keys cannot be reopened with a header... */
-    parse_err("a.b = 1\n[a]\n", "t.toml:2: 'a' is already defined (line 1)");
+    parse_err("a.b = 1\n[a]\n", "t.toml:2:2: 'a' is already defined (line 1)");
     /* ...and header tables cannot be extended with dotted keys. */
-    parse_err("[a.b]\n[a]\nb.c = 1\n", "t.toml:3: 'a.b' is already defined (line 1)");
-    parse_err("a = 1\na.b = 2\n", "t.toml:2: 'a' is already defined (line 1)");
-    parse_err("a.b = 1\na.b.c = 2\n", "t.toml:2: 'a.b' is already defined (line 1)");
+    parse_err("[a.b]\n[a]\nb.c = 1\n", "t.toml:3:1: 'a.b' is already defined (line 1)");
+    parse_err("a = 1\na.b = 2\n", "t.toml:2:1: 'a' is already defined (line 1)");
+    parse_err("a.b = 1\na.b.c = 2\n", "t.toml:2:3: 'a.b' is already defined (line 1)");
     /* Inline tables are closed. */
-    parse_err("a = {b = 1}\n[a.c]\n", "t.toml:2: 'a' is already defined (line 1)");
-    parse_err("a = {b = 1}\na.c = 2\n", "t.toml:2: 'a' is already defined (line 1)");
-    parse_err("a = {b = 1, b = 2}\n", "t.toml:1: 'a.b' is already defined (line 1)");
+    parse_err("a = {b = 1}\n[a.c]\n", "t.toml:2:2: 'a' is already defined (line 1)");
+    parse_err("a = {b = 1}\na.c = 2\n", "t.toml:2:1: 'a' is already defined (line 1)");
+    parse_err("a = {b = 1, b = 2}\n", "t.toml:1:13: 'a.b' is already defined (line 1)");
     /* Static arrays cannot be appended to with [[ ]], nor tables turned into arrays. */
-    parse_err("a = [1]\n[[a]]\n", "t.toml:2: 'a' is already defined (line 1)");
-    parse_err("[a]\n[[a]]\n", "t.toml:2: 'a' is already defined (line 1)");
-    parse_err("[[a]]\n[a]\n", "t.toml:2: 'a' is already defined (line 1)");
-    parse_err("[[a]]\nx = 1\n[a.x]\n", "t.toml:3: 'a[0].x' is already defined (line 2)");
+    parse_err("a = [1]\n[[a]]\n", "t.toml:2:3: 'a' is already defined (line 1)");
+    parse_err("[a]\n[[a]]\n", "t.toml:2:3: 'a' is already defined (line 1)");
+    parse_err("[[a]]\n[a]\n", "t.toml:2:2: 'a' is already defined (line 1)");
+    parse_err("[[a]]\nx = 1\n[a.x]\n", "t.toml:3:4: 'a[0].x' is already defined (line 2)");
 }
 
 static void test_syntax_errors(void **state) {
-    parse_err("a = \"abc\n", "t.toml:1: unterminated string");
-    parse_err("\n\na = '''abc\n", "t.toml:4: unterminated string");
-    parse_err("a = \"\\q\"\n", "t.toml:1: invalid escape '\\q'");
-    parse_err("a = \"\\u12\"\n", "t.toml:1: \\u needs 4 hex digits");
-    parse_err("a = \"\\uD800\"\n", "t.toml:1: invalid unicode escape (U+D800)");
-    parse_err("a = \"\\U00110000\"\n", "t.toml:1: invalid unicode escape (U+110000)");
-    parse_err("a = \"\\u0000\"\n", "t.toml:1: NUL character is not allowed in strings");
-    parse_err("a = \"x\x01\"\n", "t.toml:1: control character in string");
-    parse_err("a = 1 # \x7f\n", "t.toml:1: control character in comment");
-    parse_err("a = 1.5\n", "t.toml:1: floats are not supported");
-    parse_err("a = 1e3\n", "t.toml:1: floats are not supported");
-    parse_err("a = inf\n", "t.toml:1: floats are not supported");
-    parse_err("a = 1979-05-27\n", "t.toml:1: dates and times are not supported");
-    parse_err("a = 07:32:00\n", "t.toml:1: dates and times are not supported");
-    parse_err("a = 012\n", "t.toml:1: leading zeros are not allowed in '012'");
-    parse_err("a = 1__0\n", "t.toml:1: invalid integer '1__0'");
-    parse_err("a = 1_\n", "t.toml:1: invalid integer '1_'");
-    parse_err("a = 0x\n", "t.toml:1: invalid integer '0x'");
-    parse_err("a = 0b102\n", "t.toml:1: invalid integer '0b102'");
+    parse_err("a = \"abc\n", "t.toml:1:5: unterminated string");
+    parse_err("\n\na = '''abc\n", "t.toml:3:5: unterminated string");
+    parse_err("a = \"\\q\"\n", "t.toml:1:6: invalid escape '\\q'");
+    parse_err("a = \"\\u12\"\n", "t.toml:1:6: \\u needs 4 hex digits");
+    parse_err("a = \"\\uD800\"\n", "t.toml:1:6: invalid unicode escape (U+D800)");
+    parse_err("a = \"\\U00110000\"\n", "t.toml:1:6: invalid unicode escape (U+110000)");
+    parse_err("a = \"\\u0000\"\n", "t.toml:1:6: NUL character is not allowed in strings");
+    parse_err("a = \"x\x01\"\n", "t.toml:1:7: control character in string");
+    parse_err("a = 1 # \x7f\n", "t.toml:1:9: control character in comment");
+    parse_err("a = 1.5\n", "t.toml:1:5: floats are not supported");
+    parse_err("a = 1e3\n", "t.toml:1:5: floats are not supported");
+    parse_err("a = inf\n", "t.toml:1:5: floats are not supported");
+    parse_err("a = 1979-05-27\n", "t.toml:1:5: dates and times are not supported");
+    parse_err("a = 07:32:00\n", "t.toml:1:5: dates and times are not supported");
+    parse_err("a = 012\n", "t.toml:1:5: leading zeros are not allowed in '012'");
+    parse_err("a = 1__0\n", "t.toml:1:5: invalid integer '1__0'");
+    parse_err("a = 1_\n", "t.toml:1:5: invalid integer '1_'");
+    parse_err("a = 0x\n", "t.toml:1:5: invalid integer '0x'");
+    parse_err("a = 0b102\n", "t.toml:1:5: invalid integer '0b102'");
     parse_err("a = 9223372036854775808\n",
-              "t.toml:1: integer '9223372036854775808' is out of range");
+              "t.toml:1:5: integer '9223372036854775808' is out of range");
     parse_err("a = -9223372036854775809\n",
-              "t.toml:1: integer '-9223372036854775809' is out of range");
-    parse_err("a = 0x8000000000000000\n", "t.toml:1: integer '0x8000000000000000' is out of range");
-    parse_err("a 1\n", "t.toml:1: expected '=' after key, found '1'");
-    parse_err("a\n", "t.toml:1: expected '=' after key");
-    parse_err("= 1\n", "t.toml:1: expected a key, found '='");
-    parse_err("a =\n", "t.toml:1: expected a value");
-    parse_err("a = hello\n", "t.toml:1: invalid value 'hello' (strings need quotes)");
-    parse_err("a = truex\n", "t.toml:1: invalid value 'truex' (strings need quotes)");
-    parse_err("a = 1 b = 2\n", "t.toml:1: expected a new line after value");
-    parse_err("[a] x = 1\n", "t.toml:1: expected a new line after table header");
-    parse_err("[a\n", "t.toml:1: expected ']' after table name");
-    parse_err("[[a]\n", "t.toml:1: expected ']]' after table name");
-    parse_err("[]\n", "t.toml:1: expected a key, found ']'");
-    parse_err("x = 1\na = [1,\n 2\n", "t.toml:2: unterminated array");
-    parse_err("a = [1 2]\n", "t.toml:1: expected ',' or ']' in array");
-    parse_err("a = [,]\n", "t.toml:1: expected a value");
-    parse_err("a = {b = 1,\n c = 2}\n", "t.toml:1: inline tables must be on one line");
-    parse_err("a = {b = 1,}\n", "t.toml:1: trailing comma in inline table");
-    parse_err("a = {b = 1 c = 2}\n", "t.toml:1: expected ',' or '}' in inline table");
-    parse_err("a = \"\"\"x\"\"\"\"\"\"\n", "t.toml:1: too many quotes at the end of a string");
-    parse_err("a = 1\r\nb = 2\rc = 3\n", "t.toml:2: expected a new line after value");
-    parse_err("\"\"\"k\"\"\" = 1\n", "t.toml:1: multi-line strings cannot be keys");
+              "t.toml:1:5: integer '-9223372036854775809' is out of range");
+    parse_err("a = 0x8000000000000000\n",
+              "t.toml:1:5: integer '0x8000000000000000' is out of range");
+    parse_err("a 1\n", "t.toml:1:3: expected '=' after key, found '1'");
+    parse_err("a\n", "t.toml:1:2: expected '=' after key");
+    parse_err("= 1\n", "t.toml:1:1: expected a key, found '='");
+    parse_err("a =\n", "t.toml:1:4: expected a value");
+    parse_err("a = hello\n", "t.toml:1:5: invalid value 'hello' (strings need quotes)");
+    parse_err("a = truex\n", "t.toml:1:5: invalid value 'truex' (strings need quotes)");
+    parse_err("a = 1 b = 2\n", "t.toml:1:7: expected a new line after value");
+    parse_err("[a] x = 1\n", "t.toml:1:5: expected a new line after table header");
+    parse_err("[a\n", "t.toml:1:3: expected ']' after table name");
+    parse_err("[[a]\n", "t.toml:1:4: expected ']]' after table name");
+    parse_err("[]\n", "t.toml:1:2: expected a key, found ']'");
+    parse_err("x = 1\na = [1,\n 2\n", "t.toml:2:5: unterminated array");
+    parse_err("a = [1 2]\n", "t.toml:1:8: expected ',' or ']' in array");
+    parse_err("a = [,]\n", "t.toml:1:6: expected a value");
+    parse_err("a = {b = 1,\n c = 2}\n", "t.toml:1:12: inline tables must be on one line");
+    parse_err("a = {b = 1,}\n", "t.toml:1:12: trailing comma in inline table");
+    parse_err("a = {b = 1 c = 2}\n", "t.toml:1:12: expected ',' or '}' in inline table");
+    parse_err("a = \"\"\"x\"\"\"\"\"\"\n", "t.toml:1:9: too many quotes at the end of a string");
+    parse_err("a = 1\r\nb = 2\rc = 3\n", "t.toml:2:6: expected a new line after value");
+    parse_err("\"\"\"k\"\"\" = 1\n", "t.toml:1:1: multi-line strings cannot be keys");
 }
 
 static void test_ml_string_lines(void **state) {
     /* The error after a multi-line string must name the right line. */
-    parse_err("a = \"\"\"\n1\n2\n\"\"\"\nb = ?\n", "t.toml:5: expected a value");
-    parse_err("a = [\n  1,\n  2,\n  \"x\" \"y\"\n]\n", "t.toml:4: expected ',' or ']' in array");
+    parse_err("a = \"\"\"\n1\n2\n\"\"\"\nb = ?\n", "t.toml:5:5: expected a value");
+    parse_err("a = [\n  1,\n  2,\n  \"x\" \"y\"\n]\n", "t.toml:4:7: expected ',' or ']' in array");
 }
 
 static void test_utf8_and_nul(void **state) {
@@ -319,15 +320,15 @@ static void test_utf8_and_nul(void **state) {
     assert_string_equal(get_str(t, "k"), "h\xc3\xa9llo");
     assert_string_equal(libos_toml_str(libos_toml_member(t, "\xe2\x82\xac")), "euro");
     libos_toml_free(t);
-    parse_err("a = 1\nb = 2\nc = \"\xc3\x28\"\n", "t.toml:3: invalid UTF-8");
-    parse_err("c = \"\xc0\xaf\"\n", "t.toml:1: invalid UTF-8");     /* overlong */
-    parse_err("c = \"\xed\xa0\x80\"\n", "t.toml:1: invalid UTF-8"); /* surrogate */
+    parse_err("a = 1\nb = 2\nc = \"\xc3\x28\"\n", "t.toml:3:6: invalid UTF-8");
+    parse_err("c = \"\xc0\xaf\"\n", "t.toml:1:6: invalid UTF-8");     /* overlong */
+    parse_err("c = \"\xed\xa0\x80\"\n", "t.toml:1:6: invalid UTF-8"); /* surrogate */
     /* An embedded NUL byte is an error, not an early end of text. */
     const char text[] = "a = 1\nb = \"x\0y\"\n";
     struct libos_toml *r = NULL;
     long rc = libos_toml_parse(text, sizeof(text) - 1, "t.toml", &r, g_err, sizeof(g_err));
     assert_int_equal(rc, T_EINVAL);
-    assert_string_equal(g_err, "t.toml:2: NUL byte in file");
+    assert_string_equal(g_err, "t.toml:2:7: NUL byte in file");
     /* Only len bytes are read: text after it does not count. */
     rc = libos_toml_parse("a = 1\n[[[", 6, "t.toml", &r, g_err, sizeof(g_err));
     assert_int_equal(rc, 0);
@@ -347,7 +348,7 @@ static void test_depth_limit(void **state) {
     n = LIBOS_TOML_MAX_DEPTH + 1;
     snprintf(buf, sizeof(buf), "a = %.*s%.*s\n", n, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", n,
              "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
-    parse_err(buf, "t.toml:1: nesting deeper than 32 levels");
+    parse_err(buf, "t.toml:1:37: nesting deeper than 32 levels");
     /* Dotted keys going through existing tables past the limit (the key parts
      * of the existing tables must be freed too: the ASan build checks). */
     int o = snprintf(buf, sizeof(buf), "[[a.b]]\n");
@@ -357,7 +358,7 @@ static void test_depth_limit(void **state) {
     for (int i = 0; i < 31; i++)
         o += snprintf(buf + o, sizeof(buf) - o, "k%d.", i);
     snprintf(buf + o, sizeof(buf) - o, "y = 1\n");
-    parse_err(buf, "t.toml:3: nesting deeper than 32 levels");
+    parse_err(buf, "t.toml:3:107: nesting deeper than 32 levels");
 }
 
 static void test_error_buffer(void **state) {
@@ -366,11 +367,34 @@ static void test_error_buffer(void **state) {
     struct libos_toml *t = NULL;
     long rc = libos_toml_parse("a = 1\na = 2\n", 12, "t.toml", &t, small, sizeof(small));
     assert_int_equal(rc, T_EINVAL);
-    assert_string_equal(small, "t.toml:2: '");
+    assert_string_equal(small, "t.toml:2:1:");
     rc = libos_toml_parse("a = 1\na = 2\n", 12, "t.toml", &t, NULL, 0);
     assert_int_equal(rc, T_EINVAL);
     rc = libos_toml_parse("x = [\n", 6, NULL, &t, g_err, sizeof(g_err));
-    assert_string_equal(g_err, "manifest:1: unterminated array");
+    assert_string_equal(g_err, "manifest:1:5: unterminated array");
+}
+
+/* Nodes remember the column of their key and of their value; columns count
+ * characters (é is one), tabs count one. */
+static void test_columns(void **state) {
+    struct libos_toml *t = parse_ok("a = 1\n  [t]\n\t\"\u00e9\".b  =  [ 7,\n   \"x\" ]\n");
+    struct libos_toml *a = libos_toml_get(t, "a");
+    assert_int_equal(a->key_col, 1);
+    assert_int_equal(a->col, 5);
+    struct libos_toml *tt = libos_toml_get(t, "t");
+    assert_int_equal(tt->line, 2);
+    assert_int_equal(tt->key_col, 4);
+    struct libos_toml *e = libos_toml_member(tt, "\u00e9");
+    assert_non_null(e);
+    assert_int_equal(e->key_col, 2);
+    struct libos_toml *b = libos_toml_member(e, "b");
+    assert_int_equal(b->key_col, 6);
+    assert_int_equal(b->col, 12);
+    assert_int_equal(libos_toml_at(b, 0)->col, 14);
+    assert_int_equal(libos_toml_at(b, 1)->line, 4);
+    assert_int_equal(libos_toml_at(b, 1)->col, 4);
+    libos_toml_free(t);
+    parse_err("x = \"\u00e9\u00e9\" y\n", "t.toml:1:10: expected a new line after value");
 }
 
 int main(void) {
@@ -381,7 +405,7 @@ int main(void) {
         cmocka_unit_test(test_crlf_bom_empty),         cmocka_unit_test(test_redefinitions),
         cmocka_unit_test(test_syntax_errors),          cmocka_unit_test(test_ml_string_lines),
         cmocka_unit_test(test_utf8_and_nul),           cmocka_unit_test(test_depth_limit),
-        cmocka_unit_test(test_error_buffer),
+        cmocka_unit_test(test_error_buffer),           cmocka_unit_test(test_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,10 @@
 /* libsabot's embedding API end to end: sabot_run() starts a real program
  * under the Linux PAL in a child and reports its exit status. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sabot.h"
 
@@ -63,8 +65,16 @@ int main(void) {
     CHECK(sabot_run(&o, &status) < 0);
     CHECK(strstr(err, "command not found") != NULL);
 
-    char *def = sabot_default_manifest("/srv/a\"b");
+    /* The default manifest checks, host mounts included (they must exist). */
+    char dir[] = "/tmp/sabot-api-a\"bXXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char *def = sabot_default_manifest(dir);
     CHECK(def && sabot_manifest_check(def, strlen(def), "default", err, sizeof(err)) == 0);
+    free(def);
+    rmdir(dir);
+    def = sabot_default_manifest("/nonexistent/a\"b");
+    CHECK(def && sabot_manifest_check(def, strlen(def), "default", err, sizeof(err)) == -ENOENT);
+    CHECK(strstr(err, "host directory /nonexistent/a\"b does not exist") != NULL);
     free(def);
 
     printf("%s\n", g_failures ? "FAILED" : "ok");

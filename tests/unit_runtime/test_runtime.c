@@ -94,9 +94,9 @@ static void test_cli_log_levels(void **state) {
 static void test_cli_errors(void **state) {
     struct sabot_cli c;
     assert_int_equal(PARSE(&c, "sabot"), -1);
-    assert_string_equal(g_err, "missing command (run or check)");
+    assert_string_equal(g_err, "missing command (run or manifest)");
     assert_int_equal(PARSE(&c, "sabot", "start"), -1);
-    assert_string_equal(g_err, "unknown command 'start' (use run or check)");
+    assert_string_equal(g_err, "unknown command 'start' (use run or manifest)");
     assert_int_equal(PARSE(&c, "sabot", "run", "--bogus", "--", "x"), -1);
     assert_string_equal(g_err, "unknown option '--bogus'");
     assert_int_equal(PARSE(&c, "sabot", "run", "-x"), -1);
@@ -116,7 +116,36 @@ static void test_cli_errors(void **state) {
     assert_int_equal(PARSE(&c, "sabot", "check"), -1);
     assert_non_null(strstr(g_err, "check needs a manifest"));
     assert_int_equal(PARSE(&c, "sabot", "check", "-m", "m.toml", "--", "prog"), -1);
-    assert_string_equal(g_err, "check takes no program ('prog')");
+    assert_string_equal(g_err, "check takes one manifest, not 'prog'");
+    assert_int_equal(PARSE(&c, "sabot", "manifest"), -1);
+    assert_string_equal(g_err, "sabot manifest needs 'check FILE' or 'show [FILE]'");
+    assert_int_equal(PARSE(&c, "sabot", "manifest", "lint", "m.toml"), -1);
+    assert_string_equal(g_err, "sabot manifest needs 'check FILE' or 'show [FILE]'");
+    assert_int_equal(PARSE(&c, "sabot", "manifest", "check"), -1);
+    assert_string_equal(g_err, "check needs a manifest: sabot manifest check FILE.toml");
+    assert_int_equal(PARSE(&c, "sabot", "manifest", "show", "a.toml", "b.toml"), -1);
+    assert_string_equal(g_err, "show takes one manifest, not 'a.toml'");
+}
+
+/* `sabot manifest check FILE`, `show [FILE]` and the old `check -m FILE`. */
+static void test_cli_manifest_commands(void **state) {
+    struct sabot_cli c;
+    assert_int_equal(PARSE(&c, "sabot", "manifest", "check", "m.toml"), 0);
+    assert_int_equal(c.command, SABOT_CMD_CHECK);
+    assert_string_equal(c.opts.manifest_path, "m.toml");
+    assert_null(c.opts.program);
+    assert_int_equal(PARSE(&c, "sabot", "check", "-m", "n.toml"), 0);
+    assert_int_equal(c.command, SABOT_CMD_CHECK);
+    assert_string_equal(c.opts.manifest_path, "n.toml");
+    assert_int_equal(PARSE(&c, "sabot", "check", "o.toml"), 0);
+    assert_string_equal(c.opts.manifest_path, "o.toml");
+    assert_int_equal(PARSE(&c, "sabot", "manifest", "show"), 0);
+    assert_int_equal(c.command, SABOT_CMD_SHOW);
+    assert_null(c.opts.manifest_path);
+    assert_int_equal(PARSE(&c, "sabot", "manifest", "show", "-C", "/tmp", "s.toml"), 0);
+    assert_int_equal(c.command, SABOT_CMD_SHOW);
+    assert_string_equal(c.opts.manifest_path, "s.toml");
+    assert_string_equal(c.opts.cwd, "/tmp");
 }
 
 static void test_cli_help_version(void **state) {
@@ -483,6 +512,120 @@ static void test_manifest_check(void **state) {
     assert_true(strncmp(err, "b.toml:3:", 9) == 0);
 }
 
+/* Host mounts are checked by the runtime: missing or not a directory. */
+static void test_manifest_host_paths(void **state) {
+    char err[512];
+    const char *missing = "[[fs.mounts]]\npath = \"/\"\ntype = \"tmpfs\"\n"
+                          "[[fs.mounts]]\npath = \"/data\"\ntype = \"host\"\n"
+                          "source = \"/nonexistent/sabot-dir\"\n";
+    assert_int_equal(sabot_manifest_check(missing, strlen(missing), "h.toml", err, sizeof(err)),
+                     -ENOENT);
+    assert_string_equal(err, "h.toml:7:10: fs.mounts[1].source: host directory "
+                             "/nonexistent/sabot-dir does not exist");
+    const char *file = "[fs.root]\ntype = \"host\"\nsource = \"/etc/passwd\"\n";
+    assert_int_equal(sabot_manifest_check(file, strlen(file), "f.toml", err, sizeof(err)), -ENOENT);
+    assert_string_equal(err, "f.toml:3:10: fs.root.source: host directory /etc/passwd is not a "
+                             "directory");
+    const char *ok = "[fs.root]\ntype = \"host\"\nsource = \"/\"\n";
+    assert_int_equal(sabot_manifest_check(ok, strlen(ok), "o.toml", err, sizeof(err)), 0);
+}
+
+static char *show_text(const char *text) {
+    char err[512];
+    struct libos_manifest *m = NULL;
+    if (sabot_manifest_load(text, strlen(text), "s.toml", &m, err, sizeof(err)) < 0)
+        fail_msg("%s\n--- in ---\n%s", err, text);
+    char *out = sabot_manifest_show(m);
+    assert_non_null(out);
+    libos_manifest_free(m);
+    return out;
+}
+
+/* show prints valid TOML that check accepts and that shows the same again;
+ * every default is filled in. */
+static void test_manifest_show_round_trip(void **state) {
+    const char *inputs[] = {
+        "",
+        "[loader]\nentrypoint = \"/bin/sh\"\nargv = [\"sh\", \"-c\", \"echo \\\"q\\\"\"]\n"
+        "env_passthrough = [\"*\"]\nuid = 0\ngid = 42\n"
+        "[loader.env]\nA = \"1\"\n\"B.C\" = \"tab\\there\"\n"
+        "[fs]\ncwd = \"/w\"\n[fs.root]\ntype = \"tmpfs\"\nsize = \"64M\"\n"
+        "[[fs.mounts]]\npath = \"/w/\"\ntype = \"host\"\nsource = \"/tmp\"\nreadonly = false\n"
+        "[sys]\nmemory = \"1G\"\nstack = 123\nthreads = 4\nprocesses = \"unlimited\"\n"
+        "fork = \"checkpoint\"\ninsecure__no_seccomp = true\n"
+        "[pal]\nname = \"kvm\"\nsyscall_rewrite = false\n[log]\nlevel = \"debug\"\n"
+        "[net]\nconnect = [\"localhost:80\", \"[::1]:1-2\"]\nbind = [\"*:*\"]\n",
+    };
+    for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+        char *once = show_text(inputs[i]);
+        char *twice = show_text(once);
+        if (strcmp(once, twice) != 0)
+            fail_msg("show is not stable:\n%s\n--- shown again ---\n%s", once, twice);
+        free(twice);
+        if (i == 0) {
+            /* Defaults, spelled out. */
+            assert_non_null(strstr(once, "\n[sys]\nmemory = \"unlimited\"\nstack = \"8M\"\n"
+                                         "brk = \"1G\"\nopen_files = 1024\n"
+                                         "threads = \"unlimited\"\nprocesses = \"unlimited\"\n"
+                                         "fork = \"fast\"\ninsecure__no_seccomp = false\n"));
+            assert_non_null(strstr(once, "\n[pal]\nname = \"linux\"\nsyscall_rewrite = true\n"));
+            assert_non_null(strstr(once, "\n[log]\nlevel = \"warning\"\n"));
+            assert_non_null(strstr(once, "argv_from_cli = true\n"));
+            assert_non_null(strstr(once, "\n[net]\nconnect = []\nbind = []\n"));
+        } else {
+            assert_non_null(strstr(once, "argv = [\"sh\", \"-c\", \"echo \\\"q\\\"\"]\n"
+                                         "argv_from_cli = false\n"));
+            assert_non_null(strstr(once, "uid = 0\ngid = 42\n"));
+            assert_non_null(strstr(once, "\"B.C\" = \"tab\\there\"\n"));
+            assert_non_null(strstr(once, "path = \"/\"\ntype = \"tmpfs\"\nreadonly = false\n"
+                                         "size = \"64M\"\n"));
+            assert_non_null(strstr(once, "path = \"/w\"\ntype = \"host\"\nsource = \"/tmp\"\n"));
+            assert_non_null(strstr(once, "stack = 123\nbrk = \"1G\"\n"));
+            assert_non_null(strstr(once, "processes = \"unlimited\"\nfork = \"checkpoint\"\n"
+                                         "insecure__no_seccomp = true\n"));
+            assert_non_null(strstr(once, "connect = [\"localhost:80\", \"[::1]:1-2\"]\n"));
+        }
+        free(once);
+    }
+}
+
+static void test_manifest_warnings(void **state) {
+    char err[256];
+    struct libos_manifest *m = NULL;
+    const char *t = "[sys]\ninsecure__no_landlock = true\ninsecure__no_seccomp = false\n";
+    assert_int_equal(sabot_manifest_load(t, strlen(t), "w.toml", &m, err, sizeof(err)), 0);
+    assert_int_equal(m->warning_count, 1);
+    assert_string_equal(m->warnings[0], "w.toml:2:1: sys.insecure__no_landlock: no Landlock: host "
+                                        "files and TCP ports are confined only by the libos");
+    assert_true(m->insecure_no_landlock);
+    assert_false(m->insecure_no_seccomp);
+    libos_manifest_free(m);
+}
+
+static void test_prepare_argv_from_cli(void **state) {
+    struct sabot_options o;
+    struct sabot_prepared p;
+    char err[512];
+    sabot_options_init(&o);
+    o.err = err;
+    o.err_size = sizeof(err);
+    o.cwd = g_dir;
+    o.manifest_name = "a.toml";
+    o.manifest_text = "[loader]\nentrypoint = \"/bin/true\"\nargv = [\"t\", \"1\"]\n";
+    o.program = "x";
+    o.argv = (const char *const[]){"x", "y", NULL};
+    assert_int_equal(sabot_prepare(&o, &p), -EINVAL);
+    assert_string_equal(err, "a.toml: the manifest fixes argv (loader.argv or "
+                             "loader.argv_from_cli = false): give no arguments after '--'");
+    o.manifest_text = "[loader]\nentrypoint = \"/bin/true\"\nargv_from_cli = false\n";
+    assert_int_equal(sabot_prepare(&o, &p), -EINVAL);
+    o.program = NULL;
+    o.argv = NULL;
+    assert_int_equal(sabot_prepare(&o, &p), 0);
+    assert_string_equal(p.argv[0], "/bin/true");
+    sabot_prepared_free(&p);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_run_program),
@@ -491,6 +634,11 @@ int main(void) {
         cmocka_unit_test(test_cli_log_levels),
         cmocka_unit_test(test_cli_errors),
         cmocka_unit_test(test_cli_help_version),
+        cmocka_unit_test(test_cli_manifest_commands),
+        cmocka_unit_test(test_manifest_host_paths),
+        cmocka_unit_test(test_manifest_show_round_trip),
+        cmocka_unit_test(test_manifest_warnings),
+        cmocka_unit_test(test_prepare_argv_from_cli),
         cmocka_unit_test(test_default_manifest_plain),
         cmocka_unit_test(test_default_manifest_escapes),
         cmocka_unit_test(test_default_manifest_root_and_tmp),

@@ -14,7 +14,7 @@ function(rt_cli_test name exit_code stderr_re)
            COMMAND ${RT_EXPECT} ${exit_code} ${stderr_re} ${ARGN})
 endfunction()
 
-rt_cli_test(no_command 2 "missing command" -- $<TARGET_FILE:sabot>)
+rt_cli_test(no_command 2 "missing command \\(run or manifest\\)" -- $<TARGET_FILE:sabot>)
 rt_cli_test(bad_command 2 "unknown command 'frobnicate'" -- $<TARGET_FILE:sabot> frobnicate)
 rt_cli_test(bad_option 2 "unknown option '--bogus'" --
             $<TARGET_FILE:sabot> run --bogus -- /bin/true)
@@ -28,9 +28,9 @@ rt_cli_test(missing_manifest 2
             $<TARGET_FILE:sabot> run -m /nonexistent/m.toml -- /bin/true)
 rt_cli_test(manifest_is_dir 2 "cannot read manifest '${RT_DATA}': Is a directory" --
             $<TARGET_FILE:sabot> run -m ${RT_DATA} -- /bin/true)
-rt_cli_test(bad_manifest_syntax 2 "^sabot: ${RT_DATA}/bad_syntax.toml:3: " --
+rt_cli_test(bad_manifest_syntax 2 "^sabot: ${RT_DATA}/bad_syntax.toml:3:8: unterminated array$" --
             $<TARGET_FILE:sabot> run -m ${RT_DATA}/bad_syntax.toml -- /bin/true)
-rt_cli_test(bad_manifest_key 2 "^sabot: ${RT_DATA}/bad_key.toml:5: .*no_such_key" --
+rt_cli_test(bad_manifest_key 2 "^sabot: ${RT_DATA}/bad_key.toml:5:1: fs.no_such_key: unknown key$" --
             $<TARGET_FILE:sabot> run -m ${RT_DATA}/bad_key.toml)
 rt_cli_test(no_entrypoint 2 "no program to run" --
             $<TARGET_FILE:sabot> run -m ${RT_DATA}/no_entry.toml)
@@ -40,11 +40,33 @@ rt_cli_test(relative_missing 2 "./no-such-file: No such file or directory" --
             $<TARGET_FILE:sabot> run -- ./no-such-file)
 rt_cli_test(bad_trace_file 2 "cannot open trace file '/nonexistent/t': No such file" --
             $<TARGET_FILE:sabot> run --trace=/nonexistent/t -- /bin/true)
-rt_cli_test(check_bad 2 "^sabot: ${RT_DATA}/bad_syntax.toml:3: " --
+rt_cli_test(check_bad 2 "^sabot: ${RT_DATA}/bad_syntax.toml:3:8: " --
             $<TARGET_FILE:sabot> check -m ${RT_DATA}/bad_syntax.toml)
 rt_cli_test(check_needs_manifest 2 "check needs a manifest" -- $<TARGET_FILE:sabot> check)
 rt_cli_test(check_good 0 EMPTY "good.toml: ok" --
             $<TARGET_FILE:sabot> check -m ${RT_DATA}/good.toml)
+# `sabot manifest check|show` (issue 6).
+rt_cli_test(manifest_check_good 0 EMPTY "good.toml: ok" --
+            $<TARGET_FILE:sabot> manifest check ${RT_DATA}/good.toml)
+rt_cli_test(manifest_check_bad 2 "^sabot: ${RT_DATA}/bad_key.toml:5:1: fs.no_such_key: unknown key$" --
+            $<TARGET_FILE:sabot> manifest check ${RT_DATA}/bad_key.toml)
+rt_cli_test(manifest_check_missing_source 2
+            "^sabot: ${RT_DATA}/missing_source.toml:8:10: fs.mounts\\[1\\].source: host directory /nonexistent/sabot-test-dir does not exist$" --
+            $<TARGET_FILE:sabot> manifest check ${RT_DATA}/missing_source.toml)
+rt_cli_test(run_missing_source 2 "missing_source.toml:8:10: fs.mounts\\[1\\].source: host directory" --
+            $<TARGET_FILE:sabot> run -m ${RT_DATA}/missing_source.toml -- /bin/true)
+rt_cli_test(manifest_check_insecure 0
+            "^sabot: warning: ${RT_DATA}/insecure.toml:7:1: sys.insecure__no_landlock: no Landlock" "ok" --
+            $<TARGET_FILE:sabot> manifest check ${RT_DATA}/insecure.toml)
+rt_cli_test(manifest_usage 2 "sabot manifest needs 'check FILE' or 'show \\[FILE\\]'" --
+            $<TARGET_FILE:sabot> manifest)
+rt_cli_test(manifest_show_good 0 EMPTY "^entrypoint = \"/bin/true\"$" --
+            $<TARGET_FILE:sabot> manifest show ${RT_DATA}/good.toml)
+add_test(NAME runtime_manifest_show_default
+         COMMAND ${RT_DIR}/manifest_show.sh $<TARGET_FILE:sabot> ${CMAKE_CURRENT_BINARY_DIR}/rt_show_default)
+add_test(NAME runtime_manifest_show_file
+         COMMAND ${RT_DIR}/manifest_show.sh $<TARGET_FILE:sabot> ${CMAKE_CURRENT_BINARY_DIR}/rt_show_file
+                 ${SABOT_ROOT}/tests/fuzz/corpus_manifest/full-sys.toml)
 rt_cli_test(version 0 EMPTY "^sabot [0-9]+\\.[0-9]+\\.[0-9]+$" -- $<TARGET_FILE:sabot> --version)
 rt_cli_test(help 0 EMPTY "^usage: sabot run" -- $<TARGET_FILE:sabot> --help)
 

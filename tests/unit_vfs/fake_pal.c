@@ -124,8 +124,20 @@ pal_handle_t *fake_pal_handle_from_fd(int fd) {
     return h;
 }
 
+bool g_fake_pal_no_memfd;
+
 int pal_stream_open(const char *uri, uint32_t access, uint32_t perm, uint32_t create,
                     uint32_t options, pal_handle_t **out) {
+    if (!strncmp(uri, "memfd:", 6) && g_fake_pal_no_memfd)
+        return -PAL_ERR_NOTSUPPORTED;
+    if (!strncmp(uri, "memfd:", 6)) { /* no host name: not recorded */
+        int fd = memfd_create(uri + 6, MFD_CLOEXEC);
+        if (fd < 0)
+            return err(errno);
+        *out = calloc(1, sizeof(**out));
+        (*out)->fd = fd;
+        return 0;
+    }
     record(uri);
     if (!strncmp(uri, "console:", 8)) {
         int fd = dup(atoi(uri + 8));
@@ -183,6 +195,17 @@ int64_t pal_stream_write(pal_handle_t *h, uint64_t offset, const void *buf, size
 int64_t pal_stream_seek(pal_handle_t *h, int64_t offset, uint32_t whence) {
     off_t r = lseek(h->fd, offset, (int)whence);
     return r < 0 ? err(errno) : r;
+}
+
+int pal_stream_reopen(pal_handle_t *h, pal_handle_t **out) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", h->fd);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return err(errno);
+    *out = calloc(1, sizeof(**out));
+    (*out)->fd = fd;
+    return 0;
 }
 
 int pal_stream_close(pal_handle_t *h) {

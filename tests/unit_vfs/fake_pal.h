@@ -10,5 +10,7 @@ void fake_pal_reset_log(void);
 /* URIs named since the last reset whose path is under neither root (a
  * NULL root is ignored); each is printed. */
 int fake_pal_count_outside(const char *root_a, const char *root_b);
+/* true: "memfd:" fails as on a PAL without memory files. */
+extern bool g_fake_pal_no_memfd;
 
 #endif

@@ -20,3 +20,16 @@ long libos_copy_user_string(char *buf, size_t size, const char *user) {
     memcpy(buf, user, n + 1);
     return n;
 }
+
+/* Job control lives in libos/sys/proc.c (the process table): no table here. */
+bool libos_proc_tty_background(void) {
+    return false;
+}
+
+long libos_proc_tty_read_check(void) {
+    return 0;
+}
+
+long libos_proc_tty_ioctl(unsigned int cmd, uint64_t arg) {
+    return -ENOTTY;
+}

@@ -594,9 +594,41 @@ static void test_mmap_tmpfs(void **state) {
     EQ(f->ops->mmap(f, &addr, 8192, PROT_READ, MAP_PRIVATE, 0), 0);
     assert_memory_equal(addr, "mapped data", 11);
     assert_int_equal(((char *)addr)[11], 0);
+    /* MAP_SHARED maps the memory file: coherent with read/write. */
     void *a2 = NULL;
-    EQ(f->ops->mmap(f, &a2, 4096, PROT_READ, MAP_SHARED, 0), -ENODEV);
+    EQ(f->ops->mmap(f, &a2, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, 0), 0);
+    assert_memory_equal(a2, "mapped data", 11);
+    EQ(libos_sys_pwrite64(fd, "MAPPED", 6, 0), 6);
+    assert_memory_equal(a2, "MAPPED data", 11);
+    memcpy((char *)a2 + 7, "DATA", 4);
+    char buf[16] = {0};
+    EQ(libos_sys_pread64(fd, buf, 11, 0), 11);
+    assert_string_equal(buf, "MAPPED DATA");
     libos_file_put(f);
+    /* A hard link names the same inode; the data outlives both names. */
+    EQ(libos_sys_link("/tmp/m", "/tmp/m2"), 0);
+    struct linux_stat st;
+    EQ(libos_sys_stat("/tmp/m2", &st), 0);
+    EQ(st.st_nlink, 2);
+    EQ(st.st_size, 11);
+    EQ(libos_sys_unlink("/tmp/m"), 0);
+    EQ(libos_sys_unlink("/tmp/m2"), 0);
+    EQ(libos_sys_fstat(fd, &st), 0);
+    EQ(st.st_nlink, 0);
+    memset(buf, 0, sizeof(buf));
+    EQ(libos_sys_pread64(fd, buf, 6, 0), 6);
+    assert_string_equal(buf, "MAPPED");
+    /* Each open has a position of its own. */
+    long a = libos_sys_open("/tmp/p", O_CREAT | O_RDWR, 0644);
+    long b = libos_sys_open("/tmp/p", O_RDWR, 0);
+    EQ(libos_sys_write(a, "abc", 3), 3);
+    EQ(libos_sys_lseek(b, 0, SEEK_CUR), 0);
+    EQ(libos_sys_read(b, buf, 2), 2);
+    EQ(libos_sys_lseek(a, 0, SEEK_CUR), 3);
+    EQ(libos_sys_lseek(b, 0, SEEK_CUR), 2);
+    EQ(libos_sys_close(a), 0);
+    EQ(libos_sys_close(b), 0);
+    EQ(libos_sys_close(fd), 0);
     /* host files go through pal_stream_map */
     long hfd = libos_sys_open("/file", O_RDONLY, 0);
     f = libos_fd_get(hfd);
@@ -606,6 +638,32 @@ static void test_mmap_tmpfs(void **state) {
     void *a4 = NULL;
     EQ(f->ops->mmap(f, &a4, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, 0), -EACCES);
     libos_file_put(f);
+}
+
+/* A PAL without memory files: tmpfs data in the heap, MAP_SHARED refused. */
+static void test_tmpfs_heap_data(void **state) {
+    g_fake_pal_no_memfd = true;
+    long fd = libos_sys_open("/tmp/h", O_CREAT | O_RDWR, 0644);
+    EQ(libos_sys_write(fd, "heap data", 9), 9);
+    EQ(libos_sys_lseek(fd, 5, SEEK_SET), 5);
+    char buf[16] = {0};
+    EQ(libos_sys_read(fd, buf, sizeof(buf)), 4);
+    assert_string_equal(buf, "data");
+    struct libos_file *f = libos_fd_get(fd);
+    void *a = NULL;
+    EQ(f->ops->mmap(f, &a, 4096, PROT_READ, MAP_PRIVATE, 0), 0);
+    assert_memory_equal(a, "heap data", 9);
+    EQ(f->ops->mmap(f, &a, 4096, PROT_READ, MAP_SHARED, 0), -ENODEV);
+    libos_file_put(f);
+    EQ(libos_sys_link("/tmp/h", "/tmp/h2"), 0);
+    EQ(libos_sys_unlink("/tmp/h"), 0);
+    EQ(libos_sys_ftruncate(fd, 4), 0);
+    struct linux_stat st;
+    EQ(libos_sys_stat("/tmp/h2", &st), 0);
+    EQ(st.st_size, 4);
+    EQ(st.st_nlink, 1);
+    EQ(libos_sys_close(fd), 0);
+    g_fake_pal_no_memfd = false;
 }
 
 /* ------------------------------------------------------------- host files */
@@ -898,6 +956,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_getdents_resume, setup_rootfs, teardown),
         cmocka_unit_test_setup_teardown(test_host_dir_listing, setup_rootfs, teardown),
         cmocka_unit_test_setup_teardown(test_mmap_tmpfs, setup_rootfs, teardown),
+        cmocka_unit_test_setup_teardown(test_tmpfs_heap_data, setup_rootfs, teardown),
         cmocka_unit_test_setup_teardown(test_host_files, setup_rootfs, teardown),
         cmocka_unit_test_setup_teardown(test_fd_table, setup_rootfs, teardown),
         cmocka_unit_test_setup_teardown(test_dev, setup_rootfs, teardown),

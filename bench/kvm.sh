@@ -1,0 +1,53 @@
+#!/bin/sh
+# KVM PAL vs Linux PAL vs native, side by side: start to main (a static
+# hello), a null syscall (getppid) and a 1-byte read loop on a file.
+#   bench/kvm.sh [BUILD_DIR]   (default: build)
+B=${1:-build}
+SABOT=$B/runtime/sabot
+[ -x "$SABOT" ] || { echo "no $SABOT: build first"; exit 1; }
+[ -w /dev/kvm ] || { echo "/dev/kvm not accessible: nothing to compare"; exit 1; }
+T=$(mktemp -d -p "$PWD" .kvmbench.XXXXXX) # not /tmp: private inside sabot
+trap 'rm -rf "$T"' EXIT
+cat > "$T/b.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e9 + t.tv_nsec; }
+int main(int argc, char **argv) {
+    if (argc < 3) return 0; /* start-to-main: nothing to do */
+    long n = atol(argv[2]);
+    double t0 = now();
+    if (!strcmp(argv[1], "null")) {
+        for (long i = 0; i < n; i++) syscall(SYS_getppid);
+    } else {
+        int fd = open(argv[3], O_RDONLY);
+        char c;
+        for (long i = 0; i < n; i++) pread(fd, &c, 1, 0);
+    }
+    printf("%.0f\n", (now() - t0) / n);
+    return 0;
+}
+C
+musl-gcc -static -O2 -o "$T/b" "$T/b.c" || exit 1
+echo x > "$T/f"
+ms() { # average wall ms of N runs of a command
+    n=$1; shift
+    s=$(date +%s%N)
+    i=0; while [ $i -lt $n ]; do "$@" >/dev/null 2>&1; i=$((i + 1)); done
+    echo $(( ($(date +%s%N) - s) / n / 1000 ))
+}
+printf '%-22s %12s %12s %12s %10s %10s\n' what native linux-PAL kvm-PAL kvm/native kvm/linux
+row() { # name unit native linux kvm
+    printf '%-22s %10s%s %10s%s %10s%s %10s %10s\n' "$1" "$3" "$2" "$4" "$2" "$5" "$2" \
+        "$(echo "scale=1; $5 / ($3 + 0.001)" | bc)x" "$(echo "scale=1; $5 / ($4 + 0.001)" | bc)x"
+}
+row "start to main+exit" us "$(ms 20 "$T/b")" "$(ms 20 "$SABOT" run -- "$T/b")" \
+    "$(ms 20 "$SABOT" run --pal kvm -- "$T/b")"
+row "null syscall" ns "$("$T/b" null 1000000)" "$("$SABOT" run -- "$T/b" null 200000)" \
+    "$("$SABOT" run --pal kvm -- "$T/b" null 100000)"
+row "1-byte pread" ns "$("$T/b" read 1000000 "$T/f")" "$("$SABOT" run -- "$T/b" read 200000 "$T/f")" \
+    "$("$SABOT" run --pal kvm -- "$T/b" read 20000 "$T/f")"

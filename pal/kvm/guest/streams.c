@@ -1,0 +1,290 @@
+/* Streams of the KVM guest: file:, dir:, console: and memfd: objects live
+ * in the tender; the guest holds its handle id. Data goes through the
+ * hypercall data window (one copy each way). Pipes and sockets: not yet. */
+#include "pal_kvm.h"
+
+static bool is_tender(pal_handle_t *h) {
+    return h && h->kind == KH_TENDER;
+}
+
+int pal_stream_open(const char *uri, uint32_t access, uint32_t perm, uint32_t create,
+                    uint32_t options, pal_handle_t **out) {
+    if (!out)
+        return -PAL_ERR_INVAL;
+    int64_t n = kvm_put_uri(0, uri);
+    if (n < 0)
+        return (int)n;
+    int64_t id = kvm_hc_call(KVM_HC_OPEN, 0, n, access, perm, create, options);
+    if (id < 0)
+        return (int)id;
+    pal_handle_t *h = kvm_handle_new(KH_TENDER, id);
+    if (!h) {
+        kvm_hc_call(KVM_HC_CLOSE, id, 0, 0, 0, 0, 0);
+        return -PAL_ERR_NOMEM;
+    }
+    h->nonblocking = options & PAL_OPTION_NONBLOCK;
+    h->memfd = uri[0] == 'm' && uri[1] == 'e' && uri[2] == 'm' && uri[3] == 'f' && uri[4] == 'd' &&
+               uri[5] == ':';
+    *out = h;
+    return 0;
+}
+
+static int64_t log_write(pal_handle_t *h, const void *buf, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+        size_t n = size - done > KVM_PAYLOAD_MAX ? KVM_PAYLOAD_MAX : size - done;
+        kvm_memcpy(kvm_hc_data() + KVM_DATA_PAYLOAD, (const uint8_t *)buf + done, n);
+        int64_t r = kvm_hc_call(KVM_HC_LOG, KVM_DATA_PAYLOAD, n, (uint64_t)h->id, 0, 0, 0);
+        if (r < 0)
+            return done ? (int64_t)done : r;
+        done += n;
+    }
+    return (int64_t)done;
+}
+
+int64_t pal_stream_read(pal_handle_t *h, uint64_t offset, void *buf, size_t size) {
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    size_t done = 0;
+    do {
+        size_t n = size - done > KVM_PAYLOAD_MAX ? KVM_PAYLOAD_MAX : size - done;
+        uint64_t off = offset == PAL_OFFSET_NONE ? offset : offset + done;
+        int64_t r = kvm_hc_call(KVM_HC_READ, (uint64_t)h->id, off, KVM_DATA_PAYLOAD, n, 0, 0);
+        if (r < 0)
+            return done ? (int64_t)done : r;
+        if ((uint64_t)r > n)
+            return -PAL_ERR_IO; /* a confused tender */
+        kvm_memcpy((uint8_t *)buf + done, kvm_hc_data() + KVM_DATA_PAYLOAD, (size_t)r);
+        done += (size_t)r;
+        if ((size_t)r < n)
+            break;
+    } while (done < size);
+    return (int64_t)done;
+}
+
+int64_t pal_stream_write(pal_handle_t *h, uint64_t offset, const void *buf, size_t size) {
+    if (h && h->kind == KH_LOG)
+        return log_write(h, buf, size);
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    size_t done = 0;
+    do {
+        size_t n = size - done > KVM_PAYLOAD_MAX ? KVM_PAYLOAD_MAX : size - done;
+        uint64_t off = offset == PAL_OFFSET_NONE ? offset : offset + done;
+        kvm_memcpy(kvm_hc_data() + KVM_DATA_PAYLOAD, (const uint8_t *)buf + done, n);
+        int64_t r = kvm_hc_call(KVM_HC_WRITE, (uint64_t)h->id, off, KVM_DATA_PAYLOAD, n, 0, 0);
+        if (r < 0)
+            return done ? (int64_t)done : r;
+        if ((uint64_t)r > n)
+            return -PAL_ERR_IO;
+        done += (size_t)r;
+        if ((size_t)r < n)
+            break;
+    } while (done < size);
+    return (int64_t)done;
+}
+
+int64_t pal_stream_seek(pal_handle_t *h, int64_t offset, uint32_t whence) {
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    return kvm_hc_call(KVM_HC_SEEK, (uint64_t)h->id, (uint64_t)offset, whence, 0, 0, 0);
+}
+
+int pal_stream_reopen(pal_handle_t *h, pal_handle_t **out) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+
+int pal_stream_close(pal_handle_t *h) {
+    if (!h)
+        return -PAL_ERR_BADHANDLE;
+    int r = 0;
+    if (h->kind == KH_TENDER)
+        r = (int)kvm_hc_call(KVM_HC_CLOSE, (uint64_t)h->id, 0, 0, 0, 0, 0);
+    kvm_handle_free(h);
+    return r;
+}
+
+int pal_stream_delete(const char *uri) {
+    int64_t n = kvm_put_uri(0, uri);
+    return n < 0 ? (int)n : (int)kvm_hc_call(KVM_HC_DELETE, 0, n, 0, 0, 0, 0);
+}
+
+int pal_stream_shutdown(pal_handle_t *h, uint32_t how) {
+    return -PAL_ERR_NOTSUPPORTED;
+}
+
+/* File mappings are copies: the file is read into fresh guest memory.
+ * A shared writable mapping is allowed only for memfd: objects (the
+ * libos's process table, tmpfs files) and is then coherent only within
+ * itself, which is enough for one process in one VM. Real sharing needs
+ * memory files kept in guest memory: not yet (docs/kvm.md). */
+int pal_stream_map(pal_handle_t *h, void **addr, uint32_t prot, uint32_t flags, uint64_t offset,
+                   size_t size) {
+    if (!is_tender(h) || !addr)
+        return -PAL_ERR_BADHANDLE;
+    if ((flags & PAL_MAP_SHARED) && (prot & PAL_PROT_WRITE) && !h->memfd)
+        return -PAL_ERR_NOTSUPPORTED;
+    if (!size || (offset & (KVM_PAGE - 1)))
+        return -PAL_ERR_INVAL;
+    uint32_t place = flags & (PAL_MEM_FIXED | PAL_MEM_NOREPLACE | PAL_MEM_HINT);
+    void *p = *addr;
+    int r = pal_mem_alloc(&p, size, PAL_PROT_READ | PAL_PROT_WRITE, place);
+    if (r < 0)
+        return r;
+    int64_t got = pal_stream_read(h, offset, p, size);
+    if (got < 0) {
+        pal_mem_free(p, size);
+        return (int)got;
+    }
+    /* Untouched pages past the end of the file stay lazily zero. */
+    if ((r = pal_mem_protect(p, size, prot)) < 0) {
+        pal_mem_free(p, size);
+        return r;
+    }
+    *addr = p;
+    return 0;
+}
+
+int pal_stream_set_length(pal_handle_t *h, uint64_t length) {
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    return (int)kvm_hc_call(KVM_HC_SET_LENGTH, (uint64_t)h->id, length, 0, 0, 0, 0);
+}
+
+int pal_stream_flush(pal_handle_t *h) {
+    if (h && h->kind == KH_LOG)
+        return 0;
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    return (int)kvm_hc_call(KVM_HC_FLUSH, (uint64_t)h->id, 0, 0, 0, 0, 0);
+}
+
+int pal_stream_attr_query(const char *uri, bool nofollow, struct pal_stream_attr *attr) {
+    int64_t n = kvm_put_uri(0, uri);
+    if (n < 0)
+        return (int)n;
+    int r = (int)kvm_hc_call(KVM_HC_ATTR, 0, n, nofollow, KVM_DATA_PAYLOAD, 0, 0);
+    if (r == 0)
+        kvm_memcpy(attr, kvm_hc_data() + KVM_DATA_PAYLOAD, sizeof(*attr));
+    return r;
+}
+
+int pal_stream_attr_query_handle(pal_handle_t *h, struct pal_stream_attr *attr) {
+    if (h && h->kind == KH_LOG) {
+        kvm_memset(attr, 0, sizeof(*attr));
+        attr->type = PAL_TYPE_FILE;
+        return 0;
+    }
+    if (h && h->kind == KH_EVENT) {
+        kvm_memset(attr, 0, sizeof(*attr));
+        attr->type = PAL_TYPE_EVENT;
+        return 0;
+    }
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    int r = (int)kvm_hc_call(KVM_HC_ATTR_HANDLE, (uint64_t)h->id, KVM_DATA_PAYLOAD, 0, 0, 0, 0);
+    if (r == 0) {
+        kvm_memcpy(attr, kvm_hc_data() + KVM_DATA_PAYLOAD, sizeof(*attr));
+        attr->nonblocking = h->nonblocking;
+    }
+    return r;
+}
+
+int pal_stream_attr_set_handle(pal_handle_t *h, uint32_t mask, const struct pal_stream_attr *attr) {
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    if (mask & PAL_ATTR_NONBLOCK)
+        h->nonblocking = attr->nonblocking;
+    kvm_memcpy(kvm_hc_data() + KVM_DATA_PAYLOAD, attr, sizeof(*attr));
+    return (int)kvm_hc_call(KVM_HC_ATTR_SET, (uint64_t)h->id, mask, KVM_DATA_PAYLOAD, 0, 0, 0);
+}
+
+int pal_fs_info(const char *uri, struct pal_fs_info *info) {
+    int64_t n = kvm_put_uri(0, uri);
+    if (n < 0)
+        return (int)n;
+    int r = (int)kvm_hc_call(KVM_HC_FS_INFO, 0, n, KVM_DATA_PAYLOAD, 0, 0, 0);
+    if (r == 0)
+        kvm_memcpy(info, kvm_hc_data() + KVM_DATA_PAYLOAD, sizeof(*info));
+    return r;
+}
+
+int pal_stream_rename(pal_handle_t *h, const char *new_uri) {
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    int64_t n = kvm_put_uri(0, new_uri);
+    return n < 0 ? (int)n : (int)kvm_hc_call(KVM_HC_RENAME, (uint64_t)h->id, 0, n, 0, 0, 0);
+}
+
+int64_t pal_stream_readdir(pal_handle_t *h, void *buf, size_t size) {
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    if (size > KVM_PAYLOAD_MAX)
+        size = KVM_PAYLOAD_MAX;
+    int64_t r = kvm_hc_call(KVM_HC_READDIR, (uint64_t)h->id, KVM_DATA_PAYLOAD, size, 0, 0, 0);
+    if (r > 0) {
+        if ((uint64_t)r > size)
+            return -PAL_ERR_IO;
+        kvm_memcpy(buf, kvm_hc_data() + KVM_DATA_PAYLOAD, (size_t)r);
+    }
+    return r;
+}
+
+int pal_stream_link(const char *target, const char *uri, bool symbolic) {
+    int64_t t = kvm_put_uri(0, target), n = kvm_put_uri(KVM_DATA_URI2, uri);
+    if (t < 0 || n < 0)
+        return (int)(t < 0 ? t : n);
+    return (int)kvm_hc_call(KVM_HC_LINK, 0, t, KVM_DATA_URI2, n, symbolic, 0);
+}
+
+int64_t pal_stream_readlink(const char *uri, char *buf, size_t size) {
+    int64_t n = kvm_put_uri(0, uri);
+    if (n < 0)
+        return n;
+    if (size > KVM_PAYLOAD_MAX)
+        size = KVM_PAYLOAD_MAX;
+    int64_t r = kvm_hc_call(KVM_HC_READLINK, 0, n, KVM_DATA_PAYLOAD, size, 0, 0);
+    if (r > 0) {
+        if ((uint64_t)r > size)
+            return -PAL_ERR_IO;
+        kvm_memcpy(buf, kvm_hc_data() + KVM_DATA_PAYLOAD, (size_t)r);
+    }
+    return r;
+}
+
+int pal_stream_accept(pal_handle_t *h, uint32_t options, pal_handle_t **client) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+int pal_stream_send_handle(pal_handle_t *h, pal_handle_t *cargo) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+int pal_stream_recv_handle(pal_handle_t *h, pal_handle_t **cargo) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+int pal_stream_pair(uint32_t type, uint32_t options, pal_handle_t **a, pal_handle_t **b) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+int pal_socket_create(uint32_t family, uint32_t type, uint32_t options, pal_handle_t **out) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+int pal_socket_bind(pal_handle_t *h, const struct pal_sockaddr *addr) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+int pal_socket_listen(pal_handle_t *h, int backlog) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+int pal_socket_connect(pal_handle_t *h, const struct pal_sockaddr *addr) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+int pal_socket_name(pal_handle_t *h, bool peer, struct pal_sockaddr *addr) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+int64_t pal_socket_send(pal_handle_t *h, struct pal_msg *msg) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+int64_t pal_socket_recv(pal_handle_t *h, struct pal_msg *msg) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+int pal_socket_option(pal_handle_t *h, uint32_t opt, bool set, uint64_t *val) {
+    return -PAL_ERR_NOTIMPLEMENTED;
+}

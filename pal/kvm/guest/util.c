@@ -1,0 +1,61 @@
+/* Freestanding helpers of the guest PAL: strings, the handle pool, panic. */
+#include "pal_kvm.h"
+
+size_t kvm_strlen(const char *s) {
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+void *kvm_memcpy(void *d, const void *s, size_t n) {
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    return d;
+}
+
+void *kvm_memset(void *d, int c, size_t n) {
+    void *r = d;
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    return r;
+}
+
+/* Handles come from a fixed pool: the PAL needs no heap. One vCPU runs at
+ * a time and the libos never calls the PAL re-entrantly, so no lock. */
+#define MAX_HANDLES 4096
+static struct pal_handle g_pool[MAX_HANDLES];
+static uint32_t g_next_unused;
+static struct pal_handle *g_free_list; /* linked through id */
+
+pal_handle_t *kvm_handle_new(uint32_t kind, int64_t id) {
+    struct pal_handle *h = g_free_list;
+    if (h)
+        g_free_list = (struct pal_handle *)h->id;
+    else if (g_next_unused < MAX_HANDLES)
+        h = &g_pool[g_next_unused++];
+    else
+        return NULL;
+    kvm_memset(h, 0, sizeof(*h));
+    h->kind = kind;
+    h->id = id;
+    return h;
+}
+
+void kvm_handle_free(pal_handle_t *h) {
+    h->kind = 0;
+    h->id = (int64_t)g_free_list;
+    g_free_list = h;
+}
+
+void kvm_panic(const char *msg) {
+    static const char pre[] = "sabot: kvm guest PAL: ";
+    uint8_t *d = kvm_hc_data();
+    size_t n = kvm_strlen(msg), p = sizeof(pre) - 1;
+    if (n > 1000)
+        n = 1000;
+    kvm_memcpy(d, pre, p);
+    kvm_memcpy(d + p, msg, n);
+    d[p + n] = '\n';
+    kvm_hc_call(KVM_HC_LOG, 0, p + n + 1, 0, 0, 0, 0);
+    for (;;)
+        kvm_hc_call(KVM_HC_EXIT, 127, 0, 0, 0, 0, 0);
+}

@@ -1,0 +1,110 @@
+/* The KVM PAL's guest <-> tender interface: guest memory layout, the boot
+ * page and the hypercall page. Shared by the tender (hosted) and the guest
+ * (freestanding): plain fixed-size types only.
+ *
+ * A hypercall: the guest fills struct kvm_hc in the hypercall page (and any
+ * data in the data window), then writes to the doorbell (below). The
+ * tender copies the request, checks it (call number, handle ids, offsets and
+ * lengths inside the data window), serves it, and writes ret. Nothing else
+ * in guest memory is read by the tender. */
+#ifndef SABOT_KVM_ABI_H
+#define SABOT_KVM_ABI_H
+
+#include <stdint.h>
+
+/* Guest physical layout (GPA). */
+#define KVM_GPA_GDT 0x1000ULL /* GDT; the TSS follows at +0x100 */
+#define KVM_GPA_TSS 0x1100ULL
+#define KVM_GPA_IDT 0x2000ULL      /* 256 x 16 bytes */
+#define KVM_GPA_BOOT 0x3000ULL     /* struct kvm_boot */
+#define KVM_GPA_HC 0x4000ULL       /* struct kvm_hc */
+#define KVM_GPA_PT 0x10000ULL      /* initial page tables, 64 KiB */
+#define KVM_GPA_DMAP_PD 0x20000ULL /* direct-map page directories, one per GiB */
+#define KVM_DMAP_PD_MAX 224        /* up to KVM_GPA_DATA: 224 GiB of guest RAM */
+#define KVM_GPA_DATA 0x100000ULL   /* hypercall data window */
+#define KVM_DATA_SIZE 0x100000ULL
+#define KVM_GPA_STRINGS 0x200000ULL /* argv, envp, manifest, ... */
+#define KVM_STRINGS_SIZE 0x200000ULL
+#define KVM_GPA_IMAGE 0x400000ULL /* the guest ELF, linked at KVM_VA_IMAGE */
+
+/* Guest virtual layout. The image and the direct map of all guest memory
+ * live in the upper half; the lower half belongs to the app and the libos
+ * heap (managed by the guest PAL). */
+#define KVM_VA_IMAGE 0xffffffff80000000ULL
+#define KVM_VA_DMAP 0xffff888000000000ULL
+#define KVM_PML4_DMAP 273 /* KVM_VA_DMAP >> 39 & 511 */
+
+/* Selectors: sysret wants user data at STAR+8 and user code at STAR+16. */
+#define KVM_SEL_KCODE 0x08
+#define KVM_SEL_KDATA 0x10
+#define KVM_SEL_UDATA 0x1b
+#define KVM_SEL_UCODE 0x23
+#define KVM_SEL_TSS 0x28
+
+/* The hypercall doorbell: the guest physical address just past guest RAM
+ * (no memory there, so a write exits to the tender as MMIO). The direct
+ * map covers it. */
+#define KVM_GPA_DOORBELL(mem_size) (mem_size)
+
+/* Hypercall numbers. Arguments in a[], results in ret (>= 0 or -PAL_ERR_*)
+ * and, where said, in the data window. "path" is (a[0] offset, a[1]
+ * length) of a URI in the data window, without a NUL. */
+enum kvm_hc_nr {
+    KVM_HC_EXIT = 1,    /* a[0] status */
+    KVM_HC_LOG,         /* data[a[0]..+a[1]] to the host's stderr (log) */
+    KVM_HC_OPEN,        /* path, a[2] access, a[3] perm, a[4] create, a[5] options -> handle */
+    KVM_HC_CLOSE,       /* a[0] handle */
+    KVM_HC_READ,        /* a[0] handle, a[1] offset, a[2] data off, a[3] len -> bytes */
+    KVM_HC_WRITE,       /* same */
+    KVM_HC_SEEK,        /* a[0] handle, a[1] offset, a[2] whence -> position */
+    KVM_HC_ATTR,        /* path, a[2] nofollow; attr at data[a[3]] */
+    KVM_HC_ATTR_HANDLE, /* a[0] handle; attr at data[a[1]] */
+    KVM_HC_READDIR,     /* a[0] handle, a[1] data off, a[2] len -> bytes */
+    KVM_HC_READLINK,    /* path, a[2] data off, a[3] len -> bytes */
+    KVM_HC_DELETE,      /* path */
+    KVM_HC_SET_LENGTH,  /* a[0] handle, a[1] length */
+    KVM_HC_FLUSH,       /* a[0] handle */
+    KVM_HC_RENAME,      /* a[0] handle, a[1] data off, a[2] len of the new URI */
+    KVM_HC_FS_INFO,     /* path; struct pal_fs_info at data[a[2]] */
+    KVM_HC_LINK,        /* target (a[0], a[1]), uri (a[2], a[3]), a[4] symbolic */
+    KVM_HC_ATTR_SET,    /* a[0] handle, a[1] mask, attr at data[a[2]] */
+    KVM_HC_TIME,        /* a[0] clock -> ns in a[1] (written back) */
+    KVM_HC_RANDOM,      /* data[a[0]..+a[1]] filled */
+    KVM_HC_SLEEP,       /* a[0] ns */
+    KVM_HC_NOP,         /* measures the exit cost */
+    KVM_HC__COUNT
+};
+
+struct kvm_hc {
+    uint32_t nr;
+    uint32_t pad;
+    int64_t ret;
+    uint64_t a[6];
+};
+
+/* Filled by the tender before the first instruction. Pointers are guest
+ * virtual (direct map) addresses. */
+struct kvm_boot {
+    uint64_t mem_size;   /* bytes of guest physical memory */
+    uint64_t free_start; /* first GPA the guest may allocate */
+    uint64_t tsc_khz;
+    uint64_t boot_tsc;      /* guest TSC when boot_realtime/monotonic were read */
+    uint64_t boot_realtime; /* ns */
+    uint64_t boot_monotonic;
+    uint64_t argv, envp; /* NULL-ended vectors of char * */
+    uint64_t exec_path;  /* or 0 */
+    uint64_t manifest, manifest_size, manifest_name;
+    uint64_t host_cwd;
+    uint32_t log_level;
+    uint32_t trace; /* 1: trace to handle 3 */
+    uint32_t cpu_count;
+    uint32_t host_uid, host_gid;
+    char hostname[65];
+    char os_release[65];
+};
+
+/* Tender handle ids the guest starts with: 0-2 console, 3 log (+trace). */
+#define KVM_HANDLE_LOG 3
+#define KVM_HANDLE_TRACE 4
+
+#endif

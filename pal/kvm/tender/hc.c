@@ -1,0 +1,443 @@
+/* The tender's hypercall service. The guest is untrusted: every request is
+ * copied out of guest memory first, then checked (call number, handle ids
+ * owned by this guest, offsets and lengths inside the data window, URIs
+ * against the manifest's mounts) before the host is touched.
+ *
+ * Host I/O itself reuses the Linux PAL's stream code (pal/linux/
+ * pal_streams.c, linked into the tender as kvm_hostio.o), so errors, flags,
+ * attributes and directory records mean exactly what they mean there. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm_abi.h"
+#include "libos_manifest.h"
+#include "pal.h"
+#include "tender.h"
+
+#define MAX_HANDLES 1024
+#define MAX_URI 4096
+
+/* A guest handle id is an index here; path is the host path of a file or
+ * dir handle (for the write checks of rename and attribute changes). */
+struct slot {
+    pal_handle_t *h;
+    char *path;
+};
+static struct slot g_handles[MAX_HANDLES];
+static const struct libos_manifest *g_manifest;
+static int g_log_fd = 2, g_trace_fd = -1;
+
+/* ----------------------------------------------------------- policy */
+/* A host path is allowed when it is absolute, has no "." or ".."
+ * components, and lies under a host mount's source; writes need a
+ * read-write mount. The libos resolves symlinks itself and opens final
+ * components with NOFOLLOW; intermediate host symlinks are not confined
+ * here yet (see docs/kvm.md). */
+static bool path_clean(const char *p) {
+    if (p[0] != '/')
+        return false;
+    for (const char *c = p; *c;) {
+        while (*c == '/')
+            c++;
+        const char *e = c;
+        while (*e && *e != '/')
+            e++;
+        size_t n = (size_t)(e - c);
+        if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return false;
+        c = e;
+    }
+    return true;
+}
+
+static bool under(const char *path, const char *dir) {
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    if (n == 1 && dir[0] == '/')
+        return true;
+    return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+/* 0, or -PAL_ERR_DENIED / -PAL_ERR_READONLY. The deepest mount decides. */
+static int path_allowed(const char *path, bool write) {
+    if (!path_clean(path))
+        return -PAL_ERR_DENIED;
+    const struct libos_mount_spec *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; g_manifest && i < g_manifest->mount_count; i++) {
+        const struct libos_mount_spec *ms = &g_manifest->mounts[i];
+        if (ms->type != LIBOS_MOUNT_HOST || !ms->source || !under(path, ms->source))
+            continue;
+        size_t l = strlen(ms->source);
+        if (!best || l >= best_len)
+            best = ms, best_len = l;
+    }
+    if (!best)
+        return -PAL_ERR_DENIED;
+    return write && best->readonly ? -PAL_ERR_READONLY : 0;
+}
+
+/* file:/dir: URIs under the policy, console:0-2 and memfd: as they are;
+ * everything else (network, pipes) is not offered yet. */
+static int uri_allowed(const char *uri, bool write) {
+    static const char *const later[] = {"tcp:",      "tcp.srv:", "udp:",      "udp.srv:", "unix:",
+                                        "unix.srv:", "pipe:",    "pipe.srv:", "eventfd:"};
+    const char *path = !strncmp(uri, "file:", 5) ? uri + 5 : !strncmp(uri, "dir:", 4) ? uri + 4 : 0;
+    if (path)
+        return path[0] ? path_allowed(path, write) : -PAL_ERR_INVAL;
+    if (!strncmp(uri, "console:", 8) || !strncmp(uri, "memfd:", 6))
+        return 0;
+    for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+        if (!strncmp(uri, later[i], strlen(later[i])))
+            return -PAL_ERR_NOTSUPPORTED;
+    return -PAL_ERR_INVAL;
+}
+
+/* ----------------------------------------------------------- checks */
+struct req {
+    uint8_t *data; /* the data window, host address */
+};
+
+static bool data_ok(uint64_t off, uint64_t len) {
+    return off <= KVM_DATA_SIZE && len <= KVM_DATA_SIZE - off;
+}
+
+/* Copies a URI out of the data window into buf (NUL-terminated). */
+static int get_uri(const struct req *q, uint64_t off, uint64_t len, char *buf) {
+    if (!data_ok(off, len) || len == 0 || len >= MAX_URI)
+        return -PAL_ERR_INVAL;
+    memcpy(buf, q->data + off, len);
+    buf[len] = '\0';
+    if (strlen(buf) != len)
+        return -PAL_ERR_INVAL; /* embedded NUL */
+    return 0;
+}
+
+static pal_handle_t *get_handle(uint64_t id) {
+    return id < MAX_HANDLES ? g_handles[id].h : NULL;
+}
+
+static const char *uri_host_path(const char *uri) {
+    if (!strncmp(uri, "file:", 5))
+        return uri + 5;
+    if (!strncmp(uri, "dir:", 4))
+        return uri + 4;
+    return NULL;
+}
+
+static int64_t new_handle(pal_handle_t *h, const char *uri) {
+    const char *path = uri_host_path(uri);
+    for (int i = 0; i < MAX_HANDLES; i++)
+        if (!g_handles[i].h) {
+            g_handles[i].path = path ? strdup(path) : NULL;
+            if (path && !g_handles[i].path)
+                break;
+            g_handles[i].h = h;
+            return i;
+        }
+    pal_stream_close(h);
+    return -PAL_ERR_NOSPACE;
+}
+
+static void drop_handle(int i) {
+    pal_stream_close(g_handles[i].h);
+    free(g_handles[i].path);
+    g_handles[i].h = NULL;
+    g_handles[i].path = NULL;
+}
+
+/* ----------------------------------------------------------- calls */
+static uint64_t now_ns(clockid_t c) {
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int64_t hc_open(const struct req *q, const uint64_t *a) {
+    char uri[MAX_URI];
+    int r = get_uri(q, a[0], a[1], uri);
+    if (r < 0)
+        return r;
+    uint32_t access = (uint32_t)a[2], create = (uint32_t)a[4], options = (uint32_t)a[5];
+    bool write = (access & PAL_ACCESS_MASK) != PAL_ACCESS_RDONLY || create != PAL_CREATE_NEVER ||
+                 (options & PAL_OPTION_TRUNCATE);
+    if ((r = uri_allowed(uri, write)) < 0)
+        return r;
+    pal_handle_t *h;
+    if ((r = pal_stream_open(uri, access, (uint32_t)a[3], create, options, &h)) < 0)
+        return r;
+    return new_handle(h, uri);
+}
+
+static int64_t hc_rw(const struct req *q, const uint64_t *a, bool write) {
+    pal_handle_t *h = get_handle(a[0]);
+    if (!h)
+        return -PAL_ERR_BADHANDLE;
+    if (!data_ok(a[2], a[3]))
+        return -PAL_ERR_INVAL;
+    return write ? pal_stream_write(h, a[1], q->data + a[2], a[3])
+                 : pal_stream_read(h, a[1], q->data + a[2], a[3]);
+}
+
+static int64_t hc_path_call(const struct req *q, uint32_t nr, const uint64_t *a) {
+    char uri[MAX_URI];
+    int r = get_uri(q, a[0], a[1], uri);
+    if (r < 0)
+        return r;
+    bool write = nr == KVM_HC_DELETE;
+    if ((r = uri_allowed(uri, write)) < 0)
+        return r;
+    switch (nr) {
+    case KVM_HC_ATTR:
+        if (!data_ok(a[3], sizeof(struct pal_stream_attr)))
+            return -PAL_ERR_INVAL;
+        struct pal_stream_attr attr;
+        r = pal_stream_attr_query(uri, a[2] != 0, &attr);
+        if (r == 0)
+            memcpy(q->data + a[3], &attr, sizeof(attr));
+        return r;
+    case KVM_HC_READLINK: {
+        if (!data_ok(a[2], a[3]))
+            return -PAL_ERR_INVAL;
+        return pal_stream_readlink(uri, (char *)q->data + a[2], a[3]);
+    }
+    case KVM_HC_DELETE:
+        return pal_stream_delete(uri);
+    case KVM_HC_FS_INFO: {
+        if (!data_ok(a[2], sizeof(struct pal_fs_info)))
+            return -PAL_ERR_INVAL;
+        struct pal_fs_info fi;
+        r = pal_fs_info(uri, &fi);
+        if (r == 0)
+            memcpy(q->data + a[2], &fi, sizeof(fi));
+        return r;
+    }
+    }
+    return -PAL_ERR_INVAL;
+}
+
+static int64_t hc_link(const struct req *q, const uint64_t *a) {
+    char target[MAX_URI], uri[MAX_URI];
+    int r = get_uri(q, a[0], a[1], target);
+    if (r == 0)
+        r = get_uri(q, a[2], a[3], uri);
+    if (r < 0)
+        return r;
+    if ((r = uri_allowed(uri, true)) < 0)
+        return r;
+    /* A hard link's target is an object too: it must be visible. */
+    if (!a[4] && (r = uri_allowed(target, false)) < 0)
+        return r;
+    return pal_stream_link(target, uri, a[4] != 0);
+}
+
+static int64_t hc_rename(const struct req *q, const uint64_t *a) {
+    pal_handle_t *h = get_handle(a[0]);
+    char uri[MAX_URI];
+    if (!h)
+        return -PAL_ERR_BADHANDLE;
+    int r = get_uri(q, a[1], a[2], uri);
+    if (r < 0 || (r = uri_allowed(uri, true)) < 0)
+        return r;
+    /* The source must be writable too: rename removes its old name. The
+     * PAL handle keeps the host path it was opened with. */
+    const char *old = g_handles[a[0]].path;
+    if (!old)
+        return -PAL_ERR_BADHANDLE;
+    if ((r = path_allowed(old, true)) < 0)
+        return r;
+    r = pal_stream_rename(h, uri);
+    if (r == 0) {
+        char *p = strdup(uri_host_path(uri) ? uri_host_path(uri) : "");
+        if (p) {
+            free(g_handles[a[0]].path);
+            g_handles[a[0]].path = p;
+        }
+    }
+    return r;
+}
+
+static int64_t hc_handle_call(const struct req *q, uint32_t nr, const uint64_t *a) {
+    pal_handle_t *h = get_handle(a[0]);
+    if (!h)
+        return -PAL_ERR_BADHANDLE;
+    switch (nr) {
+    case KVM_HC_CLOSE:
+        drop_handle((int)a[0]);
+        return 0;
+    case KVM_HC_SEEK:
+        return pal_stream_seek(h, (int64_t)a[1], (uint32_t)a[2]);
+    case KVM_HC_ATTR_HANDLE: {
+        if (!data_ok(a[1], sizeof(struct pal_stream_attr)))
+            return -PAL_ERR_INVAL;
+        struct pal_stream_attr attr;
+        int r = pal_stream_attr_query_handle(h, &attr);
+        if (r == 0)
+            memcpy(q->data + a[1], &attr, sizeof(attr));
+        return r;
+    }
+    case KVM_HC_ATTR_SET: {
+        if (!data_ok(a[2], sizeof(struct pal_stream_attr)))
+            return -PAL_ERR_INVAL;
+        struct pal_stream_attr attr;
+        memcpy(&attr, q->data + a[2], sizeof(attr));
+        attr.nonblocking = attr.nonblocking != 0; /* a bool must be 0 or 1 */
+        const char *path = g_handles[a[0]].path;
+        if (path && (a[1] & (PAL_ATTR_MODE | PAL_ATTR_TIMES | PAL_ATTR_OWNER))) {
+            int r = path_allowed(path, true);
+            if (r < 0)
+                return r;
+        }
+        return pal_stream_attr_set_handle(h, (uint32_t)a[1], &attr);
+    }
+    case KVM_HC_READDIR:
+        if (!data_ok(a[1], a[2]))
+            return -PAL_ERR_INVAL;
+        return pal_stream_readdir(h, q->data + a[1], a[2]);
+    case KVM_HC_SET_LENGTH:
+        return pal_stream_set_length(h, a[1]);
+    case KVM_HC_FLUSH:
+        return pal_stream_flush(h);
+    }
+    return -PAL_ERR_INVAL;
+}
+
+static int64_t hc_log(const struct req *q, const uint64_t *a) {
+    if (!data_ok(a[0], a[1]))
+        return -PAL_ERR_INVAL;
+    int fd = a[2] == 1 ? g_trace_fd : g_log_fd;
+    if (fd < 0)
+        return -PAL_ERR_BADHANDLE;
+    const uint8_t *p = q->data + a[0];
+    size_t n = a[1];
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -PAL_ERR_IO;
+        p += w, n -= (size_t)w;
+    }
+    return (int64_t)a[1];
+}
+
+static int64_t hc_time(uint64_t *a) {
+    static const clockid_t ids[] = {CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID,
+                                    CLOCK_THREAD_CPUTIME_ID};
+    if (a[0] >= sizeof(ids) / sizeof(ids[0]))
+        return -PAL_ERR_INVAL;
+    a[1] = now_ns(ids[a[0]]);
+    return 0;
+}
+
+static int64_t hc_random(const struct req *q, const uint64_t *a) {
+    if (!data_ok(a[0], a[1]))
+        return -PAL_ERR_INVAL;
+    size_t done = 0;
+    while (done < a[1]) {
+        ssize_t r = getrandom(q->data + a[0] + done, a[1] - done, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -PAL_ERR_IO;
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+static int64_t hc_sleep(const uint64_t *a) {
+    uint64_t ns = a[0] > 60ULL * 1000000000ULL ? 60ULL * 1000000000ULL : a[0];
+    struct timespec ts = {(time_t)(ns / 1000000000ULL), (long)(ns % 1000000000ULL)};
+    nanosleep(&ts, NULL);
+    return 0;
+}
+
+int kvm_hc_serve(uint8_t *mem, uint64_t mem_size, struct kvm_hc *shared, int *status) {
+    struct kvm_hc hc;
+    memcpy(&hc, shared, sizeof(hc)); /* read the request once */
+    struct req q = {.data = mem + KVM_GPA_DATA};
+    int64_t r;
+    (void)mem_size;
+    switch (hc.nr) {
+    case KVM_HC_EXIT:
+        *status = (int)(hc.a[0] & 0xff);
+        return 1;
+    case KVM_HC_LOG:
+        r = hc_log(&q, hc.a);
+        break;
+    case KVM_HC_OPEN:
+        r = hc_open(&q, hc.a);
+        break;
+    case KVM_HC_READ:
+    case KVM_HC_WRITE:
+        r = hc_rw(&q, hc.a, hc.nr == KVM_HC_WRITE);
+        break;
+    case KVM_HC_CLOSE:
+    case KVM_HC_SEEK:
+    case KVM_HC_ATTR_HANDLE:
+    case KVM_HC_ATTR_SET:
+    case KVM_HC_READDIR:
+    case KVM_HC_SET_LENGTH:
+    case KVM_HC_FLUSH:
+        r = hc_handle_call(&q, hc.nr, hc.a);
+        break;
+    case KVM_HC_ATTR:
+    case KVM_HC_READLINK:
+    case KVM_HC_DELETE:
+    case KVM_HC_FS_INFO:
+        r = hc_path_call(&q, hc.nr, hc.a);
+        break;
+    case KVM_HC_LINK:
+        r = hc_link(&q, hc.a);
+        break;
+    case KVM_HC_RENAME:
+        r = hc_rename(&q, hc.a);
+        break;
+    case KVM_HC_TIME:
+        r = hc_time(hc.a);
+        shared->a[1] = hc.a[1];
+        break;
+    case KVM_HC_RANDOM:
+        r = hc_random(&q, hc.a);
+        break;
+    case KVM_HC_SLEEP:
+        r = hc_sleep(hc.a);
+        break;
+    case KVM_HC_NOP:
+        r = 0;
+        break;
+    default:
+        r = -PAL_ERR_NOTIMPLEMENTED;
+        break;
+    }
+    shared->ret = r;
+    return 0;
+}
+
+int kvm_hc_init(const struct kvm_tender_config *cfg, const struct libos_manifest *m) {
+    g_manifest = m;
+    g_log_fd = cfg->log_fd >= 0 ? cfg->log_fd : 2;
+    g_trace_fd = cfg->trace_fd;
+    static const char *const consoles[] = {"console:0", "console:1", "console:2"};
+    for (int i = 0; i < 3; i++) {
+        uint32_t access = i == 0 ? PAL_ACCESS_RDONLY : PAL_ACCESS_WRONLY;
+        int r = pal_stream_open(consoles[i], access, 0, PAL_CREATE_NEVER, 0, &g_handles[i].h);
+        if (r < 0)
+            g_handles[i].h = NULL; /* a closed host stdio stays closed */
+    }
+    return 0;
+}
+
+void kvm_hc_fini(void) {
+    for (int i = 0; i < MAX_HANDLES; i++)
+        if (g_handles[i].h)
+            drop_handle(i);
+    g_manifest = NULL;
+}

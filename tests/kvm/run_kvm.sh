@@ -1,0 +1,58 @@
+#!/bin/sh
+# Programs on the KVM PAL (`sabot run --pal kvm`), each compared with the
+# same command run natively: output and exit status.
+#   run_kvm.sh SABOT WORKDIR
+SABOT=$1
+W=$2
+if [ ! -w /dev/kvm ] || [ ! -r /dev/kvm ]; then
+    echo "SKIP: /dev/kvm is missing or not accessible"
+    exit 77
+fi
+mkdir -p "$W/kvm_prog" && cd "$W/kvm_prog" || exit 1
+fail=0
+printf 'one\ntwo\nthree\n' > in.txt
+mkdir -p d && touch d/a d/b && mkdir -p d/c
+cat > hello.c <<'C'
+#include <stdio.h>
+int main(int argc, char **argv) { printf("hello %d %s\n", argc, argv[argc - 1]); return 3; }
+C
+musl-gcc -static -O1 -o hello-musl hello.c || exit 1
+
+check() { # name, command...
+    name=$1
+    shift
+    "$@" > native.out 2>&1
+    ns=$?
+    "$SABOT" run --pal kvm -- "$@" > kvm.out 2>&1
+    ks=$?
+    if [ $ns -ne $ks ] || ! cmp -s native.out kvm.out; then
+        echo "not ok: $name (native $ns, kvm $ks)"
+        diff native.out kvm.out | head -10
+        fail=1
+    else
+        echo "ok: $name"
+    fi
+}
+check musl-hello ./hello-musl a b
+check busybox-echo busybox echo hi there
+check busybox-ls busybox ls -a d
+check busybox-cat busybox cat in.txt
+check busybox-wc busybox wc -l in.txt
+check busybox-false busybox false
+check busybox-cat-missing busybox cat nosuchfile
+check busybox-sha256 busybox sha256sum in.txt
+# pal.name = "kvm" in a manifest selects the KVM PAL too.
+cat > kvm.toml <<T
+[pal]
+name = "kvm"
+[fs]
+cwd = "$PWD"
+[[fs.mounts]]
+path = "/"
+type = "host"
+source = "/"
+readonly = true
+T
+out=$("$SABOT" run -m kvm.toml -- /usr/bin/busybox uname -r)
+[ "$out" = "$(uname -r)" ] && echo "ok: manifest pal.name" || { echo "not ok: manifest pal.name: $out"; fail=1; }
+exit $fail
