@@ -2,9 +2,10 @@
 # Runs one test program natively or under sabot in a fresh scratch directory
 # and checks its exit status and output.
 #
-# usage: run_prog.sh [--sabot SABOT] --workdir DIR [--rc N] [--line TEXT]...
-#                    [--stdout TEXT] -- PROG [ARGS...]
+# usage: run_prog.sh [--sabot SABOT [--fork MODE]] --workdir DIR [--rc N]
+#                    [--line TEXT]... [--stdout TEXT] -- PROG [ARGS...]
 #   --sabot   run as `SABOT run -- PROG ARGS` (default manifest); else natively
+#   --fork    the sabot fork path: fast (default) or checkpoint
 #   --workdir scratch directory (recreated); it is the cwd, so under the
 #             default manifest it is the read-write mount. @WORK@ in ARGS
 #             is replaced by its absolute path.
@@ -16,10 +17,11 @@ set -eu
 
 nl='
 '
-sabot= work= rc_want=0 stdout_want= have_stdout=0 lines=
+sabot= work= rc_want=0 stdout_want= have_stdout=0 lines= fork=fast
 while [ $# -gt 0 ]; do
     case $1 in
     --sabot) sabot=$2; shift 2 ;;
+    --fork) fork=$2; shift 2 ;;
     --workdir) work=$2; shift 2 ;;
     --rc) rc_want=$2; shift 2 ;;
     --line) lines=$lines$2$nl; shift 2 ;;
@@ -53,7 +55,7 @@ cd "$work"
 set +e
 if [ -n "$sabot" ]; then
     env -i PATH=/usr/bin:/bin SABOT_TEST_VAR="value with spaces" \
-        "$sabot" run -- "$prog" "$@" >"$out" 2>"$err"
+        "$sabot" run --fork "$fork" -- "$prog" "$@" >"$out" 2>"$err"
 else
     env -i PATH=/usr/bin:/bin SABOT_TEST_VAR="value with spaces" \
         "$prog" "$@" >"$out" 2>"$err"

@@ -7,6 +7,12 @@ if(SABOT_PROC_BUSYBOX AND TARGET sabot)
             ${SABOT_PROC_BUSYBOX} ${CMAKE_CURRENT_LIST_DIR}/jobs.sh
             ${CMAKE_CURRENT_BINARY_DIR}/work/proc.shell.jobs)
   set_tests_properties(proc.shell.jobs PROPERTIES TIMEOUT 60 LABELS proc)
+  # The same script with every fork made by checkpoint/restore.
+  add_test(NAME proc.shell.jobs.checkpoint
+    COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/shell_compare.sh $<TARGET_FILE:sabot>
+            ${SABOT_PROC_BUSYBOX} ${CMAKE_CURRENT_LIST_DIR}/jobs.sh
+            ${CMAKE_CURRENT_BINARY_DIR}/work/proc.shell.jobs.checkpoint checkpoint)
+  set_tests_properties(proc.shell.jobs.checkpoint PROPERTIES TIMEOUT 90 LABELS "proc;checkpoint")
 endif()
 find_program(SABOT_PROC_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
 if(SABOT_PROC_PYTHON AND TARGET sabot)
@@ -15,6 +21,12 @@ if(SABOT_PROC_PYTHON AND TARGET sabot)
             ${CMAKE_CURRENT_BINARY_DIR} $<TARGET_FILE:sabot> ${SABOT_PROC_PYTHON}
             ${CMAKE_CURRENT_LIST_DIR}/pyproc.py)
   set_tests_properties(proc.python.subprocess PROPERTIES TIMEOUT 60 LABELS proc)
+  add_test(NAME proc.python.subprocess.checkpoint
+    COMMAND sh -c "cd \"$0\" && \"$2\" \"$3\" > native-ck.txt 2>&1 && \"$1\" run --fork checkpoint -- \"$2\" \"$3\" > sabot-ck.txt 2>/dev/null && diff -u native-ck.txt sabot-ck.txt && echo 'python subprocess: ALL OK'"
+            ${CMAKE_CURRENT_BINARY_DIR} $<TARGET_FILE:sabot> ${SABOT_PROC_PYTHON}
+            ${CMAKE_CURRENT_LIST_DIR}/pyproc.py)
+  set_tests_properties(proc.python.subprocess.checkpoint PROPERTIES TIMEOUT 90
+                       LABELS "proc;checkpoint" PASS_REGULAR_EXPRESSION "python subprocess: ALL OK")
 endif()
 
 # fork programs, static musl (the integration flavours' compilers).
@@ -31,6 +43,12 @@ if(SABOT_PROC_MUSL AND TARGET sabot)
               --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/forks.${mode} --rc 0
               --line "forks: ALL OK" -- ${forks_bin} ${mode} 1000)
     set_tests_properties(proc.forks.${mode} PROPERTIES TIMEOUT 120 LABELS proc)
+    add_test(NAME proc.forks.${mode}.checkpoint
+      COMMAND sh ${SABOT_ITEST_SRC}/run_prog.sh --sabot $<TARGET_FILE:sabot> --fork checkpoint
+              --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/forks.${mode}.checkpoint --rc 0
+              --line "forks: ALL OK" -- ${forks_bin} ${mode} 1000)
+    set_tests_properties(proc.forks.${mode}.checkpoint PROPERTIES TIMEOUT 180
+                         LABELS "proc;checkpoint")
   endforeach()
   # sys.processes = 4: the first process and 3 children, then EAGAIN.
   add_test(NAME proc.forks.limit
@@ -67,6 +85,12 @@ if(COMMAND sabot_itest_build)
                   --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/ptable.${mode}.${f}
                   --rc 0 --line "ptable: ALL OK" -- ${prog} ${mode})
         set_tests_properties(proc.ptable.${mode}.${f} PROPERTIES TIMEOUT 60 LABELS proc)
+        add_test(NAME proc.ptable.${mode}.${f}.checkpoint
+          COMMAND sh ${SABOT_ITEST_SRC}/run_prog.sh --sabot $<TARGET_FILE:sabot> --fork checkpoint
+                  --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/ptable.${mode}.${f}.checkpoint
+                  --rc 0 --line "ptable: ALL OK" -- ${prog} ${mode})
+        set_tests_properties(proc.ptable.${mode}.${f}.checkpoint PROPERTIES TIMEOUT 90
+                             LABELS "proc;checkpoint")
       endif()
     endforeach()
     if(SABOT_PROC_SCRIPT)
