@@ -2,6 +2,7 @@
  * (a host memfd on the Linux PAL), so MAP_SHARED mappings of it share
  * pages with each other and with read/write, and survive fork. Seals
  * (F_ADD_SEALS/F_GET_SEALS) are kept and enforced here. */
+#include "libos_checkpoint.h"
 #include "libos_fs.h"
 #include "libos_syscalls.h"
 
@@ -150,6 +151,7 @@ static void mf_release(struct libos_file *f) {
 }
 
 static const struct libos_file_ops g_memfd_ops = {
+    .ckpt_kind = LIBOS_CKPT_MEMFD,
     .read = mf_read,
     .write = mf_write,
     .seek = mf_seek,
@@ -159,6 +161,32 @@ static const struct libos_file_ops g_memfd_ops = {
     .fsync = mf_fsync,
     .release = mf_release,
 };
+
+static struct libos_file *memfd_file_new(uint32_t seals) {
+    struct memfd *m = libos_calloc(1, sizeof(*m));
+    struct libos_file *f = m ? libos_file_new(NULL, NULL, O_RDWR) : NULL;
+    if (!f) {
+        libos_free(m);
+        return NULL;
+    }
+    m->seals = seals;
+    f->priv = m;
+    f->ops = &g_memfd_ops;
+    return f;
+}
+
+uint32_t libos_memfd_file_seals(struct libos_file *f) {
+    return f->ops == &g_memfd_ops ? seals_of(f) : 0;
+}
+
+long libos_memfd_file_from_handle(pal_handle_t *h, uint32_t seals, struct libos_file **out) {
+    struct libos_file *f = memfd_file_new(seals);
+    if (!f)
+        return -ENOMEM;
+    f->handle = h;
+    *out = f;
+    return 0;
+}
 
 long libos_sys_memfd_create(const char *uname, unsigned int flags) {
     if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC))
@@ -172,20 +200,13 @@ long libos_sys_memfd_create(const char *uname, unsigned int flags) {
     long r = libos_copy_user_string(name + 6, MFD_NAME_MAX + 1, uname);
     if (r < 0)
         return r == -ENAMETOOLONG ? -EINVAL : r;
-    struct memfd *m = libos_calloc(1, sizeof(*m));
-    struct libos_file *f = m ? libos_file_new(NULL, NULL, O_RDWR) : NULL;
-    if (!f) {
-        libos_free(m);
-        return -ENOMEM;
-    }
     /* Without MFD_ALLOW_SEALING the file is born sealed against seals;
      * MFD_NOEXEC_SEAL implies sealing is allowed and seals exec. */
-    if (flags & MFD_NOEXEC_SEAL)
-        m->seals = F_SEAL_EXEC;
-    else if (!(flags & MFD_ALLOW_SEALING))
-        m->seals = F_SEAL_SEAL;
-    f->priv = m;
-    f->ops = &g_memfd_ops;
+    struct libos_file *f = memfd_file_new((flags & MFD_NOEXEC_SEAL)       ? F_SEAL_EXEC
+                                          : !(flags & MFD_ALLOW_SEALING) ? F_SEAL_SEAL
+                                                                         : 0);
+    if (!f)
+        return -ENOMEM;
     pal_handle_t *h;
     r = pal_ret(pal_stream_open(name, PAL_ACCESS_RDWR, 0777, PAL_CREATE_ALWAYS, 0, &h));
     if (r) {

@@ -4,6 +4,8 @@
 
 #include "libos.h"
 
+struct libos_file;
+
 /* What fork/clone asked for the child's first instant. */
 struct ck_fork_args {
     uint64_t newsp;        /* 0: the parent's rsp */
@@ -34,6 +36,9 @@ void libos_brk_set(uint64_t start, uint64_t cur, uint64_t max);
 uint64_t libos_vdso_base(void);
 void libos_vdso_restore(uint64_t base);
 int libos_fd_next_used(int from); /* first open fd >= from, or -1 */
+/* memfd_create files: their seals, and a file for a memfd handle. */
+uint32_t libos_memfd_file_seals(struct libos_file *f);
+long libos_memfd_file_from_handle(pal_handle_t *h, uint32_t seals, struct libos_file **out);
 /* A libos file for a pipe or socket handle (as received by SCM_RIGHTS). */
 struct libos_file *libos_file_from_handle(pal_handle_t *h);
 /* Child side of a restored fork: its identity and the parent stream. */

@@ -59,6 +59,14 @@ long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_f
  * access can be retried. */
 bool libos_mm_grow_stack(uint64_t addr);
 
+/* A MAP_SHARED mapping of (dev, ino) was made: remember how to map it
+ * again in a child made by checkpoint (takes a reference on file, or owns
+ * handle). libos_shared_map_handle: that handle (the registry keeps it),
+ * or NULL (libos/mm/shared.c). */
+void libos_shared_map_note(uint64_t dev, uint64_t ino, struct libos_file *file,
+                           pal_handle_t *handle);
+pal_handle_t *libos_shared_map_handle(uint64_t dev, uint64_t ino);
+
 /* The program break, set up by the ELF loader. */
 void libos_brk_init(uint64_t start, uint64_t max_size);
 

@@ -33,6 +33,7 @@ enum libos_ckpt_kind {
     LIBOS_CKPT_PATH_ONLY, /* opened again by path only (devices, /proc) */
     LIBOS_CKPT_STREAM,    /* a pipe or socket: rebuilt from its handle */
     LIBOS_CKPT_CONSOLE,   /* boot stdio */
+    LIBOS_CKPT_MEMFD,     /* memfd_create: its handle and seals */
 };
 
 struct libos_file_ops {

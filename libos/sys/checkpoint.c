@@ -26,6 +26,7 @@
 
 struct ck_header {
     uint32_t magic, version;
+    uint32_t layout; /* ck_layout(): both ends must be the same build */
     uint64_t manifest_size;
     int32_t log_level;
     uint32_t name_len;
@@ -52,11 +53,14 @@ struct ck_thread {
     char comm[16];
 };
 
-/* One mapping; its non-zero pages follow as nruns ck_run records. */
+/* One mapping; its non-zero pages follow as nruns ck_run records. A
+ * shared file mapping is mapped again instead: from its handle, which
+ * follows, or else from its path, which follows. */
+enum { REMAP_NONE = 0, REMAP_HANDLE, REMAP_PATH };
 struct ck_vma {
     struct libos_vma v;
     uint32_t nruns;
-    uint8_t remap_file; /* a shared file mapping: map the file again */
+    uint8_t remap;
 };
 struct ck_run {
     uint64_t addr, len, data_off; /* data_off: where in the memfd */
@@ -68,13 +72,21 @@ struct ck_file {
     uint32_t flags;
     uint64_t pos;
     uint8_t has_handle;
-    uint32_t path_len;
+    uint32_t seals; /* memfd */
 };
 struct ck_fd {
     int32_t fd; /* CK_END after the last */
     uint32_t file;
     uint8_t cloexec;
 };
+
+/* The record sizes: a parent and a child loader from different builds
+ * (a stale sabot-pal-child) refuse each other instead of misreading. */
+static uint32_t ck_layout(void) {
+    return (uint32_t)(sizeof(struct ck_process) * 31 + sizeof(struct ck_thread) * 7 +
+                      sizeof(struct ck_vma) * 5 + sizeof(struct ck_file) * 3 +
+                      sizeof(struct ck_fd));
+}
 
 /* ------------------------------------------------------------- stream I/O */
 
@@ -264,11 +276,15 @@ static long send_memory(pal_handle_t *s) {
     for (size_t i = 0; i < l.n && !r; i++) {
         struct ck_vma cv = {.v = l.v[i]};
         const struct libos_vma *v = &cv.v;
-        cv.remap_file = shared_file(v);
-        bool copy = readable(v) && !cv.remap_file;
+        pal_handle_t *mh =
+            shared_file(v) ? libos_shared_map_handle(v->file_dev, v->file_ino) : NULL;
+        cv.remap = mh ? REMAP_HANDLE : shared_file(v) ? REMAP_PATH : REMAP_NONE;
+        bool copy = readable(v) && cv.remap == REMAP_NONE;
         cv.nruns = copy ? write_runs(&w, v->start, v->end, false) : 0;
         r = ck_write(s, &cv, sizeof(cv));
-        if (!r && cv.remap_file) {
+        if (!r && cv.remap == REMAP_HANDLE)
+            r = ck_send_handle(s, mh);
+        if (!r && cv.remap == REMAP_PATH) {
             char path[LIBOS_PATH_MAX];
             r = ck_write_str(
                 s, libos_vma_file_name(v->file_dev, v->file_ino, path, sizeof(path)) ? path : NULL);
@@ -305,7 +321,28 @@ static long restore_vma(pal_handle_t *s, pal_handle_t *data, const struct ck_vma
     const struct libos_vma *v = &cv->v;
     if (v->end <= v->start || (v->start | v->end) & (LIBOS_PAGE_SIZE - 1))
         return -EINVAL;
-    if (cv->remap_file) {
+    if (cv->remap == REMAP_HANDLE) {
+        pal_handle_t *h;
+        long r = ck_recv_handle(s, &h);
+        if (r < 0)
+            return r;
+        void *addr = (void *)v->start;
+        r = libos_errno_from_pal(pal_stream_map(h, &addr, pal_prot_of(v->prot),
+                                                PAL_MAP_SHARED | PAL_MEM_NOREPLACE, v->file_off,
+                                                v->end - v->start));
+        if (r == 0)
+            r = libos_vma_insert_file(v->start, v->end, v->prot, v->flags, v->file_dev, v->file_ino,
+                                      v->file_off);
+        if (r == 0) {
+            libos_shared_map_note(v->file_dev, v->file_ino, NULL, h); /* for our own forks */
+            return 0;
+        }
+        pal_stream_close(h);
+        log_error("fork: the child cannot map shared memory at %#lx again (%ld)", (long)v->start,
+                  r);
+        return r;
+    }
+    if (cv->remap == REMAP_PATH) {
         char *path;
         long r = ck_read_str(s, LIBOS_PATH_MAX, &path);
         if (r < 0)
@@ -398,6 +435,7 @@ static long send_file(pal_handle_t *s, struct libos_file *f) {
         .flags = f->flags,
         .pos = f->pos,
         .has_handle = f->handle && f->ops->ckpt_kind != LIBOS_CKPT_PATH_ONLY,
+        .seals = libos_memfd_file_seals(f),
     };
     if (cf.kind == LIBOS_CKPT_NONE)
         cf.has_handle = false;
@@ -449,6 +487,11 @@ static long restore_file(const struct ck_file *cf, const char *path, pal_handle_
         r = h ? libos_console_file_new(console_index(path), h, out) : -EINVAL;
         if (r == 0)
             h = NULL; /* the console file uses it from now on */
+        break;
+    case LIBOS_CKPT_MEMFD:
+        r = h ? libos_memfd_file_from_handle(h, cf->seals, out) : -EINVAL;
+        if (r == 0)
+            h = NULL;
         break;
     case LIBOS_CKPT_STREAM:
         *out = h ? libos_file_from_handle(h) : NULL;
@@ -572,8 +615,9 @@ static void fill_thread(struct ck_thread *t, const struct ck_fork_args *a) {
 }
 
 static long send_checkpoint(pal_handle_t *s, uint32_t child_pid, const struct ck_fork_args *a) {
-    struct ck_header h = {CK_MAGIC, CK_VERSION, g_manifest_text_size, g_log_level,
-                          (uint32_t)strlen(g_manifest->name ? g_manifest->name : "")};
+    struct ck_header h = {CK_MAGIC,    CK_VERSION,
+                          ck_layout(), g_manifest_text_size,
+                          g_log_level, (uint32_t)strlen(g_manifest->name ? g_manifest->name : "")};
     struct ck_process p;
     struct ck_thread t = {0};
     char cwd[LIBOS_PATH_MAX];
@@ -587,6 +631,8 @@ static long send_checkpoint(pal_handle_t *s, uint32_t child_pid, const struct ck
         r = ck_write(s, g_manifest_text, h.manifest_size);
     if (!r)
         r = ck_write(s, g_manifest->name, h.name_len);
+    if (!r) /* the shared tmpfs's host directory, before the child mounts */
+        r = ck_write_str(s, libos_tmpfs_host_dir());
     if (!r)
         r = ck_write(s, &p, sizeof(p));
     if (!r)
@@ -665,8 +711,10 @@ void libos_restore(const struct pal_boot_info *boot) {
     static struct ck_process p;
     static struct ck_thread t;
     long r = ck_read(s, &h, sizeof(h));
-    if (r < 0 || h.magic != CK_MAGIC || h.version != CK_VERSION || h.manifest_size > (64 << 20) ||
-        h.name_len > 4096)
+    if (r == 0 && (h.magic != CK_MAGIC || h.version != CK_VERSION || h.layout != ck_layout()))
+        log_error("fork: the child loader is from another build of sabot (rebuild it)");
+    if (r < 0 || h.magic != CK_MAGIC || h.version != CK_VERSION || h.layout != ck_layout() ||
+        h.manifest_size > (64 << 20) || h.name_len > 4096)
         restore_fail(s, r < 0 ? r : -EINVAL);
     char *text = libos_malloc(h.manifest_size + 1), *name = libos_malloc(h.name_len + 1);
     if (!text || !name)
@@ -677,6 +725,12 @@ void libos_restore(const struct pal_boot_info *boot) {
     if (r < 0)
         restore_fail(s, r);
     text[h.manifest_size] = name[h.name_len] = '\0';
+    char *tmpfs_dir = NULL;
+    r = ck_read_str(s, LIBOS_PATH_MAX, &tmpfs_dir);
+    if (r < 0)
+        restore_fail(s, r);
+    libos_tmpfs_set_host_dir(tmpfs_dir);
+    libos_free(tmpfs_dir);
     g_log_level = h.log_level;
     libos_init_instance(text, h.manifest_size, name);
 

@@ -46,14 +46,21 @@ static long claim_fixed_range(uint64_t start, uint64_t end) {
 /* MAP_SHARED|MAP_ANONYMOUS: as in Linux, an unnamed memory file, so the
  * pages stay shared with forked children. A PAL without memory files
  * gives private memory (shared only within the process). */
-static long map_shared_anon(void **where, size_t size, int prot, uint32_t placement) {
+/* *keep gets the memfd (NULL if the PAL has none): a fork made by
+ * checkpoint maps it again in the child. */
+static long map_shared_anon(void **where, size_t size, int prot, uint32_t placement,
+                            pal_handle_t **keep) {
     pal_handle_t *h;
+    *keep = NULL;
     if (pal_stream_open("memfd:anon", PAL_ACCESS_RDWR, 0600, PAL_CREATE_ALWAYS, 0, &h) < 0)
         return libos_errno_from_pal(pal_mem_alloc(where, size, pal_prot(prot), placement));
     int r = pal_stream_set_length(h, size);
     if (!r)
         r = pal_stream_map(h, where, pal_prot(prot), PAL_MAP_SHARED | placement, 0, size);
-    pal_stream_close(h); /* the mapping keeps the pages */
+    if (r < 0)
+        pal_stream_close(h);
+    else
+        *keep = h;
     return libos_errno_from_pal(r);
 }
 
@@ -117,6 +124,7 @@ long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_f
                          : addr                          ? PAL_MEM_HINT
                                                          : 0;
     void *where = (void *)addr;
+    pal_handle_t *anon = NULL; /* the memfd of a shared anonymous mapping */
     long r;
     if (f) {
         if (!f->ops->mmap)
@@ -132,7 +140,7 @@ long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_f
                                                    : 0);
         r = f->ops->mmap(f, &where, size, prot, fl, off);
     } else if (type != MAP_PRIVATE) {
-        r = map_shared_anon(&where, size, prot, placement);
+        r = map_shared_anon(&where, size, prot, placement, &anon);
     } else {
         r = libos_errno_from_pal(pal_mem_alloc(&where, size, pal_prot(prot), placement));
     }
@@ -140,16 +148,31 @@ long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_f
         return r == -EEXIST && !(flags & MAP_FIXED_NOREPLACE) ? -ENOMEM : r;
     uint64_t start = (uint64_t)where;
     struct linux_stat st = {0};
+    struct pal_stream_attr a;
     if (f && f->ops->stat)
         f->ops->stat(f, &st);
     if (f && f->path)
         libos_vma_file_name_set(st.st_dev, st.st_ino, f->path); /* for /proc/self/maps */
-    r = f ? libos_vma_insert_file(start, start + size, prot, flags, st.st_dev, st.st_ino, off)
-          : libos_vma_insert(start, start + size, prot, flags, VMA_ANON);
+    if (anon && pal_stream_attr_query_handle(anon, &a) == 0) {
+        /* Shared anonymous memory is a file, as in Linux ("/dev/zero"):
+         * shared futexes key on it, a checkpoint fork maps it again. */
+        st.st_dev = a.dev, st.st_ino = a.inode;
+        libos_vma_file_name_set(a.dev, a.inode, "/dev/zero (deleted)");
+    } else if (anon) {
+        pal_stream_close(anon);
+        anon = NULL;
+    }
+    r = f || anon
+            ? libos_vma_insert_file(start, start + size, prot, flags, st.st_dev, st.st_ino, off)
+            : libos_vma_insert(start, start + size, prot, flags, VMA_ANON);
     if (r < 0) {
+        if (anon)
+            pal_stream_close(anon);
         pal_mem_free(where, size);
         return r;
     }
+    if (type != MAP_PRIVATE && (f || anon))
+        libos_shared_map_note(st.st_dev, st.st_ino, f, anon);
     return (long)start;
 }
 

@@ -538,7 +538,10 @@ static int fault_signal(enum pal_event ev, const struct pal_event_info *info,
 static void fault_event(enum pal_event ev, const struct pal_event_info *info,
                         struct pal_context *ctx) {
     struct libos_vma v;
-    if (!libos_vma_lookup(ctx->rip, &v))
+    /* An instruction fetch from outside the app's memory (a call through
+     * a bad pointer) is the app's fault; any other fault there is ours. */
+    bool fetch = ev == PAL_EVENT_MEMFAULT && info->addr == ctx->rip;
+    if (!fetch && !libos_vma_lookup(ctx->rip, &v))
         libos_panic("fault in sabot itself (event %d, address %#lx, rip %#lx)", ev,
                     (unsigned long)info->addr, (unsigned long)ctx->rip);
     struct libos_thread *t = libos_current_thread();

@@ -40,6 +40,7 @@ if(SABOT_FUZZ AND CMAKE_C_COMPILER_ID MATCHES "Clang")
                  ${FUZZ_ELF_FS_SOURCES}
                  ${SABOT_ROOT}/libos/elf.c
                  ${SABOT_ROOT}/libos/mm/vma.c
+                 ${SABOT_ROOT}/libos/mm/shared.c
                  ${SABOT_ROOT}/libos/sys/mm.c
                  ${SABOT_ROOT}/libos/sys/fs.c
                  ${SABOT_ROOT}/libos/lib/pal_errno.c

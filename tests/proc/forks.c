@@ -1,7 +1,11 @@
-/* fork at volume, fork from a thread while others run and hold locks, and
- * the process limit. Usage: forks loop|threads|limit N */
+/* fork at volume, fork from a thread while others run and hold locks, the
+ * process limit, and what a child shares with its parent: shared memory,
+ * file offsets, pipes. Usage: forks loop|threads|limit|shared N */
+#define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,8 +53,47 @@ static void *forker(void *arg) {
     return (void *)(intptr_t)bad;
 }
 
+/* What fork shares: MAP_SHARED anonymous memory and memfd mappings stay
+ * one memory, MAP_PRIVATE memory is a copy, an open file keeps one offset,
+ * a pipe made before fork connects the two. */
+static void shared(void) {
+    int *anon = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int *priv = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int mfd = memfd_create("forks", 0);
+    CHECK(anon != MAP_FAILED && priv != MAP_FAILED && mfd >= 0 && ftruncate(mfd, 4096) == 0,
+          "set-up");
+    int *mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+    int fd = open("offset.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    int p[2];
+    CHECK(mem != MAP_FAILED && fd >= 0 && pipe(p) == 0, "set-up 2");
+    anon[0] = mem[0] = priv[0] = 1;
+    pid_t c = fork();
+    if (c == 0) {
+        anon[0] = 2, mem[0] = 3, priv[0] = 4;
+        anon[1] = priv[0] == 4; /* our own copy is writable */
+        write(fd, "child ", 6);
+        write(p[1], "via pipe", 8);
+        _exit(0);
+    }
+    int st = -1;
+    CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child exited 0");
+    CHECK(anon[0] == 2 && anon[1] == 1, "MAP_SHARED|MAP_ANONYMOUS written by the child: %d", anon[0]);
+    CHECK(mem[0] == 3, "memfd MAP_SHARED written by the child: %d", mem[0]);
+    CHECK(priv[0] == 1, "MAP_PRIVATE stays ours: %d", priv[0]);
+    char buf[16] = {0};
+    CHECK(read(p[0], buf, sizeof(buf) - 1) == 8 && !strcmp(buf, "via pipe"), "pipe: '%s'", buf);
+    write(fd, "parent", 6);
+    CHECK(lseek(fd, 0, SEEK_CUR) == 12, "the offset is shared: %ld", (long)lseek(fd, 0, SEEK_CUR));
+    memset(buf, 0, sizeof(buf));
+    CHECK(pread(fd, buf, 12, 0) == 12 && !strcmp(buf, "child parent"), "file: '%s'", buf);
+}
+
 int main(int argc, char **argv) {
     check_init("forks");
+    if (!strcmp(argv[1], "shared")) {
+        shared();
+        return check_done();
+    }
     int n = argc > 2 ? atoi(argv[2]) : 1000;
     if (!strcmp(argv[1], "loop")) {
         double t0 = now();

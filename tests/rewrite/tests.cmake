@@ -40,11 +40,10 @@ if(SABOT_REWRITE OR NOT DEFINED SABOT_REWRITE)
 else()
   set(SABOT_RW_SITE syscall)
 endif()
-# nullcall (a call through NULL that is not `call *%rax` must still be
-# SIGSEGV at 0) is left out: the libos panics on any fault with rip outside
-# the app's mappings, with or without the rewrite (reported).
+# nullcall: a call through NULL that is not `call *%rax` must still be
+# SIGSEGV at 0 (an instruction fetch outside app memory is the app's fault).
 foreach(f ${SABOT_RW_FLAVOURS})
-  foreach(t threads signals remap fork exec)
+  foreach(t threads signals remap fork exec nullcall)
     set(prog ${SABOT_RW_DIR}/rewrite-${f})
     add_test(NAME rewrite.native.${t}.${f}
       COMMAND sh ${SABOT_RW_SRC}/run.sh --workdir ${SABOT_RW_DIR}/work/native.${t}.${f}

@@ -24,6 +24,7 @@ add_executable(test_unit_elf
   ${UNIT_ELF_FS_SOURCES}
   ${SABOT_ROOT}/libos/elf.c
   ${SABOT_ROOT}/libos/mm/vma.c
+  ${SABOT_ROOT}/libos/mm/shared.c
   ${SABOT_ROOT}/libos/sys/mm.c
   ${SABOT_ROOT}/libos/sys/fs.c
   ${SABOT_ROOT}/libos/lib/pal_errno.c
