@@ -89,10 +89,7 @@ static long map_segment(struct libos_file *f, const elf64_phdr *p, uint64_t bias
         if (zero_tail)
             memset((void *)file_end, 0, file_pages_end - file_end);
         if (map_prot != prot) {
-            pal_mem_protect((void *)start, file_pages_end - start,
-                            ((prot & PROT_READ) ? PAL_PROT_READ : 0) |
-                                ((prot & PROT_WRITE) ? PAL_PROT_WRITE : 0) |
-                                ((prot & PROT_EXEC) ? PAL_PROT_EXEC : 0));
+            pal_mem_protect((void *)start, file_pages_end - start, libos_pal_prot(prot));
             libos_vma_set_prot(start, file_pages_end, prot);
         }
     } else {

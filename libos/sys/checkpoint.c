@@ -192,43 +192,50 @@ static bool page_is_zero(const uint64_t *p) {
 }
 
 struct mem_writer {
-    pal_handle_t *s, *data; /* the stream, the memfd with the contents */
+    pal_handle_t *data; /* the memfd with the contents */
     uint64_t data_off;
-    long err;
+    struct ck_run *runs; /* of the mapping being copied */
+    uint32_t nruns, cap;
 };
 
-/* Writes runs of non-zero pages of [start, end) to the memfd and their
- * records to the stream; a NULL stream only counts them. */
-static uint32_t write_runs(struct mem_writer *w, uint64_t start, uint64_t end, bool emit) {
-    uint32_t n = 0;
-    uint64_t a = start;
-    while (a < end) {
+static long add_run(struct mem_writer *w, uint64_t a, uint64_t b) {
+    if (w->nruns == w->cap) {
+        uint32_t cap = w->cap ? w->cap * 2 : 64;
+        struct ck_run *n = libos_realloc(w->runs, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        w->runs = n;
+        w->cap = cap;
+    }
+    w->runs[w->nruns++] = (struct ck_run){a, b - a, w->data_off};
+    for (uint64_t done = 0; done < b - a;) {
+        int64_t k = pal_stream_write(w->data, w->data_off, (void *)(a + done), b - a - done);
+        if (k <= 0)
+            return k < 0 ? libos_errno_from_pal((int)k) : -EIO;
+        done += k;
+        w->data_off += k;
+    }
+    return 0;
+}
+
+/* Copies the runs of non-zero pages of [start, end) into the memfd, in one
+ * pass: other threads keep writing, so the runs are what this pass saw. */
+static long copy_runs(struct mem_writer *w, uint64_t start, uint64_t end) {
+    w->nruns = 0;
+    for (uint64_t a = start; a < end;) {
         while (a < end && page_is_zero((const uint64_t *)a))
             a += LIBOS_PAGE_SIZE;
         uint64_t b = a;
         while (b < end && !page_is_zero((const uint64_t *)b))
             b += LIBOS_PAGE_SIZE;
-        if (b == a)
-            break;
-        n++;
-        if (emit && !w->err) {
-            struct ck_run run = {a, b - a, w->data_off};
-            for (uint64_t done = 0; done < run.len && !w->err;) {
-                int64_t k =
-                    pal_stream_write(w->data, w->data_off, (void *)(a + done), run.len - done);
-                if (k <= 0)
-                    w->err = k < 0 ? libos_errno_from_pal((int)k) : -EIO;
-                else {
-                    done += k;
-                    w->data_off += k;
-                }
-            }
-            if (!w->err)
-                w->err = ck_write(w->s, &run, sizeof(run));
+        if (b > a) {
+            long r = add_run(w, a, b);
+            if (r < 0)
+                return r;
         }
         a = b;
     }
-    return n;
+    return 0;
 }
 
 static bool readable(const struct libos_vma *v) {
@@ -243,6 +250,7 @@ static bool shared_file(const struct libos_vma *v) {
 struct vma_list {
     struct libos_vma *v;
     size_t n, cap;
+    bool failed; /* out of memory: the fork fails */
 };
 
 static void collect_vma(const struct libos_vma *v, void *arg) {
@@ -250,8 +258,10 @@ static void collect_vma(const struct libos_vma *v, void *arg) {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
         struct libos_vma *nv = libos_realloc(l->v, cap * sizeof(*nv));
-        if (!nv)
-            return; /* noticed by the caller: n stays short */
+        if (!nv) {
+            l->failed = true;
+            return;
+        }
         l->v = nv;
         l->cap = cap;
     }
@@ -261,6 +271,10 @@ static void collect_vma(const struct libos_vma *v, void *arg) {
 static long send_memory(pal_handle_t *s) {
     struct vma_list l = {0};
     libos_vma_for_each(collect_vma, &l);
+    if (l.failed) {
+        libos_free(l.v);
+        return -ENOMEM;
+    }
     pal_handle_t *data;
     long r = libos_errno_from_pal(
         pal_stream_open("memfd:sabot-fork", PAL_ACCESS_RDWR, 0600, PAL_CREATE_ALWAYS, 0, &data));
@@ -268,7 +282,7 @@ static long send_memory(pal_handle_t *s) {
         libos_free(l.v);
         return r;
     }
-    struct mem_writer w = {s, data, 0, 0};
+    struct mem_writer w = {data};
     uint32_t count = l.n;
     r = ck_write(s, &count, sizeof(count));
     if (!r)
@@ -280,8 +294,10 @@ static long send_memory(pal_handle_t *s) {
             shared_file(v) ? libos_shared_map_handle(v->file_dev, v->file_ino) : NULL;
         cv.remap = mh ? REMAP_HANDLE : shared_file(v) ? REMAP_PATH : REMAP_NONE;
         bool copy = readable(v) && cv.remap == REMAP_NONE;
-        cv.nruns = copy ? write_runs(&w, v->start, v->end, false) : 0;
-        r = ck_write(s, &cv, sizeof(cv));
+        r = copy ? copy_runs(&w, v->start, v->end) : 0;
+        cv.nruns = copy ? w.nruns : 0;
+        if (!r)
+            r = ck_write(s, &cv, sizeof(cv));
         if (!r && cv.remap == REMAP_HANDLE)
             r = ck_send_handle(s, mh);
         if (!r && cv.remap == REMAP_PATH) {
@@ -289,12 +305,11 @@ static long send_memory(pal_handle_t *s) {
             r = ck_write_str(
                 s, libos_vma_file_name(v->file_dev, v->file_ino, path, sizeof(path)) ? path : NULL);
         }
-        if (!r && copy) {
-            write_runs(&w, v->start, v->end, true);
-            r = w.err;
-        }
+        if (!r && copy)
+            r = ck_write(s, w.runs, cv.nruns * sizeof(*w.runs));
     }
     pal_stream_close(data); /* the child holds its own reference */
+    libos_free(w.runs);
     libos_free(l.v);
     return r;
 }
@@ -312,11 +327,6 @@ static long restore_shared_file(const struct libos_vma *v, const char *path) {
     return r < 0 ? r : 0;
 }
 
-static uint32_t pal_prot_of(int prot) {
-    return ((prot & PROT_READ) ? PAL_PROT_READ : 0) | ((prot & PROT_WRITE) ? PAL_PROT_WRITE : 0) |
-           ((prot & PROT_EXEC) ? PAL_PROT_EXEC : 0);
-}
-
 static long restore_vma(pal_handle_t *s, pal_handle_t *data, const struct ck_vma *cv) {
     const struct libos_vma *v = &cv->v;
     if (v->end <= v->start || (v->start | v->end) & (LIBOS_PAGE_SIZE - 1))
@@ -327,7 +337,7 @@ static long restore_vma(pal_handle_t *s, pal_handle_t *data, const struct ck_vma
         if (r < 0)
             return r;
         void *addr = (void *)v->start;
-        r = libos_errno_from_pal(pal_stream_map(h, &addr, pal_prot_of(v->prot),
+        r = libos_errno_from_pal(pal_stream_map(h, &addr, libos_pal_prot(v->prot),
                                                 PAL_MAP_SHARED | PAL_MEM_NOREPLACE, v->file_off,
                                                 v->end - v->start));
         if (r == 0)
@@ -376,7 +386,7 @@ static long restore_vma(pal_handle_t *s, pal_handle_t *data, const struct ck_vma
     }
     if (r < 0)
         return r;
-    r = libos_errno_from_pal(pal_mem_protect(addr, len, pal_prot_of(v->prot)));
+    r = libos_errno_from_pal(pal_mem_protect(addr, len, libos_pal_prot(v->prot)));
     if (r < 0)
         return r;
     return v->kind == VMA_FILE ? libos_vma_insert_file(v->start, v->end, v->prot, v->flags,
@@ -410,12 +420,15 @@ struct file_map {
     size_t n, cap;
 };
 
-static long file_index(struct file_map *m, struct libos_file *f, bool *is_new) {
+static long file_map_find(const struct file_map *m, const struct libos_file *f) {
     for (size_t i = 0; i < m->n; i++)
-        if (m->f[i] == f) {
-            *is_new = false;
+        if (m->f[i] == f)
             return i;
-        }
+    return -1;
+}
+
+/* Appends f (NULL too: a file the child could not rebuild keeps its slot). */
+static long file_map_add(struct file_map *m, struct libos_file *f) {
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 16;
         struct libos_file **nf = libos_realloc(m->f, cap * sizeof(*nf));
@@ -425,7 +438,6 @@ static long file_index(struct file_map *m, struct libos_file *f, bool *is_new) {
         m->cap = cap;
     }
     m->f[m->n] = f;
-    *is_new = true;
     return m->n++;
 }
 
@@ -454,9 +466,9 @@ static long send_files(pal_handle_t *s) {
         struct libos_file *f = libos_fd_get(fd);
         if (!f)
             continue;
-        bool is_new;
-        long idx = file_index(&m, f, &is_new);
-        if (idx < 0)
+        long idx = file_map_find(&m, f);
+        bool is_new = idx < 0;
+        if (is_new && (idx = file_map_add(&m, f)) < 0)
             r = idx;
         struct ck_fd cfd = {fd, (uint32_t)idx, libos_fd_get_cloexec(fd) > 0};
         if (!r)
@@ -553,10 +565,12 @@ static long restore_files(pal_handle_t *s) {
                 log_warn("fork: fd %d (%s) cannot be carried to the child (%ld): closed there",
                          cfd.fd, path[0] ? path : "anonymous", e);
             libos_free(path);
-            bool is_new;
-            r = file_index(&m, f, &is_new); /* NULL keeps the numbering */
-            if (r < 0)
+            r = file_map_add(&m, f);
+            if (r < 0) {
+                if (f)
+                    libos_file_put(f);
                 break;
+            }
             r = 0;
         }
         f = m.f[cfd.file];

@@ -1,15 +1,11 @@
 /* mmap, munmap, mprotect, brk, madvise. The PAL does the mapping; the VMA
  * list (mm/vma.c) decides what the app may touch. */
 #include "libos_checkpoint.h"
+#include "libos_fs.h"
 #include "libos_manifest.h"
 #include "libos_mm.h"
 #include "libos_syscalls.h"
 #include "libos_vfs.h"
-
-static uint32_t pal_prot(int prot) {
-    return ((prot & PROT_READ) ? PAL_PROT_READ : 0) | ((prot & PROT_WRITE) ? PAL_PROT_WRITE : 0) |
-           ((prot & PROT_EXEC) ? PAL_PROT_EXEC : 0);
-}
 
 /* Is [start, end) free of app memory? */
 static bool range_free(uint64_t start, uint64_t end) {
@@ -53,10 +49,10 @@ static long map_shared_anon(void **where, size_t size, int prot, uint32_t placem
     pal_handle_t *h;
     *keep = NULL;
     if (pal_stream_open("memfd:anon", PAL_ACCESS_RDWR, 0600, PAL_CREATE_ALWAYS, 0, &h) < 0)
-        return libos_errno_from_pal(pal_mem_alloc(where, size, pal_prot(prot), placement));
+        return libos_errno_from_pal(pal_mem_alloc(where, size, libos_pal_prot(prot), placement));
     int r = pal_stream_set_length(h, size);
     if (!r)
-        r = pal_stream_map(h, where, pal_prot(prot), PAL_MAP_SHARED | placement, 0, size);
+        r = pal_stream_map(h, where, libos_pal_prot(prot), PAL_MAP_SHARED | placement, 0, size);
     if (r < 0)
         pal_stream_close(h);
     else
@@ -142,7 +138,7 @@ long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_f
     } else if (type != MAP_PRIVATE) {
         r = map_shared_anon(&where, size, prot, placement, &anon);
     } else {
-        r = libos_errno_from_pal(pal_mem_alloc(&where, size, pal_prot(prot), placement));
+        r = libos_errno_from_pal(pal_mem_alloc(&where, size, libos_pal_prot(prot), placement));
     }
     if (r < 0)
         return r == -EEXIST && !(flags & MAP_FIXED_NOREPLACE) ? -ENOMEM : r;
@@ -230,7 +226,7 @@ static long protect_piece(uint64_t s, uint64_t e, void *arg) {
     libos_vma_lookup(s, &v);
     if (v.kind == VMA_RESERVED)
         return -ENOMEM;
-    long r = libos_errno_from_pal(pal_mem_protect((void *)s, e - s, pal_prot(prot)));
+    long r = libos_errno_from_pal(pal_mem_protect((void *)s, e - s, libos_pal_prot(prot)));
     if (r < 0)
         return r;
     libos_vma_set_prot(s, e, prot);
@@ -259,7 +255,8 @@ static long dontneed_piece(uint64_t s, uint64_t e, void *arg) {
         return 0; /* file-backed pages would be re-read; keep them */
     void *where = (void *)s;
     /* Fresh zero pages, like the kernel gives on the next touch. */
-    return libos_errno_from_pal(pal_mem_alloc(&where, e - s, pal_prot(v.prot), PAL_MEM_FIXED));
+    return libos_errno_from_pal(
+        pal_mem_alloc(&where, e - s, libos_pal_prot(v.prot), PAL_MEM_FIXED));
 }
 
 long libos_sys_madvise(void *addr, size_t len, int advice) {
@@ -523,7 +520,7 @@ bool libos_mm_grow_stack(uint64_t addr) {
     if (limit != RLIM_INFINITY && v.end - page > limit)
         return false;
     void *where = (void *)page;
-    uint32_t prot = pal_prot(v.prot);
+    uint32_t prot = libos_pal_prot(v.prot);
     if (pal_mem_alloc(&where, v.start - page, prot, PAL_MEM_NOREPLACE) < 0)
         return false;
     libos_vma_insert(page, v.start, v.prot, v.flags, v.kind);
