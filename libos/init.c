@@ -58,7 +58,7 @@ static void process_init(void) {
         set_rlimit(RLIMIT_AS, g_manifest->limit_memory, g_manifest->limit_memory);
 
     g_main_thread.tid = g_process.pid;
-    g_main_thread.refcount = 1;
+    g_main_thread.refcount = 2; /* its own and one for the static storage: never freed */
     g_main_thread.pal_thread = g_boot->main_thread;
     pal_tcb_libos_set(&g_main_thread);
     if (libos_thread_init(&g_main_thread) < 0)
@@ -171,6 +171,7 @@ void libos_start(const struct pal_boot_info *boot) {
     if (boot->abi_version != PAL_ABI_VERSION)
         libos_panic("PAL ABI version %u, libos expects %u", boot->abi_version, PAL_ABI_VERSION);
     g_log_level = boot->log_level;
+    libos_vdso_calibrate_begin(); /* overlaps the rest of start-up */
     if (boot->parent_stream)
         libos_restore(boot); /* a fork made by checkpoint: no program to load */
     libos_init_instance(boot->manifest, boot->manifest_size, boot->manifest_name);

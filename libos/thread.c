@@ -6,6 +6,7 @@
 #include "libos_proc.h"
 #include "libos_signal.h"
 #include "libos_syscalls.h"
+#include "libos_time.h"
 
 #define CLONE_VM 0x00000100
 #define CLONE_FS 0x00000200
@@ -56,7 +57,9 @@ static bool thread_register_capped(struct libos_thread *t, uint64_t max) {
     return ok;
 }
 
-/* Removes t from the list; returns the number of app threads left. */
+/* Removes t from the list and drops the list's reference (the caller
+ * still holds its own, so t stays valid); returns the number of app
+ * threads left. */
 static int thread_unregister(struct libos_thread *t) {
     libos_lock(&g_thread_lock);
     for (struct libos_thread **pp = &g_thread_list; *pp; pp = &(*pp)->next)
@@ -66,6 +69,7 @@ static int thread_unregister(struct libos_thread *t) {
         }
     int left = t->internal ? g_app_threads : --g_app_threads;
     t->exited = true;
+    __atomic_sub_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL);
     libos_unlock(&g_thread_lock);
     return left;
 }
@@ -149,6 +153,7 @@ long libos_thread_wait(size_t n, pal_handle_t *const *handles, const uint32_t *e
     struct libos_thread *t = libos_current_thread();
     if (libos_signal_pending())
         return -EINTR;
+    libos_vdso_maybe_sync(); /* blocking anyway: keep the vDSO's rate refined */
     pal_handle_t *hs_local[WAIT_STACK_HANDLES + 1];
     uint32_t ev_local[WAIT_STACK_HANDLES + 1], rev_local[WAIT_STACK_HANDLES + 1];
     pal_handle_t **hs = hs_local;
@@ -254,6 +259,15 @@ static struct libos_thread *thread_alloc(bool internal) {
     return t;
 }
 
+/* pal_thread_create for t, holding a reference of ours across it: the new
+ * thread may exit and drop its own before the PAL stores its handle. */
+static long start_pal_thread(struct libos_thread *t, pal_thread_fn fn, struct thread_start *s) {
+    __atomic_add_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL);
+    long r = libos_errno_from_pal(pal_thread_create(fn, s, &t->pal_thread));
+    libos_thread_put(t);
+    return r;
+}
+
 long libos_thread_create_internal(int (*fn)(void *), void *arg) {
     struct libos_thread *t = thread_alloc(true);
     struct thread_start *s = libos_calloc(1, sizeof(*s));
@@ -268,7 +282,7 @@ long libos_thread_create_internal(int (*fn)(void *), void *arg) {
     s->internal_fn = fn;
     s->internal_arg = arg;
     libos_thread_register(t);
-    long r = libos_errno_from_pal(pal_thread_create(internal_thread_main, s, &t->pal_thread));
+    long r = start_pal_thread(t, internal_thread_main, s);
     if (r < 0) {
         thread_unregister(t);
         libos_thread_put(t);
@@ -325,7 +339,7 @@ static long clone_thread(unsigned long flags, uint64_t newsp, int *ptid, int *ct
     if (flags & CLONE_CHILD_SETTID)
         *ctid = (int)t->tid;
     uint32_t tid = t->tid;
-    long r = libos_errno_from_pal(pal_thread_create(app_thread_main, s, &t->pal_thread));
+    long r = start_pal_thread(t, app_thread_main, s);
     if (r < 0) {
         thread_unregister(t);
         libos_thread_put(t);
@@ -416,6 +430,8 @@ void libos_thread_after_fork(uint32_t tid) {
     g_thread_lock = (struct libos_lock)LIBOS_LOCK_INIT;
     g_thread_list = NULL;
     g_app_threads = 0;
+    /* The old list's reference goes with the old list. */
+    __atomic_sub_fetch(&self->refcount, 1, __ATOMIC_ACQ_REL);
     self->tid = tid;
     self->sigpending = 0;
     self->next = NULL;

@@ -10,9 +10,10 @@
 
 #include "libos_manifest.h"
 #include "pal_linux_boot.h"
-#include "tender.h"
 #include "sabot_internal.h"
 #include "sabot_sandbox.h"
+#include "sabot_tmpfs.h"
+#include "tender.h"
 
 /* sabot-pal-child, installed next to the sabot binary (or whatever embeds
  * libsabot); NULL when absent: forks then use the host fork only. */
@@ -81,6 +82,19 @@ static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabo
     if (p->pal_kvm)
         boot_kvm(p);
     char err[512];
+    /* The shared tmpfs's host directory, made in the process that boots
+     * (after sabot_run's fork) and granted to the sandbox. */
+    char *tmpfs_dir = NULL;
+    struct libos_manifest *m;
+    if (libos_manifest_parse(p->manifest, p->manifest_size, p->manifest_name, &m, err,
+                             sizeof(err)) >= 0) {
+        tmpfs_dir = sabot_tmpfs_dir_create(m);
+        libos_manifest_free(m);
+    }
+    if (tmpfs_dir && sabot_sandbox_add_rw(sb, tmpfs_dir) < 0) {
+        fprintf(stderr, "sabot: out of memory\n");
+        _exit(126);
+    }
     int landlock_fd = sabot_sandbox_landlock_fd(sb, err, sizeof(err));
     if (landlock_fd < -1) {
         fprintf(stderr, "sabot: %s\n", err);
@@ -103,6 +117,7 @@ static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabo
         .seccomp_filter = sb->seccomp_filter,
         .seccomp_filter_len = sb->seccomp_filter_len,
         .landlock_fd = landlock_fd,
+        .tmpfs_dir = tmpfs_dir,
     };
     /* No libc code runs after this: flush what it buffered. */
     fflush(NULL);

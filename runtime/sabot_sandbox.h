@@ -42,6 +42,10 @@ int sabot_sandbox_prepare(const struct libos_manifest *m, const char *child_load
  * when Landlock is off, or -errno with err set. */
 int sabot_sandbox_landlock_fd(const struct sabot_sandbox *sb, char *err, size_t err_size);
 
+/* Grants read-write Landlock access beneath host_path (the tmpfs
+ * directory, made after the plan); no-op without Landlock. 0 or -ENOMEM. */
+int sabot_sandbox_add_rw(struct sabot_sandbox *sb, const char *host_path);
+
 void sabot_sandbox_free(struct sabot_sandbox *sb);
 
 /* The Landlock ABI of the running kernel (0: none); SABOT_TEST_LANDLOCK_ABI

@@ -129,6 +129,8 @@ static const int s_plain[] = {
     SCMP_SYS(readlinkat),
     SCMP_SYS(fchmod),
     SCMP_SYS(fchown),
+    SCMP_SYS(fchownat), /* PAL_OPTION_LINK handles */
+    SCMP_SYS(fchmodat),
     SCMP_SYS(utimensat),
     SCMP_SYS(ftruncate),
     SCMP_SYS(fsync),
@@ -336,6 +338,10 @@ static int plan_landlock(const struct libos_manifest *m, const char *child_loade
     if (abi >= 6)
         sb->scoped = LL_SCOPE_ABSTRACT_UNIX | LL_SCOPE_SIGNAL;
     return 0;
+}
+
+int sabot_sandbox_add_rw(struct sabot_sandbox *sb, const char *host_path) {
+    return sb->landlock_abi ? add_path(sb, host_path, LL_READ | LL_WRITE) : 0;
 }
 
 int sabot_sandbox_prepare(const struct libos_manifest *m, const char *child_loader,

@@ -8,8 +8,16 @@
  * shares them; each open file reopens it (pal_stream_reopen) for a
  * position of its own that, like a Linux open file description, is shared
  * with forked children. On a PAL without memory files the data is in the
- * heap (and MAP_SHARED is refused). The tree itself is per process: names
- * a forked child creates or removes are not seen by its parent. */
+ * heap (and MAP_SHARED is refused). This in-memory tree is per process:
+ * it is what a PAL without a host directory for tmpfs gets (KVM, the unit
+ * tests' fake PAL).
+ *
+ * Shared tmpfs (the end of this file): when the runtime hands the libos a
+ * private host directory (pal_boot_info.tmpfs_dir, in host /dev/shm), each
+ * tmpfs mount is a subdirectory of it reached through the host file
+ * system's calls, so every process of the run (fast or checkpoint fork)
+ * sees one tree, as on Linux; only what the app sees of the file system
+ * type (name "tmpfs", TMPFS_MAGIC, the mount's st_dev) stays tmpfs. */
 #include "libos_fs.h"
 
 struct tmpfs_inode {
@@ -647,3 +655,206 @@ const struct libos_fs_ops g_tmpfs_ops = {
     .chown = tmpfs_chown,
     .mknod = tmpfs_mknod,
 };
+
+/* ------------------------------------------------------ shared (host dir) */
+
+/* Host directory whose subdirectories back the tmpfs mounts (NULL: the
+ * in-memory kind). Set at boot; a checkpoint child gets it from its parent
+ * before its file system is set up. */
+static char *g_tmpfs_host_dir;
+static struct libos_fs_ops g_tmpfs_shared_ops;
+static struct libos_file_ops g_tmpfs_shared_file_ops;
+static int (*g_host_file_stat)(struct libos_file *f, struct linux_stat *st);
+
+void libos_tmpfs_set_host_dir(const char *dir) {
+    libos_free(g_tmpfs_host_dir);
+    g_tmpfs_host_dir = dir && dir[0] ? libos_strdup(dir) : NULL;
+}
+
+const char *libos_tmpfs_host_dir(void) {
+    return g_tmpfs_host_dir;
+}
+
+bool libos_mount_is_shared_tmpfs(const struct libos_mount *m) {
+    return m->ops == &g_tmpfs_shared_ops;
+}
+
+/* Files and names report the mount's own device, not the host's. */
+static int shared_file_stat(struct libos_file *f, struct linux_stat *st) {
+    int r = g_host_file_stat(f, st);
+    if (!r && f->mount)
+        st->st_dev = f->mount->dev;
+    return r;
+}
+
+static long shared_lookup(struct libos_mount *m, const char *rel, struct linux_stat *st) {
+    long r = g_host_fs_ops.lookup(m, rel, st);
+    if (!r)
+        st->st_dev = m->dev;
+    return r;
+}
+
+static long shared_open(struct libos_mount *m, const char *rel, const struct linux_stat *st,
+                        int flags, uint32_t mode, struct libos_file *f) {
+    if (st && (st->st_mode & S_IFMT) == S_IFSOCK)
+        return -ENXIO; /* a socket's name: connect to it, not open */
+    long r = g_host_fs_ops.open(m, rel, st, flags, mode, f);
+    if (r || !f->ops->mmap)
+        return r; /* only regular files have a position and map */
+    /* Regular files: the host's file calls with a stat of our own (host.c
+     * keeps its ops private, so they are copied from the first file). */
+    libos_lock(&g_tmpfs_lock);
+    if (!g_host_file_stat) {
+        g_tmpfs_shared_file_ops = *f->ops;
+        g_tmpfs_shared_file_ops.stat = shared_file_stat;
+        g_host_file_stat = f->ops->stat;
+    }
+    libos_unlock(&g_tmpfs_lock);
+    if (f->ops->stat == g_host_file_stat)
+        f->ops = &g_tmpfs_shared_file_ops;
+    return r;
+}
+
+static long shared_unlink(struct libos_mount *m, const char *rel, bool dir) {
+    return rel[0] ? g_host_fs_ops.unlink(m, rel, dir) : -EBUSY; /* the mount root */
+}
+
+size_t libos_tmpfs_app_path(const char *host, size_t len, char *out, size_t size) {
+    struct libos_mount *m;
+    for (size_t i = 0; (m = libos_mount_at(i)); i++) {
+        size_t sl = m->source ? strlen(m->source) : 0;
+        if (m->ops != &g_tmpfs_shared_ops || len <= sl + 1 || memcmp(host, m->source, sl) ||
+            host[sl] != '/')
+            continue;
+        size_t rest = len - sl; /* from the '/' on */
+        size_t pl = strcmp(m->path, "/") ? m->path_len : 0;
+        if (pl + rest > size)
+            return 0;
+        memcpy(out, m->path, pl);
+        memcpy(out + pl, host + sl, rest);
+        return pl + rest;
+    }
+    return 0;
+}
+
+/* Symlinks and socket nodes cannot be opened as files: their attribute
+ * calls and rename go through a handle on the name itself. */
+static long link_handle(struct libos_mount *m, const char *rel, pal_handle_t **h) {
+    struct linux_stat st;
+    long r = g_host_fs_ops.lookup(m, rel, &st);
+    if (r)
+        return r;
+    uint32_t t = st.st_mode & S_IFMT;
+    if (t != S_IFLNK && t != S_IFSOCK)
+        return 1; /* an ordinary file or directory: the host calls do */
+    char *uri = libos_host_uri(m, rel, false);
+    if (!uri)
+        return -ENOMEM;
+    r = pal_ret(pal_stream_open(uri, PAL_ACCESS_RDONLY, 0, PAL_CREATE_NEVER,
+                                PAL_OPTION_LINK | PAL_OPTION_NOFOLLOW, h));
+    libos_free(uri);
+    return r;
+}
+
+static long link_attr_set(struct libos_mount *m, const char *rel, uint32_t mask,
+                          struct pal_stream_attr *a) {
+    pal_handle_t *h;
+    long r = link_handle(m, rel, &h);
+    if (r)
+        return r;
+    if (mask & PAL_ATTR_TIMES) { /* -1 keeps a time */
+        struct pal_stream_attr cur;
+        r = pal_ret(pal_stream_attr_query_handle(h, &cur));
+        a->atime_ns = a->atime_ns >= 0 ? a->atime_ns : cur.atime_ns;
+        a->mtime_ns = a->mtime_ns >= 0 ? a->mtime_ns : cur.mtime_ns;
+    }
+    if (!r)
+        r = pal_ret(pal_stream_attr_set_handle(h, mask, a));
+    pal_stream_close(h);
+    return r;
+}
+
+static long shared_chmod(struct libos_mount *m, const char *rel, uint32_t mode) {
+    struct pal_stream_attr a = {.mode = mode & 07777};
+    long r = link_attr_set(m, rel, PAL_ATTR_MODE, &a);
+    return r == 1 ? g_host_fs_ops.chmod(m, rel, mode) : r;
+}
+
+static long shared_chown(struct libos_mount *m, const char *rel, uint32_t uid, uint32_t gid) {
+    struct pal_stream_attr a = {.uid = uid, .gid = gid};
+    long r = link_attr_set(m, rel, PAL_ATTR_OWNER, &a);
+    if (r == 1)
+        return g_host_fs_ops.chown(m, rel, uid, gid);
+    return r == -EACCES ? -EPERM : r;
+}
+
+static long shared_utimes(struct libos_mount *m, const char *rel, int64_t atime, int64_t mtime) {
+    struct pal_stream_attr a = {.atime_ns = atime, .mtime_ns = mtime};
+    long r = link_attr_set(m, rel, PAL_ATTR_TIMES, &a);
+    return r == 1 ? g_host_fs_ops.utimes(m, rel, atime, mtime) : r;
+}
+
+static long shared_rename(struct libos_mount *m, const char *oldrel, const char *newrel) {
+    if (!oldrel[0] || !newrel[0])
+        return -EBUSY; /* the mount root */
+    pal_handle_t *h;
+    long r = link_handle(m, oldrel, &h);
+    if (r == 1)
+        return g_host_fs_ops.rename(m, oldrel, newrel);
+    if (r)
+        return r;
+    char *uri = libos_host_uri(m, newrel, false);
+    r = uri ? pal_ret(pal_stream_rename(h, uri)) : -ENOMEM;
+    libos_free(uri);
+    pal_stream_close(h);
+    return r;
+}
+
+/* The host file system's calls with tmpfs's face: made at the first
+ * shared mount (boot is single-threaded). */
+static void shared_ops_init(void) {
+    if (g_tmpfs_shared_ops.name)
+        return;
+    g_tmpfs_shared_ops = g_host_fs_ops;
+    g_tmpfs_shared_ops.name = "tmpfs";
+    g_tmpfs_shared_ops.lookup = shared_lookup;
+    g_tmpfs_shared_ops.open = shared_open;
+    g_tmpfs_shared_ops.unlink = shared_unlink;
+    g_tmpfs_shared_ops.rename = shared_rename;
+    g_tmpfs_shared_ops.chmod = shared_chmod;
+    g_tmpfs_shared_ops.chown = shared_chown;
+    g_tmpfs_shared_ops.utimes = shared_utimes;
+}
+
+/* A tmpfs at path: shared, backed by host directory <host dir>/<name>, when
+ * there is one, else in memory. */
+long libos_tmpfs_mount(const char *path, const char *name, bool readonly) {
+    if (!g_tmpfs_host_dir)
+        return libos_mount_add(path, &g_tmpfs_ops, NULL, readonly);
+    size_t size = strlen(g_tmpfs_host_dir) + strlen(name) + 2;
+    char *dir = libos_malloc(size);
+    if (!dir)
+        return -ENOMEM;
+    libos_snprintf(dir, size, "%s/%s", g_tmpfs_host_dir, name);
+    struct pal_stream_attr a;
+    char *uri = libos_malloc(size + 4);
+    long r = uri ? 0 : -ENOMEM;
+    if (!r) {
+        libos_snprintf(uri, size + 4, "dir:%s", dir);
+        r = pal_ret(pal_stream_attr_query(uri, false, &a));
+    }
+    libos_free(uri);
+    if (r == -ENOMEM) {
+        libos_free(dir);
+        return r;
+    }
+    if (r < 0 || a.type != PAL_TYPE_DIR) {
+        log_warn("tmpfs %s: host directory %s is missing: this tmpfs is per process", path, dir);
+        libos_free(dir);
+        return libos_mount_add(path, &g_tmpfs_ops, NULL, readonly);
+    }
+    shared_ops_init();
+    r = libos_mount_add(path, &g_tmpfs_shared_ops, dir, readonly);
+    libos_free(dir);
+    return r;
+}

@@ -511,15 +511,21 @@ static void init_cwd(void) {
 
 long libos_vfs_init(void) {
     long r;
+    /* A checkpoint child has it from its parent already. */
+    if (!libos_tmpfs_host_dir() && g_boot && g_boot->tmpfs_dir)
+        libos_tmpfs_set_host_dir(g_boot->tmpfs_dir);
     if (g_manifest) {
         for (size_t i = 0; i < g_manifest->mount_count; i++) {
             const struct libos_mount_spec *s = &g_manifest->mounts[i];
-            const struct libos_fs_ops *ops =
-                s->type == LIBOS_MOUNT_HOST ? &g_host_fs_ops : &g_tmpfs_ops;
-            r = libos_mount_add(s->path, ops, s->source, s->readonly);
+            char name[24]; /* tmpfs fs.mounts[i] is <host dir>/<i> */
+            libos_snprintf(name, sizeof(name), "%zu", i);
+            r = s->type == LIBOS_MOUNT_HOST
+                    ? libos_mount_add(s->path, &g_host_fs_ops, s->source, s->readonly)
+                    : libos_tmpfs_mount(s->path, name, s->readonly);
             if (r)
                 return r;
-            log_debug("mount %s: %s %s%s", s->path, ops->name, s->source ? s->source : "",
+            struct libos_mount *m = libos_mount_at(g_mount_count - 1);
+            log_debug("mount %s: %s %s%s", s->path, m->ops->name, m->source ? m->source : "",
                       s->readonly ? " (read-only)" : "");
         }
     }
@@ -534,8 +540,7 @@ long libos_vfs_init(void) {
     /* POSIX shared memory and semaphores (glibc: files in /dev/shm) need a
      * tmpfs there, as every Linux system has, unless the manifest mounts
      * something of its own. */
-    if (!libos_path_is_mount_point("/dev/shm") &&
-        (r = libos_mount_add("/dev/shm", &g_tmpfs_ops, NULL, false)))
+    if (!libos_path_is_mount_point("/dev/shm") && (r = libos_tmpfs_mount("/dev/shm", "shm", false)))
         return r;
     for (int fd = 0; fd < 3; fd++) {
         if (!g_boot || !g_boot->stdio[fd])

@@ -78,6 +78,16 @@ long libos_mount_add(const char *path, const struct libos_fs_ops *ops, const cha
                      bool readonly);
 void libos_mounts_reset(void);                   /* tests: drop all mounts, fds and cwd */
 void libos_tmpfs_destroy(struct libos_mount *m); /* frees the tree; no file may be open */
+/* tmpfs shared by every process of the run (fs/tmpfs.c): the host
+ * directory whose subdirectories back the mounts (NULL: in-memory tmpfs). */
+void libos_tmpfs_set_host_dir(const char *dir);
+const char *libos_tmpfs_host_dir(void);
+/* Mount a tmpfs at path, backed by <host dir>/<name> when there is one. */
+long libos_tmpfs_mount(const char *path, const char *name, bool readonly);
+bool libos_mount_is_shared_tmpfs(const struct libos_mount *m);
+/* The app's path for host path host (len bytes, no NUL) under a shared
+ * tmpfs, written to out; its length, or 0 if it is not under one. */
+size_t libos_tmpfs_app_path(const char *host, size_t len, char *out, size_t size);
 /* Mount owning abs (longest prefix); the synthetic mount if none does. */
 struct libos_mount *libos_mount_find(const char *abs);
 /* The i-th mount in mount order (/proc/mounts); NULL past the end. */

@@ -67,6 +67,8 @@ bool libos_clock_is_cputime(int clock);
 /* Map the vDSO and its data page for a new program; returns its address
  * (AT_SYSINFO_EHDR) or 0 if there is none. */
 uint64_t libos_vdso_map(void);
+/* Start the TSC calibration (first sample) early in start-up. */
+void libos_vdso_calibrate_begin(void);
 /* CLOCK_MONOTONIC and REALTIME - MONOTONIC from the TSC conversion; false
  * when the TSC is not in use (then callers ask the PAL). */
 bool libos_vdso_clock(uint64_t *mono, int64_t *real_offset);

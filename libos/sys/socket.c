@@ -212,12 +212,14 @@ static long unix_host_name(const struct sockaddr_un *un, size_t len, bool bind,
     if (r < 0)
         return r;
     struct libos_mount *m = lk.mount;
+    /* A shared tmpfs is a host directory: real socket nodes, seen by all. */
+    bool host = m->ops == &g_host_fs_ops || libos_mount_is_shared_tmpfs(m);
     if (bind && lk.exists)
         r = -EADDRINUSE;
     else if (!bind && lk.exists && !S_ISLNK(lk.st.st_mode) &&
-             (lk.st.st_mode & S_IFMT) != S_IFSOCK && m->ops == &g_host_fs_ops)
+             (lk.st.st_mode & S_IFMT) != S_IFSOCK && host)
         r = -ECONNREFUSED;
-    else if (m->ops == &g_host_fs_ops && !m->readonly) {
+    else if (host && !m->readonly) {
         int k = lk.rel[0] ? libos_snprintf(out->path, sizeof(out->path), "%s/%s", m->source, lk.rel)
                           : -1;
         if (k < 0 || (size_t)k >= sizeof(out->path))
@@ -262,6 +264,9 @@ static size_t unix_app_name(const struct pal_sockaddr *a, char *out) {
         }
         return 0; /* hashed: the name is not recoverable */
     }
+    size_t n = libos_tmpfs_app_path(a->path, a->path_len, out, 108);
+    if (n)
+        return n; /* a socket node in a shared tmpfs */
     memcpy(out, a->path, a->path_len);
     return a->path_len;
 }

@@ -10,24 +10,29 @@
 
 extern const char libos_vdso_image[], libos_vdso_image_end[];
 
-#define CALIBRATE_NS 2000000ULL    /* first rate estimate: 2 ms */
-#define SYNC_FIRST_NS 100000000ULL /* first re-alignment after 100 ms */
-#define SYNC_MAX_NS 8000000000ULL  /* then doubling up to 8 s */
-#define STEP_NS 50000000ULL        /* behind by more: step forward */
-#define REAL_STEP_NS 100000ULL     /* realtime offset change that counts */
+/* The first rate comes from a short interval, mostly spent on start-up
+ * work (libos_vdso_calibrate_begin runs first); re-alignments at 2, 4, 8
+ * ms... then refine it over the whole baseline since that first sample. */
+#define CALIBRATE_NS 500000ULL    /* first rate estimate: 0.5 ms */
+#define SYNC_FIRST_NS 2000000ULL  /* first re-alignment after 2 ms */
+#define SYNC_MAX_NS 8000000000ULL /* then doubling up to 8 s */
+#define STEP_NS 50000000ULL       /* behind by more: step forward */
+#define REAL_STEP_NS 100000ULL    /* realtime offset change that counts */
 #define SLEW_PPM 500
-
-static struct sabot_vdso_data g_vd;                /* master copy (libos reads) */
-static volatile struct sabot_vdso_data *g_vd_page; /* the app's copy */
-static int g_vd_busy;                              /* one syncing thread at a time */
-static bool g_vd_init;
-static uint64_t g_ref_tsc, g_ref_mono;     /* first sample: long baseline for the rate */
-static uint64_t g_next_sync, g_sync_every; /* in monotonic ns */
 
 struct sample {
     uint64_t tsc, mono;
     int64_t real_offset;
 };
+
+static struct sabot_vdso_data g_vd;                /* master copy (libos reads) */
+static volatile struct sabot_vdso_data *g_vd_page; /* the app's copy */
+static int g_vd_busy;                              /* one syncing thread at a time */
+static bool g_vd_init;
+static struct sample g_begin; /* libos_vdso_calibrate_begin's sample */
+static bool g_begun;
+static uint64_t g_ref_tsc, g_ref_mono;     /* first sample: long baseline for the rate */
+static uint64_t g_next_sync, g_sync_every; /* in monotonic ns */
 
 /* (hi:lo) / d; the quotient must fit in 64 bits. */
 static uint64_t div128(uint64_t hi, uint64_t lo, uint64_t d) {
@@ -117,7 +122,15 @@ static uint32_t getcpu_mode(void) {
     return SABOT_GETCPU_NONE;
 }
 
-/* First calibration: the rate over a short busy interval. */
+/* The first sample of the first calibration, taken early so the rest of
+ * start-up overlaps the calibration interval. */
+void libos_vdso_calibrate_begin(void) {
+    if (!g_vd_init && invariant_tsc())
+        g_begun = take_sample(&g_begin);
+}
+
+/* First calibration: the rate over a short interval since the first
+ * sample (busy only for what start-up did not already take). */
 static void calibrate(void) {
     g_vd_init = true;
     g_vd.coarse_res_ns = LIBOS_COARSE_RES_NS;
@@ -127,8 +140,8 @@ static void calibrate(void) {
         log_info("no invariant TSC: the vDSO makes system calls");
         return;
     }
-    struct sample a, b;
-    if (!take_sample(&a))
+    struct sample a = g_begin, b;
+    if (!g_begun && !take_sample(&a))
         return;
     uint64_t now = a.mono;
     while (now < a.mono + CALIBRATE_NS)

@@ -146,6 +146,10 @@ enum {
     PAL_OPTION_TRUNCATE = 2,  /* truncate a regular file on open */
     PAL_OPTION_NOFOLLOW = 4,  /* fail with PAL_ERR_LOOP on a final symlink */
     PAL_OPTION_DIRECTORY = 8, /* must be a directory */
+    /* "file:" only, PAL_CREATE_NEVER: a handle on the name itself, even a
+     * symlink or a socket node, good only for attributes (query and set),
+     * rename and close. */
+    PAL_OPTION_LINK = 16,
 };
 enum pal_stream_type {
     PAL_TYPE_UNKNOWN = 0,
@@ -527,6 +531,10 @@ struct pal_boot_info {
     /* Set in an instance started by pal_process_create: the stream to the
      * instance that created it (manifest is then NULL). */
     pal_handle_t *parent_stream;
+    /* Host directory (the host's own path) whose subdirectories back the
+     * tmpfs mounts so every process of the run shares them; NULL: the
+     * libos keeps tmpfs in memory, per process. */
+    const char *tmpfs_dir;
 };
 
 /* Provided by the libos. Never returns: the libos starts the app, which

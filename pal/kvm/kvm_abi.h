@@ -72,6 +72,32 @@ enum kvm_hc_nr {
     KVM_HC_RANDOM,      /* data[a[0]..+a[1]] filled */
     KVM_HC_SLEEP,       /* a[0] ns */
     KVM_HC_NOP,         /* measures the exit cost */
+    /* threads: one vCPU per thread, run by a tender thread of its own */
+    KVM_HC_THREAD_NEW,       /* -> a free vCPU slot (reserved, not running) */
+    KVM_HC_THREAD_START,     /* a[0] slot, a[1] GPA of its hypercall page (+ data window
+                                after it), a[2] its TCB (guest virtual), a[3] stack top */
+    KVM_HC_THREAD_EXIT,      /* a[0] clear_tid (guest virtual) or 0; the vCPU stops */
+    KVM_HC_THREAD_INTERRUPT, /* a[0] slot */
+    KVM_HC_WAIT,             /* a[0] count of struct kvm_wait at data[0], a[1] timeout us
+                                (~0: none) -> ready count; revents written back */
+    KVM_HC_WAKE,             /* a[0] guest virtual address, a[1] count -> woken */
+    KVM_HC_TLB_SHOOTDOWN,    /* other vCPUs flush their TLB before app code runs again */
+    KVM_HC_YIELD,
+    /* pipes and sockets (host-backed, never blocking: waits are KVM_HC_WAIT);
+     * a struct pal_sockaddr is at data[KVM_DATA_ADDR] */
+    KVM_HC_PAIR,     /* a[0] type, a[1] options -> handle a; handle b in a[1] */
+    KVM_HC_SOCKET,   /* a[0] family, a[1] type, a[2] options -> handle */
+    KVM_HC_BIND,     /* a[0] handle */
+    KVM_HC_LISTEN,   /* a[0] handle, a[1] backlog */
+    KVM_HC_CONNECT,  /* a[0] handle */
+    KVM_HC_NAME,     /* a[0] handle, a[1] peer -> address written */
+    KVM_HC_ACCEPT,   /* a[0] handle, a[1] options -> handle */
+    KVM_HC_SEND,     /* a[0] handle, a[1] len at data[KVM_DATA_MSG], a[2] flags, a[3] has addr,
+                        a[4] handles at data[KVM_DATA_HANDLES] */
+    KVM_HC_RECV,     /* same; a[3] wants addr; a[4] room for handles; out flags in a[2],
+                        handles received in a[4] */
+    KVM_HC_SOCKOPT,  /* a[0] handle, a[1] option, a[2] set, value in a[3] (written back) */
+    KVM_HC_SHUTDOWN, /* a[0] handle, a[1] how */
     KVM_HC__COUNT
 };
 
@@ -102,6 +128,44 @@ struct kvm_boot {
     char hostname[65];
     char os_release[65];
 };
+
+/* One entry of a KVM_HC_WAIT: a guest word (kind 0: ready when *va !=
+ * expected) or a tender handle (kind 1: id, PAL_WAIT_* events). */
+struct kvm_wait {
+    uint32_t kind, events;
+    uint64_t va_or_id;
+    uint32_t expected, revents;
+};
+#define KVM_WAIT_MAX 1024
+
+/* Socket calls' layout in the data window. */
+#define KVM_DATA_ADDR 0
+#define KVM_DATA_HANDLES 512 /* handle ids passed along (SCM_RIGHTS), a[4] of them */
+#define KVM_MSG_HANDLES_MAX 64
+#define KVM_DATA_MSG 4096
+
+/* vCPUs: slot 0 is the boot thread (hypercall page KVM_GPA_HC, data
+ * KVM_GPA_DATA); other slots get theirs from THREAD_START. */
+#define KVM_MAX_VCPUS 256
+#define KVM_HC_DATA_GPA(hc) ((hc) == KVM_GPA_HC ? KVM_GPA_DATA : (hc) + 0x1000ULL)
+#define KVM_CPL0_STACK 1024 /* per vCPU, below kvm_cpl0_stack_top */
+#define KVM_TSS_STRIDE 128  /* kvm_tss_area: one TSS per vCPU */
+
+/* The per-thread block at the GS base (guest struct kvm_tcb): offsets the
+ * CPL0 stubs and the tender use. The tender writes the exception fields
+ * when it redirects a vCPU to exc_user (interrupt, TLB flush). */
+#define KVM_TCB_EXC_VEC 64
+#define KVM_TCB_EXC_ERR 72
+#define KVM_TCB_EXC_RIP 80
+#define KVM_TCB_EXC_RFLAGS 88
+#define KVM_TCB_EXC_CR2 96
+#define KVM_TCB_SYS_RIP 104
+#define KVM_TCB_HC_GPA 112
+#define KVM_TCB_FLUSH 120
+#define KVM_TCB_SIZE 256
+/* Software vectors of a redirect. */
+#define KVM_VEC_INTERRUPT 0x100
+#define KVM_VEC_FLUSH 0x101
 
 /* Tender handle ids the guest starts with: 0-2 console, 3 log (+trace). */
 #define KVM_HANDLE_LOG 3

@@ -263,6 +263,7 @@ void pal_linux_boot(const struct pal_linux_config *cfg) {
     b->exec_path = cfg->exec_path;
     b->envp = cfg->envp;
     b->host_cwd = cfg->host_cwd;
+    b->tmpfs_dir = cfg->tmpfs_dir;
     b->log_level = cfg->log_level;
     for (int i = 0; i < 3; i++) {
         pal_handle_t *h;

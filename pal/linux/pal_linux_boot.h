@@ -33,6 +33,8 @@ struct pal_linux_config {
     /* Lazy syscall rewrite (pal/linux/rewrite.c): on when set and page 0
      * can be mapped; 0 keeps every syscall on Syscall User Dispatch. */
     int syscall_rewrite;
+    /* Host directory backing the tmpfs mounts (pal_boot_info.tmpfs_dir). */
+    const char *tmpfs_dir;
 };
 
 __attribute__((noreturn)) void pal_linux_boot(const struct pal_linux_config *cfg);

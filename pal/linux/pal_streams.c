@@ -150,8 +150,13 @@ static uint32_t host_prot(uint32_t prot) {
            ((prot & PAL_PROT_EXEC) ? PROT_EXEC : 0);
 }
 
+#define HOST_O_PATH 010000000
+#define HOST_AT_EMPTY_PATH 0x1000
+
 static int host_open_flags(uint32_t access, uint32_t create, uint32_t options) {
     int flags = O_CLOEXEC;
+    if (options & PAL_OPTION_LINK) /* the name itself: O_PATH never follows it */
+        return create == PAL_CREATE_NEVER ? flags | HOST_O_PATH | O_NOFOLLOW : -1;
     switch (access & PAL_ACCESS_MASK) {
     case PAL_ACCESS_RDONLY:
         flags |= O_RDONLY;
@@ -531,12 +536,48 @@ static int set_nonblock(int fd, bool on) {
     return host_is_err(r) ? err(r) : 0;
 }
 
+/* A PAL_OPTION_LINK handle (O_PATH): the fd-based calls refuse it, so the
+ * name itself is acted on (never a symlink's target). */
+static int link_attr_set(pal_handle_t *h, uint32_t mask, const struct pal_stream_attr *attr) {
+    struct stat st;
+    long r = host_syscall2(__NR_fstat, h->fd, &st);
+    if (host_is_err(r))
+        return err(r);
+    bool symlink = (st.st_mode & HOST_S_IFMT) == 0120000;
+    if ((mask & PAL_ATTR_NONBLOCK) || ((mask & PAL_ATTR_MODE) && symlink) || !h->path)
+        return -PAL_ERR_NOTSUPPORTED; /* Linux has no mode on a symlink */
+    if (mask & PAL_ATTR_MODE) {
+        r = host_syscall3(__NR_fchmodat, HOST_AT_FDCWD, h->path, attr->mode & 07777);
+        if (host_is_err(r))
+            return err(r);
+    }
+    if (mask & PAL_ATTR_TIMES) {
+        if (attr->atime_ns < 0 || attr->mtime_ns < 0)
+            return -PAL_ERR_INVAL;
+        struct host_timespec ts[2] = {
+            {attr->atime_ns / 1000000000, attr->atime_ns % 1000000000},
+            {attr->mtime_ns / 1000000000, attr->mtime_ns % 1000000000},
+        };
+        r = host_syscall4(__NR_utimensat, HOST_AT_FDCWD, h->path, ts, AT_SYMLINK_NOFOLLOW);
+        if (host_is_err(r))
+            return err(r);
+    }
+    if (mask & PAL_ATTR_OWNER) {
+        r = host_syscall5(__NR_fchownat, h->fd, "", attr->uid, attr->gid, HOST_AT_EMPTY_PATH);
+        if (host_is_err(r))
+            return err(r);
+    }
+    return 0;
+}
+
 int pal_stream_attr_set_handle(pal_handle_t *h, uint32_t mask, const struct pal_stream_attr *attr) {
     if (!handle_has_fd(h))
         return -PAL_ERR_BADHANDLE;
     if (!attr ||
         (mask & ~(uint32_t)(PAL_ATTR_MODE | PAL_ATTR_NONBLOCK | PAL_ATTR_TIMES | PAL_ATTR_OWNER)))
         return -PAL_ERR_INVAL;
+    if (h->options & PAL_OPTION_LINK)
+        return link_attr_set(h, mask, attr);
     if (mask & PAL_ATTR_MODE) {
         long r = host_syscall2(__NR_fchmod, h->fd, attr->mode & 07777);
         if (host_is_err(r))

@@ -17,6 +17,40 @@ cat > hello.c <<'C'
 int main(int argc, char **argv) { printf("hello %d %s\n", argc, argv[argc - 1]); return 3; }
 C
 musl-gcc -static -O1 -o hello-musl hello.c || exit 1
+# A signal to a thread that spins in app code (never enters the libos):
+# the tender must stop its vCPU and send it through the PAL's interrupt
+# path. Then 300 threads one after another (vCPU slots are reused) and
+# 40 at once.
+cat > threads.c <<'C'
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+static volatile int flag, started;
+static void h(int s) { flag = 1; }
+static void *spin(void *a) { started = 1; while (!flag) ; return 0; }
+static void *add(void *a) { __atomic_add_fetch((int *)a, 1, __ATOMIC_RELAXED); return 0; }
+int main(void) {
+    signal(SIGUSR1, h);
+    pthread_t t, ts[40];
+    pthread_create(&t, 0, spin, 0);
+    while (!started) ;
+    usleep(10000);
+    pthread_kill(t, SIGUSR1);
+    pthread_join(t, 0);
+    printf("spinning thread interrupted\n");
+    int n = 0;
+    for (int i = 0; i < 300; i++) {
+        if (pthread_create(&t, 0, add, &n)) { printf("create %d failed\n", i); return 1; }
+        pthread_join(t, 0);
+    }
+    for (int i = 0; i < 40; i++) pthread_create(&ts[i], 0, add, &n);
+    for (int i = 0; i < 40; i++) pthread_join(ts[i], 0);
+    printf("%d threads ran\n", n);
+    return 0;
+}
+C
+musl-gcc -static -O1 -o threads threads.c -lpthread || exit 1
 
 check() { # name, command...
     name=$1
@@ -34,6 +68,7 @@ check() { # name, command...
     fi
 }
 check musl-hello ./hello-musl a b
+check threads ./threads
 check busybox-echo busybox echo hi there
 check busybox-ls busybox ls -a d
 check busybox-cat busybox cat in.txt

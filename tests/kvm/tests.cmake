@@ -37,3 +37,59 @@ add_test(NAME kvm.hc_robust COMMAND kvm_hc_robust ${CMAKE_CURRENT_BINARY_DIR})
 add_test(NAME kvm.programs
          COMMAND sh ${KVM_TEST_DIR}/run_kvm.sh $<TARGET_FILE:sabot> ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(kvm.programs PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+# Threads, pipes and sockets on the KVM PAL (one vCPU per thread): the
+# issue 3 showcase programs, each flavour, through run3.sh with `sabot run
+# --pal kvm`. Known gaps (see docs/kvm.md): futex "shared" (a file mapped
+# MAP_SHARED twice), signals "faults" (a mapping past the end of a file).
+if(TARGET issue3_programs)
+  set(KVM_I3_BIN ${CMAKE_BINARY_DIR}/tests/issue3)
+  set(KVM_I3_CASES "futex requeue" "futex wakeop" "futex bitset" "futex timeout"
+      "condtime single" "condtime staggered" "condtime signalled" "condtime mutex_sem"
+      "signals thread" "signals route" "signals altstack" "signals overflow" "signals suspend"
+      "signals wait" "signals flags" "signals segv" "signals restart"
+      "evloop basic" "evloop order" "evloop loop" "evloop modes" "evloop pwait")
+  foreach(f musl glibc glibc-pie)
+    foreach(c ${KVM_I3_CASES})
+      separate_arguments(pc UNIX_COMMAND "${c}")
+      list(GET pc 0 prog)
+      list(GET pc 1 sub)
+      set(tname kvm.i3.${prog}.${sub}.${f})
+      add_test(NAME ${tname}
+        COMMAND sh ${KVM_TEST_DIR}/run_i3.sh $<TARGET_FILE:sabot> ${CMAKE_CURRENT_BINARY_DIR}/kvm_i3
+                --workdir ${CMAKE_CURRENT_BINARY_DIR}/kvm_i3/work/${tname}
+                --line "${prog}: ALL OK" -- ${KVM_I3_BIN}/${prog}-${f} ${sub})
+      set_tests_properties(${tname} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 LABELS kvm)
+    endforeach()
+    foreach(t tcp tcpopts udp unix)
+      set(tname kvm.i3.net.${t}.${f})
+      add_test(NAME ${tname}
+        COMMAND sh ${KVM_TEST_DIR}/run_i3.sh $<TARGET_FILE:sabot> ${CMAKE_CURRENT_BINARY_DIR}/kvm_i3
+                --net --workdir ${CMAKE_CURRENT_BINARY_DIR}/kvm_i3/work/${tname}
+                --line "net: ALL OK" -- ${KVM_I3_BIN}/net-${f} ${t})
+      set_tests_properties(${tname} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 LABELS kvm)
+    endforeach()
+    # Default action of SIGTERM: killed, status 128 + 15.
+    add_test(NAME kvm.i3.signals.term.${f}
+      COMMAND sh ${KVM_TEST_DIR}/run_i3.sh $<TARGET_FILE:sabot> ${CMAKE_CURRENT_BINARY_DIR}/kvm_i3
+              --workdir ${CMAKE_CURRENT_BINARY_DIR}/kvm_i3/work/kvm.i3.signals.term.${f}
+              --rc 143 --line "raising SIGTERM" -- ${KVM_I3_BIN}/signals-${f} term)
+    set_tests_properties(kvm.i3.signals.term.${f} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120
+                         LABELS kvm)
+  endforeach()
+  # 64 threads x 1e6 futex ping-pongs (raw futex and pthread), like issue3.
+  foreach(t race pthread)
+    add_test(NAME kvm.i3.futex.${t}.musl
+      COMMAND sh ${KVM_TEST_DIR}/run_i3.sh $<TARGET_FILE:sabot> ${CMAKE_CURRENT_BINARY_DIR}/kvm_i3
+              --workdir ${CMAKE_CURRENT_BINARY_DIR}/kvm_i3/work/kvm.i3.futex.${t}.musl
+              --line "futex: ALL OK" -- ${KVM_I3_BIN}/futex-musl ${t} 1000000)
+    set_tests_properties(kvm.i3.futex.${t}.musl PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300
+                         RUN_SERIAL TRUE LABELS kvm)
+  endforeach()
+endif()
+
+# A TCP server on the KVM PAL: redis-server served to redis-benchmark.
+add_test(NAME kvm.redis
+         COMMAND sh ${KVM_TEST_DIR}/run_redis.sh $<TARGET_FILE:sabot>
+                 ${CMAKE_CURRENT_BINARY_DIR}/kvm_redis)
+set_tests_properties(kvm.redis PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 LABELS kvm)

@@ -679,6 +679,26 @@ static void test_symlinks(void) {
     check(h != NULL, "open: follows a symlink by default");
     if (h)
         pal_stream_close(h);
+    /* PAL_OPTION_LINK: a handle on the symlink itself (times, rename). */
+    h = NULL;
+    check_eq(pal_stream_open(link, PAL_ACCESS_RDONLY, 0, PAL_CREATE_NEVER,
+                             PAL_OPTION_LINK | PAL_OPTION_NOFOLLOW, &h),
+             0, "open: LINK opens a symlink itself");
+    check(h && pal_stream_attr_query_handle(h, &at) == 0 && at.type == PAL_TYPE_SYMLINK,
+          "attr_query_handle: a LINK handle is the symlink");
+    struct pal_stream_attr times = {.atime_ns = 1000000000LL * 1000000000,
+                                    .mtime_ns = 1000000000LL * 1000000000};
+    check(h && pal_stream_attr_set_handle(h, PAL_ATTR_TIMES, &times) == 0 &&
+              pal_stream_attr_query(link, true, &at) == 0 &&
+              at.mtime_ns == 1000000000LL * 1000000000,
+          "attr_set_handle: LINK sets the symlink's own times");
+    const char *link2 = uri(u2, "file:", "link2");
+    check(h && pal_stream_rename(h, link2) == 0 &&
+              pal_stream_readlink(link2, buf, sizeof(buf)) == 6,
+          "rename: a LINK handle renames the symlink");
+    if (h)
+        pal_stream_close(h);
+    link = uri(u1, "file:", "link2");
     check_eq(pal_stream_delete(link), 0, "delete: symlink");
     check_eq(pal_stream_attr_query(uri(u2, "file:", "target"), true, &at), 0,
              "delete: symlink target untouched");

@@ -3,14 +3,20 @@
 # is a tmpfs, /dev/shm the libos's own) and compares exit status and
 # stdout exactly; the native run must print MARKER, so a run that fails
 # the same way on both sides does not pass.
-# usage: compare.sh SABOT WORKDIR MARKER -- PROG [ARGS...]
+# usage: compare.sh SABOT WORKDIR MARKER [SABOT-RUN-OPTIONS...] -- PROG [ARGS...]
 set -u
 sabot=$1 work=$2 marker=$3
-shift 4
+shift 3
+opts=""
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+    opts="$opts $1"
+    shift
+done
+shift
 rm -rf "$work" && mkdir -p "$work/native" "$work/sabot" || exit 1
 (cd "$work/native" && env -i PATH=/usr/bin:/bin timeout 120 "$@" >../native.txt 2>../native.err)
 nrc=$?
-(cd "$work/sabot" && env -i PATH=/usr/bin:/bin timeout 120 "$sabot" run --log-level none -- "$@" \
+(cd "$work/sabot" && env -i PATH=/usr/bin:/bin timeout 120 "$sabot" run --log-level none $opts -- "$@" \
     >../sabot.txt 2>../sabot.err)
 src=$?
 cd "$work"

@@ -2,10 +2,8 @@
 # Value/Array/Lock (shared memory in /dev/shm or /tmp, SemLock futexes),
 # shared_memory (shm_open), Pool.terminate (SIGTERM to the workers), and
 # the spawn start method (semaphores opened by name after exec). Prints the
-# same lines natively and under sabot. Not here: a Manager (its server
-# binds a socket in a directory it creates after the fork, and the tmpfs
-# tree is per process, so the parent does not find it) and a forkserver
-# Pool (the server cannot open semaphores named after it started).
+# same lines natively and under sabot. A Manager and a forkserver Pool,
+# which need the tmpfs shared between processes, are in shared_mp.py.
 import multiprocessing as mp
 import os
 import time

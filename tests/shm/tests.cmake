@@ -45,10 +45,35 @@ if(SABOT_SHM_BUSYBOX)
             -- ${SABOT_SHM_BUSYBOX} sh ${SHM_DIR}/offset.sh)
   set_tests_properties(shm.shell.offset PROPERTIES TIMEOUT 150 LABELS shm)
 endif()
+if(SABOT_SHM_BUSYBOX)
+  # One tmpfs for all processes of a run: names, data, modes and links made
+  # by children are seen by the others (fast and checkpoint fork), and its
+  # host directory goes with the run's last process.
+  add_test(NAME shm.tmpfs.shared
+    COMMAND sh ${SHM_DIR}/compare.sh $<TARGET_FILE:sabot> ${SHM_WORK}/shared "shared: done"
+            -- ${SABOT_SHM_BUSYBOX} sh ${SHM_DIR}/shared.sh)
+  add_test(NAME shm.tmpfs.shared.checkpoint
+    COMMAND sh ${SHM_DIR}/compare.sh $<TARGET_FILE:sabot> ${SHM_WORK}/shared-ck "shared: done"
+            --fork checkpoint -- ${SABOT_SHM_BUSYBOX} sh ${SHM_DIR}/shared.sh)
+  add_test(NAME shm.tmpfs.cleanup
+    COMMAND sh ${SHM_DIR}/cleanup.sh $<TARGET_FILE:sabot> ${SABOT_SHM_BUSYBOX})
+  set_tests_properties(shm.tmpfs.shared shm.tmpfs.shared.checkpoint shm.tmpfs.cleanup
+    PROPERTIES TIMEOUT 150 LABELS shm)
+endif()
 find_program(SABOT_SHM_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
 if(SABOT_SHM_PYTHON)
   add_test(NAME shm.python.multiprocessing
     COMMAND sh ${SHM_DIR}/compare.sh $<TARGET_FILE:sabot> ${SHM_WORK}/mp "mp: ALL OK"
             -- ${SABOT_SHM_PYTHON} ${SHM_DIR}/mp.py)
   set_tests_properties(shm.python.multiprocessing PROPERTIES TIMEOUT 150 LABELS shm)
+  # A unix socket made after fork, a Manager, a forkserver Pool.
+  add_test(NAME shm.tmpfs.python
+    COMMAND sh ${SHM_DIR}/compare.sh $<TARGET_FILE:sabot> ${SHM_WORK}/shared-mp
+            "shared_mp: ALL OK" -- ${SABOT_SHM_PYTHON} ${SHM_DIR}/shared_mp.py)
+  add_test(NAME shm.tmpfs.python.checkpoint
+    COMMAND sh ${SHM_DIR}/compare.sh $<TARGET_FILE:sabot> ${SHM_WORK}/shared-mp-ck
+            "shared_mp: ALL OK" --fork checkpoint
+            -- ${SABOT_SHM_PYTHON} ${SHM_DIR}/shared_mp.py no-forkserver)
+  set_tests_properties(shm.tmpfs.python shm.tmpfs.python.checkpoint
+    PROPERTIES TIMEOUT 150 LABELS shm)
 endif()

@@ -4,7 +4,7 @@
 
 const struct kvm_boot *g_kvm_boot;
 static struct pal_boot_info g_boot_info;
-static struct kvm_tcb g_main_tcb;
+struct kvm_tcb g_kvm_tcbs[KVM_MAX_VCPUS] __attribute__((aligned(64)));
 static pal_event_handler_t g_event_handlers[PAL_EVENT__COUNT];
 
 /* The PAL stack of the boot thread: the libos runs here. */
@@ -30,7 +30,7 @@ static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
 #define FP_XSTATE_MAGIC2 0x46505845U
 static void mark_fpstate(void *fp) {
     uint32_t *sw = (uint32_t *)((uint8_t *)fp + 464);
-    uint64_t size = g_main_tcb.xsave_size;
+    uint64_t size = kvm_tcb_self()->xsave_size;
     uint32_t lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     sw[0] = FP_XSTATE_MAGIC1;
@@ -74,7 +74,17 @@ static __attribute__((noreturn)) void die_exception(const char *what, const stru
     kvm_panic(buf);
 }
 
+/* A TLB shootdown from another vCPU that found this one in PAL code. */
+static void flush_if_asked(void) {
+    struct kvm_tcb *t = kvm_tcb_self();
+    if (__atomic_load_n(&t->flush_pending, __ATOMIC_ACQUIRE)) {
+        t->flush_pending = 0;
+        kvm_tlb_flush();
+    }
+}
+
 void kvm_syscall_dispatch(struct pal_context *ctx) {
+    flush_if_asked();
     mark_fpstate(ctx->fpregs);
     pal_event_handler_t h = g_event_handlers[PAL_EVENT_SYSCALL];
     if (!h)
@@ -86,7 +96,14 @@ void kvm_syscall_dispatch(struct pal_context *ctx) {
 void kvm_exception_dispatch(struct pal_context *ctx, const struct kvm_exc_info *x) {
     struct pal_event_info info = {.addr = ctx->rip};
     enum pal_event ev;
+    flush_if_asked();
     switch (x->vector) {
+    case KVM_VEC_FLUSH: /* the tender redirected us here: flushed above */
+        return;
+    case KVM_VEC_INTERRUPT: /* pal_thread_interrupt while in app code */
+        ev = PAL_EVENT_INTERRUPT;
+        info.source = PAL_INT_WAKEUP;
+        break;
     case 14: /* #PF */
         if (kvm_mem_fault(x->cr2, x->error))
             return;
@@ -139,6 +156,7 @@ void kvm_exception_dispatch(struct pal_context *ctx, const struct kvm_exc_info *
 
 static void tcb_init(struct kvm_tcb *t, uint8_t *stack, size_t size) {
     t->abi.self = t;
+    t->abi.libos = 0;
     t->stack_base = (uint64_t)stack;
     t->stack_top = (uint64_t)stack + size;
     uint32_t r[4];
@@ -157,7 +175,8 @@ static pal_handle_t *tender_handle(int64_t id) {
 void kvm_guest_main(const struct kvm_boot *boot) {
     g_kvm_boot = boot;
     g_kvm_doorbell = (uint64_t)kvm_phys(KVM_GPA_DOORBELL(boot->mem_size));
-    tcb_init(&g_main_tcb, g_pal_stack, sizeof(g_pal_stack));
+    g_kvm_tcbs[0].hc_gpa = KVM_GPA_HC;
+    tcb_init(&g_kvm_tcbs[0], g_pal_stack, sizeof(g_pal_stack));
     kvm_mem_init(boot->free_start, boot->mem_size);
     kvm_time_init();
 
@@ -179,4 +198,12 @@ void kvm_guest_main(const struct kvm_boot *boot) {
     pal_host_info(&b->host);
     pal_mem_query(&b->mem);
     libos_start(b);
+}
+
+/* A new thread's first C code (kvm_thread_entry set GS to its TCB). */
+__attribute__((noreturn)) void kvm_thread_main(struct kvm_tcb *t) {
+    tcb_init(t, (uint8_t *)t->stack_base, t->stack_top - t->stack_base);
+    __asm__ volatile("wrfsbase %0" ::"r"(0ULL));
+    t->start_fn(t->start_arg);
+    pal_thread_exit(NULL);
 }

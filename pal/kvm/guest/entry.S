@@ -16,6 +16,12 @@
 #define TCB_RESUME_RSP 40
 #define TCB_SCRATCH 48
 #define TCB_XSAVE_SIZE 56
+#define TCB_EXC_VEC 64
+#define TCB_EXC_ERR 72
+#define TCB_EXC_RIP 80
+#define TCB_EXC_RFLAGS 88
+#define TCB_EXC_CR2 96
+#define TCB_SYS_RIP 104
 
 #define CTX_RSP 56
 #define CTX_RIP 128
@@ -23,28 +29,19 @@
 #define CTX_FPREGS 144
 #define CTX_SIZE 152
 
-/* exception area (struct kvm_exc_area) */
-#define EXC_VEC 0
-#define EXC_ERR 8
-#define EXC_RIP 16
-#define EXC_CS 24
-#define EXC_RFLAGS 32
-#define EXC_RSP 40
-#define EXC_CR2 48
-
 #define SEL_UCODE 0x23
 #define SEL_UDATA 0x1b
 
+/* CPL0 state is per vCPU: its TSS (kvm_tss_area + slot * 128, RSP0 and
+ * IST1 = kvm_cpl0_stack_top - slot * 1 KiB) and, for what the stubs
+ * record, the thread's TCB at the GS base (no swapgs: GS is the PAL's). */
     .section .bss
-    .balign 64
-    .globl kvm_exc_area
-kvm_exc_area:
-    .skip 64
-    .globl kvm_sys_rip
-kvm_sys_rip:
-    .skip 8
     .balign 4096
-    .skip 16384
+    .globl kvm_tss_area
+kvm_tss_area:
+    .skip 128 * 256
+    .balign 4096
+    .skip 1024 * 256
     .globl kvm_cpl0_stack_top
 kvm_cpl0_stack_top:
     .balign 4096
@@ -59,6 +56,14 @@ kvm_start:
     lea boot_stack_top(%rip), %rsp
     xor %ebp, %ebp
     call kvm_guest_main /* rdi: struct kvm_boot *, from the tender */
+    ud2
+
+/* A new thread's vCPU: rdi = its TCB, rsp = its PAL stack (the tender). */
+    .globl kvm_thread_entry
+kvm_thread_entry:
+    wrgsbase %rdi
+    xor %ebp, %ebp
+    call kvm_thread_main
     ud2
 
 /* ------------------------------------------------------------ CPL0 */
@@ -121,15 +126,15 @@ exc_cpl0:
     jz cpl0_fault
     push %rax
     mov %cr2, %rax
-    mov %rax, kvm_exc_area+EXC_CR2(%rip)
+    mov %rax, %gs:TCB_EXC_CR2
     mov 8(%rsp), %rax
-    mov %rax, kvm_exc_area+EXC_VEC(%rip)
+    mov %rax, %gs:TCB_EXC_VEC
     mov 16(%rsp), %rax
-    mov %rax, kvm_exc_area+EXC_ERR(%rip)
+    mov %rax, %gs:TCB_EXC_ERR
     mov 24(%rsp), %rax
-    mov %rax, kvm_exc_area+EXC_RIP(%rip)
+    mov %rax, %gs:TCB_EXC_RIP
     mov 40(%rsp), %rax
-    mov %rax, kvm_exc_area+EXC_RFLAGS(%rip)
+    mov %rax, %gs:TCB_EXC_RFLAGS
     lea exc_user(%rip), %rax
     mov %rax, 24(%rsp)
     andq $~0x100, 40(%rsp) /* no single step into the PAL */
@@ -145,7 +150,7 @@ cpl0_fault:
  * r11, so the app's flags come back unchanged). */
     .balign 16
 lstar_stub:
-    mov %rcx, kvm_sys_rip(%rip)
+    mov %rcx, %gs:TCB_SYS_RIP
     mov %cs, %ecx
     test $3, %cl
     jnz syscall_user /* kvm_pvm: the LSTAR code runs at CPL3 already */
@@ -234,24 +239,26 @@ syscall_user:
     TO_PAL_STACK
     sub $8, %rsp               /* fpregs */
     push %r11                  /* rflags */
-    push kvm_sys_rip(%rip)     /* rip */
-    mov kvm_sys_rip(%rip), %rcx /* Linux: rcx = rip, r11 = rflags */
+    push %gs:TCB_SYS_RIP     /* rip */
+    mov %gs:TCB_SYS_RIP, %rcx /* Linux: rcx = rip, r11 = rflags */
     PUSH_GPRS
     SAVE_FPU_AND_CALL kvm_syscall_dispatch
 
+    .globl kvm_exc_user
+kvm_exc_user:
 exc_user:
     TO_PAL_STACK
     sub $8, %rsp
-    push kvm_exc_area+EXC_RFLAGS(%rip)
-    push kvm_exc_area+EXC_RIP(%rip)
+    push %gs:TCB_EXC_RFLAGS
+    push %gs:TCB_EXC_RIP
     PUSH_GPRS
     /* the exception's details, before anything can fault again */
     sub $32, %rsp
-    mov kvm_exc_area+EXC_VEC(%rip), %rax
+    mov %gs:TCB_EXC_VEC, %rax
     mov %rax, 0(%rsp)
-    mov kvm_exc_area+EXC_ERR(%rip), %rax
+    mov %gs:TCB_EXC_ERR, %rax
     mov %rax, 8(%rsp)
-    mov kvm_exc_area+EXC_CR2(%rip), %rax
+    mov %gs:TCB_EXC_CR2, %rax
     mov %rax, 16(%rsp)
     mov %rsp, %rsi             /* struct kvm_exc_info * */
     lea 32(%rsp), %r12         /* ctx */

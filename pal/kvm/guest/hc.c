@@ -1,17 +1,11 @@
-/* Hypercalls: one request at a time in the shared page, then `out` to the
- * tender's port (the vCPU stops until the tender has answered). */
+/* Hypercalls: each vCPU has its own hypercall page and data window (its
+ * TCB's hc_gpa); a write to the doorbell stops the vCPU until its tender
+ * thread has answered. */
 #include "pal_kvm.h"
 
 /* Direct-map address of the doorbell (entry.S writes to it). */
 uint64_t g_kvm_doorbell;
 
-struct kvm_hc *kvm_hc_page(void) {
-    return kvm_phys(KVM_GPA_HC);
-}
-
-uint8_t *kvm_hc_data(void) {
-    return kvm_phys(KVM_GPA_DATA);
-}
 
 int64_t kvm_hc_call(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
                     uint64_t a5) {
@@ -23,7 +17,13 @@ int64_t kvm_hc_call(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t
     __asm__ volatile("" ::: "memory");
     kvm_hc_kick();
     __asm__ volatile("" ::: "memory");
-    return hc->ret;
+    int64_t r = hc->ret;
+    /* Another vCPU changed mappings while we were out (TLB shootdown). */
+    if (__atomic_load_n(&kvm_tcb_self()->flush_pending, __ATOMIC_ACQUIRE)) {
+        kvm_tcb_self()->flush_pending = 0;
+        kvm_tlb_flush();
+    }
+    return r;
 }
 
 int64_t kvm_put_uri(uint64_t off, const char *uri) {

@@ -3,7 +3,8 @@
  * direct map. Allocation is lazy: a PTE records "allocated, prot" without
  * a frame, and the first touch takes a page fault that kvm_mem_fault()
  * serves without the libos. Only removing access needs a TLB flush (a
- * CPL0 gate: int $0x81).
+ * ud2 the #UD stub turns into a CR3 reload), on every vCPU (shootdown
+ * through the tender). One lock covers frames and page tables.
  *
  * PTE software bits: 9 = allocated, 10 = has a frame, 52-54 = PAL_PROT_*. */
 #include "pal_kvm.h"
@@ -22,6 +23,29 @@
 
 static uint64_t g_phys_next, g_phys_end, g_phys_free, g_free_count;
 static uint64_t g_va_top = MMAP_TOP;
+static kvm_lock_t g_mem_lock;
+static bool g_flush; /* under the lock: a flush is due at unlock */
+uint32_t g_kvm_threads = 1;
+
+void kvm_tlb_flush_all(void) {
+    kvm_tlb_flush();
+    if (__atomic_load_n(&g_kvm_threads, __ATOMIC_ACQUIRE) > 1)
+        kvm_hc_call(KVM_HC_TLB_SHOOTDOWN, 0, 0, 0, 0, 0, 0);
+}
+
+uint64_t kvm_phys_alloc_contig(uint64_t size) {
+    size = (size + KVM_PAGE - 1) & ~(KVM_PAGE - 1);
+    kvm_lock(&g_mem_lock);
+    uint64_t pa = 0;
+    if (g_phys_end - g_phys_next >= size) {
+        pa = g_phys_next;
+        g_phys_next += size;
+    }
+    kvm_unlock(&g_mem_lock);
+    if (pa)
+        kvm_memset(kvm_phys(pa), 0, size);
+    return pa;
+}
 
 /* ------------------------------------------------------- frames */
 static uint64_t phys_alloc(void) {
@@ -158,7 +182,7 @@ static int map_lazy(uint64_t va, uint64_t size, uint32_t prot, bool eager) {
         uint64_t *pte = pte_of(va + off, true);
         if (!pte) {
             if (unmap_range(va, off))
-                kvm_tlb_flush();
+                g_flush = true;
             return -PAL_ERR_NOMEM;
         }
         *pte = PTE_ALLOC | ((uint64_t)(prot & 7) << PTE_PROT_SHIFT);
@@ -170,7 +194,7 @@ static int map_lazy(uint64_t va, uint64_t size, uint32_t prot, bool eager) {
     return 0;
 }
 
-bool kvm_mem_fault(uint64_t addr, uint64_t error) {
+static bool mem_fault_locked(uint64_t addr, uint64_t error) {
     if (addr >= USER_TOP)
         return false;
     uint64_t *pte = pte_of(addr & ~(KVM_PAGE - 1), false);
@@ -194,7 +218,7 @@ static uint64_t page_up(uint64_t n) {
     return (n + KVM_PAGE - 1) & ~(KVM_PAGE - 1);
 }
 
-int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags) {
+static int pal_mem_alloc_locked(void **addr, size_t size, uint32_t prot, uint32_t flags) {
     if (!size || !addr || size > USER_TOP)
         return -PAL_ERR_INVAL;
     size = page_up(size);
@@ -204,7 +228,7 @@ int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags) {
             return -PAL_ERR_INVAL;
         if (flags & PAL_MEM_FIXED) {
             if (unmap_range(va, size))
-                kvm_tlb_flush();
+                g_flush = true;
         } else if (first_used(va, size) != UINT64_MAX) {
             return -PAL_ERR_EXISTS;
         }
@@ -221,17 +245,17 @@ int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags) {
     return 0;
 }
 
-int pal_mem_free(void *addr, size_t size) {
+static int pal_mem_free_locked(void *addr, size_t size) {
     uint64_t va = (uint64_t)addr;
     size = page_up(size);
     if (!range_ok(va, size))
         return -PAL_ERR_INVAL;
     if (unmap_range(va, size))
-        kvm_tlb_flush();
+        g_flush = true;
     return 0;
 }
 
-int pal_mem_protect(void *addr, size_t size, uint32_t prot) {
+static int pal_mem_protect_locked(void *addr, size_t size, uint32_t prot) {
     uint64_t va = (uint64_t)addr;
     size = page_up(size);
     if (!range_ok(va, size))
@@ -256,11 +280,11 @@ int pal_mem_protect(void *addr, size_t size, uint32_t prot) {
                                    (!(old & PTE_NX) && (*pte & PTE_NX)));
     }
     if (flush)
-        kvm_tlb_flush();
+        g_flush = true;
     return 0;
 }
 
-int pal_mem_remap(void *old, size_t old_size, size_t new_size, uint32_t flags, void **addr) {
+static int pal_mem_remap_locked(void *old, size_t old_size, size_t new_size, uint32_t flags, void **addr) {
     uint64_t src = (uint64_t)old;
     old_size = page_up(old_size);
     new_size = page_up(new_size);
@@ -273,7 +297,7 @@ int pal_mem_remap(void *old, size_t old_size, size_t new_size, uint32_t flags, v
     if (!(flags & PAL_REMAP_FIXED)) {
         if (new_size <= old_size) {
             if (unmap_range(src + new_size, old_size - new_size))
-                kvm_tlb_flush();
+                g_flush = true;
             *addr = old;
             return 0;
         }
@@ -306,7 +330,7 @@ int pal_mem_remap(void *old, size_t old_size, size_t new_size, uint32_t flags, v
     }
     unmap_range(src + keep, old_size - keep);
     int r = new_size > keep ? map_lazy(dst + keep, new_size - keep, prot, false) : 0;
-    kvm_tlb_flush();
+    g_flush = true;
     if (r == 0)
         *addr = (void *)dst;
     return r;
@@ -318,4 +342,48 @@ int pal_mem_query(struct pal_mem_info *info) {
     info->page_size = KVM_PAGE;
     info->alloc_granularity = KVM_PAGE;
     return 0;
+}
+
+/* ------------------------------------------------------- locked entry */
+static void mem_unlock(void) {
+    bool flush = g_flush;
+    g_flush = false;
+    kvm_unlock(&g_mem_lock);
+    if (flush)
+        kvm_tlb_flush_all();
+}
+
+bool kvm_mem_fault(uint64_t addr, uint64_t error) {
+    kvm_lock(&g_mem_lock);
+    bool r = mem_fault_locked(addr, error);
+    mem_unlock();
+    return r;
+}
+
+int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags) {
+    kvm_lock(&g_mem_lock);
+    int r = pal_mem_alloc_locked(addr, size, prot, flags);
+    mem_unlock();
+    return r;
+}
+
+int pal_mem_free(void *addr, size_t size) {
+    kvm_lock(&g_mem_lock);
+    int r = pal_mem_free_locked(addr, size);
+    mem_unlock();
+    return r;
+}
+
+int pal_mem_protect(void *addr, size_t size, uint32_t prot) {
+    kvm_lock(&g_mem_lock);
+    int r = pal_mem_protect_locked(addr, size, prot);
+    mem_unlock();
+    return r;
+}
+
+int pal_mem_remap(void *old, size_t old_size, size_t new_size, uint32_t flags, void **addr) {
+    kvm_lock(&g_mem_lock);
+    int r = pal_mem_remap_locked(old, old_size, new_size, flags, addr);
+    mem_unlock();
+    return r;
 }

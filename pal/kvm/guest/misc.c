@@ -154,18 +154,70 @@ int pal_get_key(const char *name, void *key, size_t *size) {
     return -PAL_ERR_NOTIMPLEMENTED;
 }
 
-/* ------------------------------------------------- threads, processes */
+/* ------------------------------------------------- threads */
+/* One vCPU per thread. A slot's TCB, PAL stack and hypercall area are
+ * made once and reused by the next thread the tender puts in that slot
+ * (an exited vCPU is idle, never destroyed). */
+#define THREAD_STACK (256 * 1024)
+#define THREAD_AREA (THREAD_STACK + KVM_PAGE + KVM_DATA_SIZE)
+
 int pal_thread_create(pal_thread_fn fn, void *arg, pal_handle_t **out) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    if (!fn || !out)
+        return -PAL_ERR_INVAL;
+    int64_t slot = kvm_hc_call(KVM_HC_THREAD_NEW, 0, 0, 0, 0, 0, 0);
+    if (slot < 0)
+        return (int)slot;
+    if (slot == 0 || slot >= KVM_MAX_VCPUS)
+        return -PAL_ERR_IO; /* a confused tender */
+    struct kvm_tcb *t = &g_kvm_tcbs[slot];
+    if (!t->stack_base) {
+        uint64_t pa = kvm_phys_alloc_contig(THREAD_AREA);
+        if (!pa) {
+            kvm_hc_call(KVM_HC_THREAD_START, (uint64_t)slot, 0, 0, 0, 0, 0); /* release */
+            return -PAL_ERR_NOMEM;
+        }
+        t->stack_base = (uint64_t)kvm_phys(pa);
+        t->stack_top = t->stack_base + THREAD_STACK;
+        t->hc_gpa = pa + THREAD_STACK;
+    }
+    pal_handle_t *h = kvm_handle_new(KH_THREAD, slot);
+    if (!h) {
+        kvm_hc_call(KVM_HC_THREAD_START, (uint64_t)slot, 0, 0, 0, 0, 0);
+        return -PAL_ERR_NOMEM;
+    }
+    t->slot = (uint64_t)slot;
+    t->start_fn = fn;
+    t->start_arg = arg;
+    t->flush_pending = 0;
+    __atomic_add_fetch(&g_kvm_threads, 1, __ATOMIC_ACQ_REL);
+    int64_t r = kvm_hc_call(KVM_HC_THREAD_START, (uint64_t)slot, t->hc_gpa, (uint64_t)t,
+                            t->stack_top, 0, 0);
+    if (r < 0) {
+        __atomic_sub_fetch(&g_kvm_threads, 1, __ATOMIC_ACQ_REL);
+        kvm_handle_free(h);
+        return (int)r;
+    }
+    *out = h;
+    return 0;
 }
+
 void pal_thread_exit(uint32_t *clear_tid) {
-    /* One vCPU, one thread: its end is the process's. */
-    pal_process_exit(0);
+    __atomic_sub_fetch(&g_kvm_threads, 1, __ATOMIC_ACQ_REL);
+    /* The tender clears and wakes *clear_tid once this vCPU has stopped
+     * (it is off its stack then). */
+    for (;;)
+        kvm_hc_call(KVM_HC_THREAD_EXIT, (uint64_t)clear_tid, 0, 0, 0, 0, 0);
 }
+
 int pal_thread_interrupt(pal_handle_t *h) {
-    return 0; /* the only thread is the caller: nothing to interrupt */
+    if (!h || h->kind != KH_THREAD)
+        return -PAL_ERR_BADHANDLE;
+    return (int)kvm_hc_call(KVM_HC_THREAD_INTERRUPT, (uint64_t)h->id, 0, 0, 0, 0, 0);
 }
-void pal_thread_yield(void) {}
+
+void pal_thread_yield(void) {
+    kvm_hc_call(KVM_HC_YIELD, 0, 0, 0, 0, 0, 0);
+}
 int pal_thread_set_affinity(pal_handle_t *h, const void *mask, size_t size) {
     return 0;
 }
@@ -173,9 +225,12 @@ int pal_thread_get_affinity(pal_handle_t *h, void *mask, size_t size) {
     if (!size)
         return -PAL_ERR_INVAL;
     kvm_memset((void *)mask, 0, size);
-    *(uint8_t *)mask = 1;
+    for (uint32_t i = 0; i < g_kvm_boot->cpu_count && i / 8 < size; i++)
+        ((uint8_t *)mask)[i / 8] |= (uint8_t)(1u << (i % 8));
     return 0;
 }
+
+/* ------------------------------------------------- processes */
 int pal_process_create(const char *const *args, pal_handle_t **stream) {
     return -PAL_ERR_NOTIMPLEMENTED;
 }
@@ -191,13 +246,17 @@ void pal_process_exit(int status) {
 }
 
 /* ------------------------------------------------- events, waiting */
-/* One vCPU: only the caller can set an event, so waiting for one that is
- * not set is sleeping (in the tender) until the timeout. */
+/* Events and address waits stay in the guest while nobody sleeps: an
+ * event is a guest word; a sleeper counts itself (nwait, or the address
+ * hash's count) before it sleeps in the tender, and setters and wakers
+ * exit to the tender only when that count is not zero. The tender
+ * re-checks the word after registering the sleeper, so no wake-up is
+ * lost. Spinning briefly first saves exits for quick hand-offs. */
 int pal_event_create(bool init_signaled, bool auto_clear, pal_handle_t **out) {
     pal_handle_t *h = kvm_handle_new(KH_EVENT, 0);
     if (!h)
         return -PAL_ERR_NOMEM;
-    h->signaled = init_signaled;
+    h->word = init_signaled;
     h->auto_clear = auto_clear;
     *out = h;
     return 0;
@@ -206,80 +265,178 @@ int pal_event_create(bool init_signaled, bool auto_clear, pal_handle_t **out) {
 int pal_event_set(pal_handle_t *ev) {
     if (!ev || ev->kind != KH_EVENT)
         return -PAL_ERR_BADHANDLE;
-    ev->signaled = true;
+    __atomic_store_n(&ev->word, 1, __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&ev->nwait, __ATOMIC_SEQ_CST))
+        kvm_hc_call(KVM_HC_WAKE, (uint64_t)&ev->word, UINT32_MAX, 0, 0, 0, 0);
     return 0;
 }
 
 int pal_event_clear(pal_handle_t *ev) {
     if (!ev || ev->kind != KH_EVENT)
         return -PAL_ERR_BADHANDLE;
-    ev->signaled = false;
+    __atomic_store_n(&ev->word, 0, __ATOMIC_RELEASE);
     return 0;
 }
 
-/* Sleeps for *timeout_us (forever when NULL: nothing can wake us). */
-static int sleep_out(uint64_t *timeout_us) {
-    if (!timeout_us) {
-        for (;;)
-            kvm_hc_call(KVM_HC_SLEEP, 60ULL * 1000000000ULL, 0, 0, 0, 0, 0);
+/* Takes a signaled event (clears it if auto-clear); true if it was set. */
+static bool event_take(pal_handle_t *h) {
+    if (!h->auto_clear)
+        return __atomic_load_n(&h->word, __ATOMIC_ACQUIRE) != 0;
+    uint32_t one = 1;
+    return __atomic_compare_exchange_n(&h->word, &one, 0, false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
+static uint64_t now_us(void) {
+    return since_boot_ns() / 1000;
+}
+
+/* One KVM_HC_WAIT over ws[0..n); -PAL_ERR_* or the ready count. */
+static int64_t tender_wait(struct kvm_wait *ws, size_t n, uint64_t timeout_us) {
+    kvm_memcpy(kvm_hc_data(), ws, n * sizeof(*ws));
+    int64_t r = kvm_hc_call(KVM_HC_WAIT, n, timeout_us, 0, 0, 0, 0);
+    kvm_memcpy(ws, kvm_hc_data(), n * sizeof(*ws));
+    return r;
+}
+
+#define SPIN_LOOPS 2000
+
+int pal_wait_handles(size_t count, pal_handle_t *const *handles, const uint32_t *events,
+                     uint32_t *ret_events, uint64_t *timeout_us) {
+    if (count > KVM_WAIT_MAX)
+        return -PAL_ERR_INVAL;
+    struct kvm_wait ws[KVM_WAIT_MAX];
+    uint64_t deadline = timeout_us ? now_us() + *timeout_us : 0;
+    bool tender_handles = false;
+    for (size_t i = 0; i < count; i++)
+        if (handles[i] && handles[i]->kind == KH_TENDER && events[i])
+            tender_handles = true;
+    int ret;
+    for (unsigned round = 0;; round++) {
+        int ready = 0;
+        for (size_t i = 0; i < count; i++) {
+            pal_handle_t *h = handles[i];
+            ret_events[i] = 0;
+            if (h && h->kind == KH_EVENT && (events[i] & PAL_WAIT_READ) && event_take(h))
+                ret_events[i] = PAL_WAIT_READ;
+            else if (h && h->kind == KH_LOG)
+                ret_events[i] = events[i] & PAL_WAIT_WRITE;
+            ready += ret_events[i] != 0;
+        }
+        /* Tender handles are asked without sleeping when something is
+         * ready already; otherwise everything sleeps together. */
+        uint64_t left = 0;
+        if (!ready && timeout_us) {
+            uint64_t now = now_us();
+            left = now < deadline ? deadline - now : 0;
+        }
+        bool sleep = !ready && (!timeout_us || left);
+        if (sleep && round * 100 < SPIN_LOOPS && !tender_handles) {
+            __builtin_ia32_pause();
+            continue;
+        }
+        if (!sleep && !tender_handles) {
+            ret = ready ? ready : -PAL_ERR_TIMEOUT;
+            break;
+        }
+        size_t n = 0;
+        for (size_t i = 0; i < count; i++) {
+            pal_handle_t *h = handles[i];
+            if (!h || !events[i])
+                continue;
+            if (h->kind == KH_TENDER)
+                ws[n++] = (struct kvm_wait){.kind = 1, .events = events[i], .va_or_id = h->id};
+            else if (h->kind == KH_EVENT && sleep && (events[i] & PAL_WAIT_READ)) {
+                __atomic_add_fetch(&h->nwait, 1, __ATOMIC_SEQ_CST);
+                ws[n++] = (struct kvm_wait){.kind = 0, .va_or_id = (uint64_t)&h->word};
+            }
+        }
+        int64_t r = tender_wait(ws, n, sleep ? (timeout_us ? left : ~0ULL) : 0);
+        size_t k = 0;
+        for (size_t i = 0; i < count; i++) {
+            pal_handle_t *h = handles[i];
+            if (!h || !events[i])
+                continue;
+            if (h->kind == KH_TENDER) {
+                ret_events[i] = r >= 0 ? ws[k].revents & (events[i] | PAL_WAIT_ERROR |
+                                                            PAL_WAIT_HANGUP)
+                                       : 0;
+                ready += ret_events[i] != 0;
+                k++;
+            } else if (h->kind == KH_EVENT && sleep && (events[i] & PAL_WAIT_READ)) {
+                __atomic_sub_fetch(&h->nwait, 1, __ATOMIC_SEQ_CST);
+                k++;
+                if (!ret_events[i] && event_take(h)) {
+                    ret_events[i] = PAL_WAIT_READ;
+                    ready++;
+                }
+            }
+        }
+        if (ready) {
+            ret = ready;
+            break;
+        }
+        if (r < 0 && r != -PAL_ERR_TIMEOUT) {
+            ret = (int)r;
+            break;
+        }
+        if (timeout_us && now_us() >= deadline) {
+            ret = -PAL_ERR_TIMEOUT;
+            break;
+        }
+        if (!sleep) {
+            ret = -PAL_ERR_TIMEOUT;
+            break;
+        }
     }
-    uint64_t left = *timeout_us;
-    while (left) {
-        uint64_t chunk = left > 60000000ULL ? 60000000ULL : left;
-        uint64_t t0 = since_boot_ns();
-        kvm_hc_call(KVM_HC_SLEEP, chunk * 1000, 0, 0, 0, 0, 0);
-        uint64_t spent = (since_boot_ns() - t0) / 1000;
-        left = spent >= left ? 0 : left - spent;
+    if (timeout_us) {
+        uint64_t now = now_us();
+        *timeout_us = now < deadline ? deadline - now : 0;
     }
-    *timeout_us = 0;
-    return -PAL_ERR_TIMEOUT;
+    return ret;
 }
 
 int pal_event_wait(pal_handle_t *ev, uint64_t *timeout_us) {
     if (ev && ev->kind != KH_EVENT)
         return -PAL_ERR_BADHANDLE;
-    if (ev && ev->signaled) {
-        if (ev->auto_clear)
-            ev->signaled = false;
-        return 0;
-    }
-    return sleep_out(timeout_us);
+    uint32_t want = PAL_WAIT_READ, got;
+    int r = pal_wait_handles(ev ? 1 : 0, &ev, &want, &got, timeout_us);
+    return r > 0 ? 0 : r;
 }
 
-/* Files and consoles count as always ready (their reads block in the
- * tender); events when set. */
-int pal_wait_handles(size_t count, pal_handle_t *const *handles, const uint32_t *events,
-                     uint32_t *ret_events, uint64_t *timeout_us) {
-    int ready = 0;
-    for (size_t i = 0; i < count; i++) {
-        pal_handle_t *h = handles[i];
-        uint32_t e = 0;
-        if (h && h->kind == KH_EVENT && h->signaled) {
-            e = events[i] & PAL_WAIT_READ;
-            if (e && h->auto_clear)
-                h->signaled = false;
-        } else if (h && (h->kind == KH_TENDER || h->kind == KH_LOG)) {
-            e = events[i] & (PAL_WAIT_READ | PAL_WAIT_WRITE);
-        }
-        ret_events[i] = e;
-        ready += e != 0;
-    }
-    if (ready)
-        return ready;
-    return sleep_out(timeout_us);
+/* Sleepers per address hash: a wake with no sleeper stays in the guest. */
+#define ADDR_HASH 256
+static uint32_t g_addr_sleepers[ADDR_HASH];
+
+static uint32_t *addr_count(uint32_t *addr) {
+    uint64_t a = (uint64_t)addr;
+    return &g_addr_sleepers[((a >> 2) ^ (a >> 12)) & (ADDR_HASH - 1)];
 }
 
 int pal_addr_wait(uint32_t *addr, uint32_t expected, uint64_t *timeout_ns) {
-    if (*(volatile uint32_t *)addr != expected)
+    if (__atomic_load_n((volatile uint32_t *)addr, __ATOMIC_ACQUIRE) != expected)
         return -PAL_ERR_AGAIN;
-    if (!timeout_ns)
-        return sleep_out(NULL);
-    uint64_t us = *timeout_ns / 1000;
-    int r = sleep_out(&us);
-    *timeout_ns = 0;
-    return r;
+    uint32_t *cnt = addr_count(addr);
+    __atomic_add_fetch(cnt, 1, __ATOMIC_SEQ_CST);
+    struct kvm_wait w = {.kind = 0, .va_or_id = (uint64_t)addr, .expected = expected};
+    uint64_t t0 = since_boot_ns();
+    uint64_t us = timeout_ns ? (*timeout_ns + 999) / 1000 : ~0ULL;
+    int64_t r = tender_wait(&w, 1, us);
+    __atomic_sub_fetch(cnt, 1, __ATOMIC_SEQ_CST);
+    if (timeout_ns) {
+        uint64_t spent = since_boot_ns() - t0;
+        *timeout_ns = spent >= *timeout_ns ? 0 : *timeout_ns - spent;
+    }
+    if (r < 0)
+        return (int)r;
+    return 0; /* woken, or the word changed: the caller re-checks */
 }
 
 int pal_addr_wake(uint32_t *addr, uint32_t count) {
-    return 0;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(addr_count(addr), __ATOMIC_SEQ_CST))
+        return 0;
+    int64_t r = kvm_hc_call(KVM_HC_WAKE, (uint64_t)addr, count, 0, 0, 0, 0);
+    return r < 0 ? (int)r : (int)r;
 }

@@ -8,7 +8,12 @@
 
 #define KVM_PAGE 4096ULL
 
-/* Per-thread block at the GS base; entry.S knows these offsets. */
+static inline void *kvm_phys(uint64_t gpa) {
+    return (void *)(KVM_VA_DMAP + gpa);
+}
+
+/* Per-thread block at the GS base (one per vCPU slot, g_kvm_tcbs);
+ * entry.S and the tender know these offsets (kvm_abi.h KVM_TCB_*). */
 struct kvm_tcb {
     struct pal_tcb_abi abi; /* 0 self, 8 libos */
     uint64_t stack_top;     /* 16: PAL stack: the libos runs here */
@@ -17,8 +22,34 @@ struct kvm_tcb {
     uint64_t resume_rsp;    /* 40 */
     uint64_t scratch;       /* 48 */
     uint64_t xsave_size;    /* 56 */
+    uint64_t exc_vec, exc_err, exc_rip, exc_rflags, exc_cr2; /* 64.. written at CPL0 */
+    uint64_t sys_rip;       /* 104: the app rip of a syscall */
+    uint64_t hc_gpa;        /* 112: this vCPU's hypercall page; data window after it */
+    uint64_t flush_pending; /* 120: set by the tender (TLB shootdown) */
+    uint64_t slot;
+    pal_thread_fn start_fn;
+    void *start_arg;
     uint64_t fs_base;
+    uint8_t pad[KVM_TCB_SIZE - 160];
 };
+_Static_assert(sizeof(struct kvm_tcb) == KVM_TCB_SIZE, "TCB layout");
+_Static_assert(__builtin_offsetof(struct kvm_tcb, exc_vec) == KVM_TCB_EXC_VEC, "TCB layout");
+_Static_assert(__builtin_offsetof(struct kvm_tcb, sys_rip) == KVM_TCB_SYS_RIP, "TCB layout");
+_Static_assert(__builtin_offsetof(struct kvm_tcb, flush_pending) == KVM_TCB_FLUSH, "TCB layout");
+extern struct kvm_tcb g_kvm_tcbs[KVM_MAX_VCPUS];
+static inline struct kvm_tcb *kvm_tcb_self(void) {
+    struct kvm_tcb *t;
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(t));
+    return t;
+}
+
+/* A spinlock that yields the vCPU's host thread when it spins long (the
+ * holder's vCPU may be descheduled on the host). */
+typedef struct {
+    uint32_t v;
+} kvm_lock_t;
+void kvm_lock(kvm_lock_t *l);
+void kvm_unlock(kvm_lock_t *l);
 
 /* What exc_user passes to kvm_exception_dispatch. */
 struct kvm_exc_info {
@@ -33,14 +64,15 @@ void kvm_hc_kick(void);
 extern uint64_t g_kvm_doorbell;
 int64_t kvm_hc_call(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
                     uint64_t a5);
-struct kvm_hc *kvm_hc_page(void);
-uint8_t *kvm_hc_data(void);
+static inline struct kvm_hc *kvm_hc_page(void) {
+    return kvm_phys(kvm_tcb_self()->hc_gpa);
+}
+static inline uint8_t *kvm_hc_data(void) {
+    return kvm_phys(KVM_HC_DATA_GPA(kvm_tcb_self()->hc_gpa));
+}
 /* Copies "uri" to the data window at off; returns its length or -PAL_ERR_*. */
 int64_t kvm_put_uri(uint64_t off, const char *uri);
 
-static inline void *kvm_phys(uint64_t gpa) {
-    return (void *)(KVM_VA_DMAP + gpa);
-}
 
 /* ---- boot, time (boot.c, misc.c) */
 extern const struct kvm_boot *g_kvm_boot;
@@ -52,13 +84,21 @@ void kvm_mem_init(uint64_t free_start, uint64_t mem_size);
  * allocated memory); true when done. */
 bool kvm_mem_fault(uint64_t addr, uint64_t error);
 void kvm_tlb_flush(void);
+/* Flushes this vCPU's TLB and, with other threads running, asks the tender
+ * to have every other vCPU flush too. */
+void kvm_tlb_flush_all(void);
+/* Physically contiguous, zeroed guest memory (never freed); 0 if none. */
+uint64_t kvm_phys_alloc_contig(uint64_t size);
+extern uint32_t g_kvm_threads; /* running vCPUs */
 
 /* ---- handles (streams.c) */
 enum kvm_handle_kind { KH_TENDER = 1, KH_LOG, KH_EVENT, KH_THREAD };
 struct pal_handle {
     uint32_t kind;
     int64_t id;                /* tender handle id (KH_TENDER), or 0 log / 1 trace (KH_LOG) */
-    bool signaled, auto_clear; /* KH_EVENT */
+    uint32_t word;             /* KH_EVENT: 1 when signaled (a guest futex word) */
+    uint32_t nwait;            /* KH_EVENT: vCPUs sleeping on word in the tender */
+    bool auto_clear;           /* KH_EVENT */
     bool nonblocking;
     bool memfd; /* a memfd: object (see pal_stream_map) */
 };

@@ -1,6 +1,6 @@
 /* Streams of the KVM guest: file:, dir:, console: and memfd: objects live
  * in the tender; the guest holds its handle id. Data goes through the
- * hypercall data window (one copy each way). Pipes and sockets: not yet. */
+ * hypercall data window (one copy each way). Pipes and sockets too. */
 #include "pal_kvm.h"
 
 static bool is_tender(pal_handle_t *h) {
@@ -110,7 +110,9 @@ int pal_stream_delete(const char *uri) {
 }
 
 int pal_stream_shutdown(pal_handle_t *h, uint32_t how) {
-    return -PAL_ERR_NOTSUPPORTED;
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    return (int)kvm_hc_call(KVM_HC_SHUTDOWN, (uint64_t)h->id, how, 0, 0, 0, 0);
 }
 
 /* File mappings are copies: the file is read into fresh guest memory.
@@ -252,8 +254,28 @@ int64_t pal_stream_readlink(const char *uri, char *buf, size_t size) {
     return r;
 }
 
+/* ------------------------------------------------------ pipes, sockets */
+/* Host-backed in the tender, non-blocking like on the Linux PAL: the
+ * libos waits for them with pal_wait_handles (KVM_HC_WAIT polls their
+ * host fds). */
+static int new_tender_handle(int64_t id, pal_handle_t **out) {
+    if (id < 0)
+        return (int)id;
+    pal_handle_t *h = kvm_handle_new(KH_TENDER, id);
+    if (!h) {
+        kvm_hc_call(KVM_HC_CLOSE, (uint64_t)id, 0, 0, 0, 0, 0);
+        return -PAL_ERR_NOMEM;
+    }
+    h->nonblocking = true;
+    *out = h;
+    return 0;
+}
+
 int pal_stream_accept(pal_handle_t *h, uint32_t options, pal_handle_t **client) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    if (!is_tender(h) || !client)
+        return -PAL_ERR_BADHANDLE;
+    return new_tender_handle(kvm_hc_call(KVM_HC_ACCEPT, (uint64_t)h->id, options, 0, 0, 0, 0),
+                             client);
 }
 int pal_stream_send_handle(pal_handle_t *h, pal_handle_t *cargo) {
     return -PAL_ERR_NOTIMPLEMENTED;
@@ -261,30 +283,139 @@ int pal_stream_send_handle(pal_handle_t *h, pal_handle_t *cargo) {
 int pal_stream_recv_handle(pal_handle_t *h, pal_handle_t **cargo) {
     return -PAL_ERR_NOTIMPLEMENTED;
 }
+
 int pal_stream_pair(uint32_t type, uint32_t options, pal_handle_t **a, pal_handle_t **b) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    if (!a || !b)
+        return -PAL_ERR_INVAL;
+    volatile struct kvm_hc *hc = kvm_hc_page();
+    int64_t ia = kvm_hc_call(KVM_HC_PAIR, type, options, 0, 0, 0, 0);
+    if (ia < 0)
+        return (int)ia;
+    int64_t ib = (int64_t)hc->a[1];
+    int r = new_tender_handle(ia, a);
+    if (r < 0) {
+        kvm_hc_call(KVM_HC_CLOSE, (uint64_t)ib, 0, 0, 0, 0, 0);
+        return r;
+    }
+    if ((r = new_tender_handle(ib, b)) < 0) {
+        pal_stream_close(*a);
+        return r;
+    }
+    return 0;
 }
+
 int pal_socket_create(uint32_t family, uint32_t type, uint32_t options, pal_handle_t **out) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    if (!out)
+        return -PAL_ERR_INVAL;
+    return new_tender_handle(kvm_hc_call(KVM_HC_SOCKET, family, type, options, 0, 0, 0), out);
 }
+
+static int addr_call(uint32_t nr, pal_handle_t *h, const struct pal_sockaddr *addr) {
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    if (!addr)
+        return -PAL_ERR_INVAL;
+    kvm_memcpy(kvm_hc_data() + KVM_DATA_ADDR, addr, sizeof(*addr));
+    return (int)kvm_hc_call(nr, (uint64_t)h->id, 0, 0, 0, 0, 0);
+}
+
 int pal_socket_bind(pal_handle_t *h, const struct pal_sockaddr *addr) {
-    return -PAL_ERR_NOTIMPLEMENTED;
-}
-int pal_socket_listen(pal_handle_t *h, int backlog) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    return addr_call(KVM_HC_BIND, h, addr);
 }
 int pal_socket_connect(pal_handle_t *h, const struct pal_sockaddr *addr) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    return addr_call(KVM_HC_CONNECT, h, addr);
 }
+
+int pal_socket_listen(pal_handle_t *h, int backlog) {
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    return (int)kvm_hc_call(KVM_HC_LISTEN, (uint64_t)h->id, (uint64_t)(int64_t)backlog, 0, 0, 0,
+                            0);
+}
+
 int pal_socket_name(pal_handle_t *h, bool peer, struct pal_sockaddr *addr) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    int r = (int)kvm_hc_call(KVM_HC_NAME, (uint64_t)h->id, peer, 0, 0, 0, 0);
+    if (r == 0)
+        kvm_memcpy(addr, kvm_hc_data() + KVM_DATA_ADDR, sizeof(*addr));
+    return r;
 }
+
+#define MSG_MAX (KVM_DATA_SIZE - KVM_DATA_MSG)
+
 int64_t pal_socket_send(pal_handle_t *h, struct pal_msg *msg) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    if (msg->handle_count > KVM_MSG_HANDLES_MAX)
+        return -PAL_ERR_INVAL;
+    uint64_t *ids = (uint64_t *)(kvm_hc_data() + KVM_DATA_HANDLES);
+    for (size_t i = 0; i < msg->handle_count; i++) {
+        if (!is_tender(msg->handles[i]))
+            return -PAL_ERR_NOTSUPPORTED; /* guest-only objects (events) */
+        ids[i] = (uint64_t)msg->handles[i]->id;
+    }
+    uint8_t *d = kvm_hc_data() + KVM_DATA_MSG;
+    size_t len = 0;
+    for (size_t i = 0; i < msg->iov_count && len < MSG_MAX; i++) {
+        size_t n = msg->iov[i].len < MSG_MAX - len ? msg->iov[i].len : MSG_MAX - len;
+        kvm_memcpy(d + len, msg->iov[i].base, n);
+        len += n;
+    }
+    if (msg->addr)
+        kvm_memcpy(kvm_hc_data() + KVM_DATA_ADDR, msg->addr, sizeof(*msg->addr));
+    int64_t r = kvm_hc_call(KVM_HC_SEND, (uint64_t)h->id, len, msg->flags, msg->addr != 0,
+                            msg->handle_count, 0);
+    return r > (int64_t)len ? -PAL_ERR_IO : r;
 }
+
 int64_t pal_socket_recv(pal_handle_t *h, struct pal_msg *msg) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    if (!is_tender(h))
+        return -PAL_ERR_BADHANDLE;
+    size_t want = 0;
+    for (size_t i = 0; i < msg->iov_count; i++)
+        want += msg->iov[i].len;
+    if (want > MSG_MAX)
+        want = MSG_MAX;
+    volatile struct kvm_hc *hc = kvm_hc_page();
+    size_t room = msg->handles ? msg->handle_count : 0;
+    if (room > KVM_MSG_HANDLES_MAX)
+        room = KVM_MSG_HANDLES_MAX;
+    int64_t r = kvm_hc_call(KVM_HC_RECV, (uint64_t)h->id, want, msg->flags, msg->addr != 0, room, 0);
+    msg->handle_count = 0;
+    if (r < 0)
+        return r;
+    msg->flags = (uint32_t)hc->a[2];
+    uint64_t nh = hc->a[4] <= room ? hc->a[4] : 0;
+    const uint64_t *ids = (const uint64_t *)(kvm_hc_data() + KVM_DATA_HANDLES);
+    for (uint64_t i = 0; i < nh; i++) {
+        pal_handle_t *c = kvm_handle_new(KH_TENDER, (int64_t)ids[i]);
+        if (!c) {
+            kvm_hc_call(KVM_HC_CLOSE, ids[i], 0, 0, 0, 0, 0);
+            msg->flags |= PAL_MSG_CTRUNC;
+            continue;
+        }
+        msg->handles[msg->handle_count++] = c;
+    }
+    /* With PAL_MSG_TRUNC r may be the datagram's real length. */
+    size_t got = (uint64_t)r < want ? (size_t)r : want, off = 0;
+    const uint8_t *d = kvm_hc_data() + KVM_DATA_MSG;
+    for (size_t i = 0; i < msg->iov_count && off < got; i++) {
+        size_t n = msg->iov[i].len < got - off ? msg->iov[i].len : got - off;
+        kvm_memcpy(msg->iov[i].base, d + off, n);
+        off += n;
+    }
+    if (msg->addr)
+        kvm_memcpy(msg->addr, kvm_hc_data() + KVM_DATA_ADDR, sizeof(*msg->addr));
+    return r;
 }
+
 int pal_socket_option(pal_handle_t *h, uint32_t opt, bool set, uint64_t *val) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    if (!is_tender(h) || !val)
+        return -PAL_ERR_BADHANDLE;
+    volatile struct kvm_hc *hc = kvm_hc_page();
+    int r = (int)kvm_hc_call(KVM_HC_SOCKOPT, (uint64_t)h->id, opt, set, *val, 0, 0);
+    if (r == 0 && !set)
+        *val = hc->a[3];
+    return r;
 }

@@ -19,20 +19,37 @@ void *kvm_memset(void *d, int c, size_t n) {
     return r;
 }
 
-/* Handles come from a fixed pool: the PAL needs no heap. One vCPU runs at
- * a time and the libos never calls the PAL re-entrantly, so no lock. */
+void kvm_lock(kvm_lock_t *l) {
+    for (unsigned spins = 0; __atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE); spins++) {
+        __builtin_ia32_pause();
+        if (spins > 1000) { /* the holder's vCPU may not be running */
+            kvm_hc_call(KVM_HC_YIELD, 0, 0, 0, 0, 0, 0);
+            spins = 0;
+        }
+    }
+}
+
+void kvm_unlock(kvm_lock_t *l) {
+    __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
+}
+
+/* Handles come from a fixed pool: the PAL needs no heap. */
 #define MAX_HANDLES 4096
 static struct pal_handle g_pool[MAX_HANDLES];
 static uint32_t g_next_unused;
 static struct pal_handle *g_free_list; /* linked through id */
 
+static kvm_lock_t g_pool_lock;
+
 pal_handle_t *kvm_handle_new(uint32_t kind, int64_t id) {
+    kvm_lock(&g_pool_lock);
     struct pal_handle *h = g_free_list;
     if (h)
         g_free_list = (struct pal_handle *)h->id;
     else if (g_next_unused < MAX_HANDLES)
         h = &g_pool[g_next_unused++];
-    else
+    kvm_unlock(&g_pool_lock);
+    if (!h)
         return NULL;
     kvm_memset(h, 0, sizeof(*h));
     h->kind = kind;
@@ -41,9 +58,11 @@ pal_handle_t *kvm_handle_new(uint32_t kind, int64_t id) {
 }
 
 void kvm_handle_free(pal_handle_t *h) {
+    kvm_lock(&g_pool_lock);
     h->kind = 0;
     h->id = (int64_t)g_free_list;
     g_free_list = h;
+    kvm_unlock(&g_pool_lock);
 }
 
 void kvm_panic(const char *msg) {

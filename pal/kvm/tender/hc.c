@@ -7,6 +7,7 @@
  * pal_streams.c, linked into the tender as kvm_hostio.o), so errors, flags,
  * attributes and directory records mean exactly what they mean there. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,10 @@ struct slot {
     char *path;
 };
 static struct slot g_handles[MAX_HANDLES];
+/* vCPU threads serve requests concurrently: the table's slots change
+ * under this lock. (A handle closed by one thread while another blocks
+ * in it is not yet reference-counted: docs/kvm.md.) */
+static pthread_mutex_t g_handles_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct libos_manifest *g_manifest;
 static int g_log_fd = 2, g_trace_fd = -1;
 
@@ -134,23 +139,31 @@ static const char *uri_host_path(const char *uri) {
 
 static int64_t new_handle(pal_handle_t *h, const char *uri) {
     const char *path = uri_host_path(uri);
+    pthread_mutex_lock(&g_handles_lock);
     for (int i = 0; i < MAX_HANDLES; i++)
         if (!g_handles[i].h) {
             g_handles[i].path = path ? strdup(path) : NULL;
             if (path && !g_handles[i].path)
                 break;
             g_handles[i].h = h;
+            pthread_mutex_unlock(&g_handles_lock);
             return i;
         }
+    pthread_mutex_unlock(&g_handles_lock);
     pal_stream_close(h);
     return -PAL_ERR_NOSPACE;
 }
 
 static void drop_handle(int i) {
-    pal_stream_close(g_handles[i].h);
-    free(g_handles[i].path);
+    pthread_mutex_lock(&g_handles_lock);
+    pal_handle_t *h = g_handles[i].h;
+    char *path = g_handles[i].path;
     g_handles[i].h = NULL;
     g_handles[i].path = NULL;
+    pthread_mutex_unlock(&g_handles_lock);
+    if (h)
+        pal_stream_close(h);
+    free(path);
 }
 
 /* ----------------------------------------------------------- calls */
@@ -359,12 +372,166 @@ static int64_t hc_sleep(const uint64_t *a) {
     return 0;
 }
 
+/* ----------------------------------------------------------- sockets */
+/* The manifest's [net] grants, checked again here (the libos checks them
+ * first, with messages): INET addresses against net.bind / net.connect,
+ * named AF_UNIX sockets as host paths under the mounts (bind creates a
+ * node: it needs a writable mount). Abstract names are the sandbox's. */
+static int addr_allowed(const struct pal_sockaddr *a, bool bind) {
+    if (a->family == PAL_NET_INET || a->family == PAL_NET_INET6) {
+        int fam = a->family == PAL_NET_INET ? 4 : 6;
+        bool ok = g_manifest &&
+                  (bind ? libos_net_rules_allow(g_manifest->net_bind, g_manifest->net_bind_count,
+                                                fam, a->addr, a->port)
+                        : libos_net_rules_allow(g_manifest->net_connect,
+                                                g_manifest->net_connect_count, fam, a->addr,
+                                                a->port));
+        return ok ? 0 : -PAL_ERR_DENIED;
+    }
+    if (a->family == PAL_NET_UNIX) {
+        if (a->path_len > sizeof(a->path))
+            return -PAL_ERR_INVAL;
+        if (a->path_len == 0 || a->path[0] == '\0')
+            return 0;
+        char p[sizeof(a->path) + 1];
+        memcpy(p, a->path, a->path_len);
+        p[a->path_len] = '\0';
+        return path_allowed(p, bind);
+    }
+    return a->family == PAL_NET_UNSPEC ? 0 : -PAL_ERR_INVAL;
+}
+
+/* The address at data[KVM_DATA_ADDR], copied once. */
+static void get_addr(const struct req *q, struct pal_sockaddr *a) {
+    memcpy(a, q->data + KVM_DATA_ADDR, sizeof(*a));
+}
+
+static int64_t hc_socket_call(const struct req *q, uint32_t nr, uint64_t *a) {
+    pal_handle_t *h = NULL, *h2 = NULL;
+    struct pal_sockaddr addr;
+    int r;
+    switch (nr) {
+    case KVM_HC_PAIR: {
+        if ((r = pal_stream_pair((uint32_t)a[0], (uint32_t)a[1], &h, &h2)) < 0)
+            return r;
+        /* new_handle closes the PAL handle it cannot place */
+        int64_t ia = new_handle(h, "");
+        if (ia < 0) {
+            pal_stream_close(h2);
+            return ia;
+        }
+        int64_t ib = new_handle(h2, "");
+        if (ib < 0) {
+            drop_handle((int)ia);
+            return ib;
+        }
+        a[1] = (uint64_t)ib;
+        return ia;
+    }
+    case KVM_HC_SOCKET:
+        if ((r = pal_socket_create((uint32_t)a[0], (uint32_t)a[1], (uint32_t)a[2], &h)) < 0)
+            return r;
+        return new_handle(h, "");
+    }
+    if (!(h = get_handle(a[0])))
+        return -PAL_ERR_BADHANDLE;
+    switch (nr) {
+    case KVM_HC_BIND:
+    case KVM_HC_CONNECT:
+        get_addr(q, &addr);
+        if ((r = addr_allowed(&addr, nr == KVM_HC_BIND)) < 0)
+            return r;
+        return nr == KVM_HC_BIND ? pal_socket_bind(h, &addr) : pal_socket_connect(h, &addr);
+    case KVM_HC_LISTEN:
+        return pal_socket_listen(h, (int)a[1]);
+    case KVM_HC_NAME:
+        memset(&addr, 0, sizeof(addr));
+        if ((r = pal_socket_name(h, a[1] != 0, &addr)) == 0)
+            memcpy(q->data + KVM_DATA_ADDR, &addr, sizeof(addr));
+        return r;
+    case KVM_HC_ACCEPT:
+        if ((r = pal_stream_accept(h, (uint32_t)a[1], &h2)) < 0)
+            return r;
+        return new_handle(h2, "");
+    case KVM_HC_SEND:
+    case KVM_HC_RECV: {
+        if (a[1] > KVM_DATA_SIZE - KVM_DATA_MSG)
+            return -PAL_ERR_INVAL;
+        struct pal_iovec iov = {q->data + KVM_DATA_MSG, a[1]};
+        struct pal_msg msg = {.iov = &iov, .iov_count = 1, .flags = (uint32_t)a[2]};
+        /* Handles ride along as the tender's own (host fds over the host
+         * socket); the receiver gets new ids for them. */
+        pal_handle_t *cargo[KVM_MSG_HANDLES_MAX];
+        uint64_t ids[KVM_MSG_HANDLES_MAX];
+        if (a[4] > KVM_MSG_HANDLES_MAX)
+            return -PAL_ERR_INVAL;
+        if (a[4]) {
+            memcpy(ids, q->data + KVM_DATA_HANDLES, a[4] * sizeof(ids[0]));
+            for (uint64_t i = 0; i < a[4] && nr == KVM_HC_SEND; i++)
+                if (!(cargo[i] = get_handle(ids[i])))
+                    return -PAL_ERR_BADHANDLE;
+            msg.handles = cargo;
+            msg.handle_count = a[4];
+        }
+        if (a[3]) {
+            if (nr == KVM_HC_SEND) {
+                get_addr(q, &addr);
+                if ((r = addr_allowed(&addr, false)) < 0)
+                    return r;
+            } else {
+                memset(&addr, 0, sizeof(addr));
+            }
+            msg.addr = &addr;
+        }
+        int64_t n = nr == KVM_HC_SEND ? pal_socket_send(h, &msg) : pal_socket_recv(h, &msg);
+        if (nr == KVM_HC_RECV && n >= 0) {
+            uint64_t got = 0;
+            for (size_t i = 0; msg.handles && i < msg.handle_count; i++) {
+                int64_t id = new_handle(cargo[i], "");
+                if (id >= 0)
+                    ids[got++] = (uint64_t)id;
+                else
+                    msg.flags |= PAL_MSG_CTRUNC;
+            }
+            memcpy(q->data + KVM_DATA_HANDLES, ids, got * sizeof(ids[0]));
+            a[4] = got;
+            a[2] = msg.flags;
+            if (a[3])
+                memcpy(q->data + KVM_DATA_ADDR, &addr, sizeof(addr));
+        }
+        return n;
+    }
+    case KVM_HC_SOCKOPT: {
+        uint64_t v = a[3];
+        r = pal_socket_option(h, (uint32_t)a[1], a[2] != 0, &v);
+        a[3] = v;
+        return r;
+    }
+    case KVM_HC_SHUTDOWN:
+        return pal_stream_shutdown(h, (uint32_t)a[1]);
+    }
+    return -PAL_ERR_INVAL;
+}
+
+int kvm_hostio_fd(const pal_handle_t *h);
+
+int kvm_hc_handle_fd(uint64_t id) {
+    pal_handle_t *h = get_handle(id);
+    return h ? kvm_hostio_fd(h) : -1;
+}
+
 int kvm_hc_serve(uint8_t *mem, uint64_t mem_size, struct kvm_hc *shared, int *status) {
+    (void)mem_size;
+    return kvm_hc_serve_vcpu(NULL, NULL, shared, mem + KVM_GPA_DATA, status);
+}
+
+int kvm_hc_serve_vcpu(struct kvm_vm *vm, struct kvm_vcpu *v, struct kvm_hc *shared, uint8_t *data,
+                      int *status) {
     struct kvm_hc hc;
     memcpy(&hc, shared, sizeof(hc)); /* read the request once */
-    struct req q = {.data = mem + KVM_GPA_DATA};
+    struct req q = {.data = data};
     int64_t r;
-    (void)mem_size;
+    int action = 0;
     switch (hc.nr) {
     case KVM_HC_EXIT:
         *status = (int)(hc.a[0] & 0xff);
@@ -412,6 +579,37 @@ int kvm_hc_serve(uint8_t *mem, uint64_t mem_size, struct kvm_hc *shared, int *st
         break;
     case KVM_HC_NOP:
         r = 0;
+        break;
+    case KVM_HC_PAIR:
+    case KVM_HC_SOCKET:
+    case KVM_HC_BIND:
+    case KVM_HC_LISTEN:
+    case KVM_HC_CONNECT:
+    case KVM_HC_NAME:
+    case KVM_HC_ACCEPT:
+    case KVM_HC_SEND:
+    case KVM_HC_RECV:
+    case KVM_HC_SOCKOPT:
+    case KVM_HC_SHUTDOWN:
+        r = hc_socket_call(&q, hc.nr, hc.a);
+        shared->a[1] = hc.a[1]; /* results some calls return there */
+        shared->a[2] = hc.a[2];
+        shared->a[3] = hc.a[3];
+        shared->a[4] = hc.a[4];
+        break;
+    case KVM_HC_THREAD_NEW:
+    case KVM_HC_THREAD_START:
+    case KVM_HC_THREAD_EXIT:
+    case KVM_HC_THREAD_INTERRUPT:
+    case KVM_HC_WAIT:
+    case KVM_HC_WAKE:
+    case KVM_HC_TLB_SHOOTDOWN:
+    case KVM_HC_YIELD:
+        r = vm && v ? kvm_vcpu_call(vm, v, hc.nr, hc.a, data, &action) : -PAL_ERR_NOTIMPLEMENTED;
+        if (action == 1)
+            *status = (int)(hc.a[0] & 0xff);
+        if (action)
+            return action;
         break;
     default:
         r = -PAL_ERR_NOTIMPLEMENTED;

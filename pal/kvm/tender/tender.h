@@ -4,6 +4,7 @@
 #ifndef SABOT_KVM_TENDER_H
 #define SABOT_KVM_TENDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,7 @@ struct kvm_tender_config {
     uint64_t mem_size; /* guest memory; 0: limits.memory or the default */
     const void *image; /* guest ELF; NULL: the one built into the tender */
     size_t image_size;
+    bool no_confine; /* tests that poke the tender after set-up */
 };
 
 /* Runs the guest to its end. Returns 0 with the guest's exit status in
@@ -28,14 +30,42 @@ struct kvm_tender_config {
 int kvm_tender_run(const struct kvm_tender_config *cfg, int *status, char *err, size_t err_size);
 
 /* ------------------------------------------------ internals (tender/) */
-struct kvm_vm {
-    int kvm_fd, vm_fd, vcpu_fd;
+#include <pthread.h>
+
+#include "kvm_abi.h"
+
+enum { VCPU_UNUSED, VCPU_RESERVED, VCPU_RUNNING, VCPU_IDLE };
+
+/* One vCPU and the tender thread that runs it. */
+struct kvm_vcpu {
+    int slot, fd, efd; /* efd: eventfd that ends this vCPU's tender waits */
     struct kvm_run *run;
+    pthread_t thread;
+    bool has_thread;
+    bool cpuid_set;
+    uint64_t xcr0;
+    int state;            /* VCPU_*, under the VM lock */
+    uint64_t hc_gpa;      /* its hypercall page */
+    int interrupt, flush; /* pending redirects (atomics) */
+    int in_run;           /* in KVM_RUN (running guest code) */
+    uint64_t wait_gpa[KVM_WAIT_MAX]; /* words it sleeps on, under g_wait_lock */
+    int nwait;
+};
+
+struct kvm_vm {
+    int kvm_fd, vm_fd;
     uint8_t *mem; /* guest physical memory */
     uint64_t mem_size;
     uint64_t free_start;
     uint64_t entry;
     uint64_t strings_used;
+    /* image symbols */
+    uint64_t sym_cpl0_top, sym_idt_stubs, sym_exc_user, sym_thread_entry, sym_tcbs, sym_tss;
+    uint64_t tsc_khz;
+    pthread_mutex_t lock;
+    pthread_cond_t cv; /* vCPU state changes, exit */
+    int exiting, status;
+    struct kvm_vcpu vcpus[KVM_MAX_VCPUS];
 };
 
 struct libos_manifest;
@@ -46,7 +76,20 @@ int kvm_hc_init(const struct kvm_tender_config *cfg, const struct libos_manifest
 /* Serves one request in place; returns 1 when the guest asked to exit
  * (status in *status), 0 otherwise. Never trusts anything in hc. */
 int kvm_hc_serve(uint8_t *mem, uint64_t mem_size, struct kvm_hc *hc, int *status);
+/* The same for vCPU v of vm (its data window at data); returns 2 when
+ * the calling thread's vCPU stopped (thread exit). */
+int kvm_hc_serve_vcpu(struct kvm_vm *vm, struct kvm_vcpu *v, struct kvm_hc *hc, uint8_t *data,
+                      int *status);
 void kvm_hc_fini(void);
+/* The host fd of tender handle id, or -1. */
+int kvm_hc_handle_fd(uint64_t id);
+
+/* No new privileges and the tender's seccomp allowlist (confine.c). */
+int kvm_tender_confine(void);
+
+/* Thread, wait and TLB calls (vm.c); a the request's arguments. */
+int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, const uint64_t *a,
+                      uint8_t *data, int *action);
 
 /* The embedded guest image (guest_image.S). */
 extern const unsigned char g_kvm_guest_image[];

@@ -1,17 +1,23 @@
-/* The tender's VM: one vCPU started in 64-bit long mode at CPL3 on the guest
- * image's entry point. Everything the guest would set up with privileged
+/* The tender's VM: one vCPU per guest thread, each run by a tender thread of
+ * its own, started in 64-bit long mode at CPL3. Everything the guest would set up with privileged
  * instructions (GDT, IDT, TSS, page tables, control registers, syscall
  * MSRs) is prepared here, so guest supervisor code (emulated by kvm_pvm,
  * ~400 ns per instruction) runs only for exceptions and syscall entry. */
+#define _GNU_SOURCE
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -19,6 +25,7 @@
 
 #include "kvm_abi.h"
 #include "libos_manifest.h"
+#include "pal.h"
 #include "tender.h"
 
 #define DEFAULT_MEM (1ULL << 30)
@@ -56,9 +63,18 @@ static void setup_gdt(struct kvm_vm *vm) {
 }
 
 /* TSS.RSP0 and IST1: the CPL0 stack the image provides at symbol
- * kvm_cpl0_stack_top (found by the ELF loader; 0 means none). */
-static void setup_tss(struct kvm_vm *vm, uint64_t rsp0) {
-    uint8_t *tss = gpa(vm, KVM_GPA_TSS);
+ * kvm_cpl0_stack_top (found by the ELF loader; 0 means none). vCPU 0 uses
+ * the TSS in the GDT page; vCPU n the n-th one in kvm_tss_area, with
+ * its own 1 KiB of CPL0 stack. The TR of each vCPU is set directly. */
+static uint64_t va_to_gpa(uint64_t va);
+static uint64_t tss_va(struct kvm_vm *vm, int slot) {
+    return slot ? vm->sym_tss + (uint64_t)slot * KVM_TSS_STRIDE : KVM_VA_DMAP + KVM_GPA_TSS;
+}
+
+static void setup_tss_slot(struct kvm_vm *vm, int slot) {
+    uint64_t va = tss_va(vm, slot);
+    uint8_t *tss = gpa(vm, slot ? va_to_gpa(va) : KVM_GPA_TSS);
+    uint64_t rsp0 = vm->sym_cpl0_top - (uint64_t)slot * KVM_CPL0_STACK;
     memset(tss, 0, 0x68);
     memcpy(tss + 4, &rsp0, 8);    /* RSP0 */
     memcpy(tss + 0x24, &rsp0, 8); /* IST1 */
@@ -125,7 +141,7 @@ static int setup_paging(struct kvm_vm *vm, uint64_t image_size) {
 
 /* ------------------------------------------------------- image */
 struct image_syms {
-    uint64_t cpl0_stack_top, idt_stubs;
+    uint64_t cpl0_stack_top, idt_stubs, exc_user, thread_entry, tcbs, tss;
 };
 
 static uint64_t va_to_gpa(uint64_t va) {
@@ -148,6 +164,14 @@ static void find_syms(const uint8_t *img, size_t size, struct image_syms *s) {
                 s->cpl0_stack_top = sym[k].st_value;
             else if (!strcmp(n, "kvm_idt_stubs"))
                 s->idt_stubs = sym[k].st_value;
+            else if (!strcmp(n, "kvm_exc_user"))
+                s->exc_user = sym[k].st_value;
+            else if (!strcmp(n, "kvm_thread_entry"))
+                s->thread_entry = sym[k].st_value;
+            else if (!strcmp(n, "g_kvm_tcbs"))
+                s->tcbs = sym[k].st_value;
+            else if (!strcmp(n, "kvm_tss_area"))
+                s->tss = sym[k].st_value;
         }
     }
 }
@@ -240,7 +264,8 @@ static int fill_boot(struct kvm_vm *vm, const struct kvm_tender_config *cfg, uin
     ((char *)gpa(vm, b->manifest - KVM_VA_DMAP))[cfg->manifest_size] = 0;
     b->log_level = cfg->log_level;
     b->trace = cfg->trace_fd >= 0;
-    b->cpu_count = 1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    b->cpu_count = ncpu < 1 ? 1 : ncpu > KVM_MAX_VCPUS ? KVM_MAX_VCPUS : (uint32_t)ncpu;
     b->host_uid = getuid();
     b->host_gid = getgid();
     struct utsname u;
@@ -256,7 +281,7 @@ static int fill_boot(struct kvm_vm *vm, const struct kvm_tender_config *cfg, uin
 }
 
 /* ------------------------------------------------------- vCPU */
-static int set_cpuid(struct kvm_vm *vm, uint64_t *xcr0) {
+static int set_cpuid(struct kvm_vm *vm, int vcpu_fd, uint64_t *xcr0) {
     int n = 256;
     struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
     if (!c)
@@ -274,7 +299,7 @@ static int set_cpuid(struct kvm_vm *vm, uint64_t *xcr0) {
         if (e->function == 1)
             e->ecx |= 1u << 27; /* OSXSAVE mirrors CR4 */
     }
-    int r = ioctl(vm->vcpu_fd, KVM_SET_CPUID2, c) < 0 ? -errno : 0;
+    int r = ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0 ? -errno : 0;
     free(c);
     return r;
 }
@@ -292,13 +317,21 @@ static void seg(struct kvm_segment *s, uint16_t sel, int code, int dpl) {
     s->db = !code;
 }
 
-static int setup_vcpu(struct kvm_vm *vm, const struct image_syms *s) {
-    uint64_t xcr0 = 3;
-    int r = set_cpuid(vm, &xcr0);
-    if (r < 0)
-        return r;
+/* Long mode at CPL3 with the shared GDT/IDT/page tables and the slot's
+ * own TSS; the guest starts at rip with rsp and rdi. */
+static int setup_vcpu(struct kvm_vm *vm, struct kvm_vcpu *v, uint64_t rip, uint64_t rsp,
+                      uint64_t rdi) {
+    /* CPUID is set once: KVM refuses changes after the first KVM_RUN. */
+    uint64_t xcr0 = v->xcr0;
+    if (!v->cpuid_set) {
+        int r = set_cpuid(vm, v->fd, &xcr0);
+        if (r < 0)
+            return r;
+        v->xcr0 = xcr0;
+        v->cpuid_set = true;
+    }
     struct kvm_sregs sr;
-    if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+    if (ioctl(v->fd, KVM_GET_SREGS, &sr) < 0)
         return -errno;
     sr.cr3 = KVM_GPA_PT;
     sr.cr4 = (1 << 5) | (1 << 7) | (1 << 9) | (1 << 10) | (1 << 16) | (1 << 18);
@@ -312,7 +345,7 @@ static int setup_vcpu(struct kvm_vm *vm, const struct image_syms *s) {
     seg(&sr.fs, KVM_SEL_UDATA, 0, 3);
     seg(&sr.gs, KVM_SEL_UDATA, 0, 3);
     memset(&sr.tr, 0, sizeof(sr.tr));
-    sr.tr.base = KVM_VA_DMAP + KVM_GPA_TSS;
+    sr.tr.base = tss_va(vm, v->slot);
     sr.tr.limit = 0x67;
     sr.tr.selector = KVM_SEL_TSS;
     sr.tr.type = 0xb; /* busy 64-bit TSS */
@@ -323,7 +356,7 @@ static int setup_vcpu(struct kvm_vm *vm, const struct image_syms *s) {
     sr.gdt.limit = 7 * 8 - 1;
     sr.idt.base = KVM_VA_DMAP + KVM_GPA_IDT;
     sr.idt.limit = 256 * 16 - 1;
-    if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
+    if (ioctl(v->fd, KVM_SET_SREGS, &sr) < 0)
         return -errno;
 
     struct kvm_xcrs xc;
@@ -331,7 +364,7 @@ static int setup_vcpu(struct kvm_vm *vm, const struct image_syms *s) {
     xc.nr_xcrs = 1;
     xc.xcrs[0].xcr = 0;
     xc.xcrs[0].value = xcr0;
-    if (ioctl(vm->vcpu_fd, KVM_SET_XCRS, &xc) < 0)
+    if (ioctl(v->fd, KVM_SET_XCRS, &xc) < 0)
         return -errno;
 
     struct {
@@ -343,88 +376,503 @@ static int setup_vcpu(struct kvm_vm *vm, const struct image_syms *s) {
     m.e[0].index = 0xc0000081; /* STAR */
     m.e[0].data = ((uint64_t)(KVM_SEL_KDATA) << 48) | ((uint64_t)KVM_SEL_KCODE << 32);
     m.e[1].index = 0xc0000082; /* LSTAR: first IDT stub table entry 32 */
-    m.e[1].data = ((const uint64_t *)gpa(vm, va_to_gpa(s->idt_stubs)))[32];
+    m.e[1].data = ((const uint64_t *)gpa(vm, va_to_gpa(vm->sym_idt_stubs)))[32];
     m.e[2].index = 0xc0000084; /* SFMASK: TF IF DF NT AC */
     m.e[2].data = 0x100 | 0x200 | 0x400 | 0x4000 | 0x40000;
-    if (ioctl(vm->vcpu_fd, KVM_SET_MSRS, &m) != 3)
+    if (ioctl(v->fd, KVM_SET_MSRS, &m) != 3)
         return -EINVAL;
 
     struct kvm_regs rg;
     memset(&rg, 0, sizeof(rg));
-    rg.rip = vm->entry;
-    rg.rsp = 0; /* the guest entry sets its own stack */
-    rg.rdi = KVM_VA_DMAP + KVM_GPA_BOOT;
+    rg.rip = rip;
+    rg.rsp = rsp;
+    rg.rdi = rdi;
     rg.rflags = 0x2;
-    if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &rg) < 0)
+    if (ioctl(v->fd, KVM_SET_REGS, &rg) < 0)
         return -errno;
     return 0;
 }
 
-static void dump_regs(struct kvm_vm *vm, const char *why) {
+static void dump_regs(struct kvm_vcpu *v, const char *why) {
     struct kvm_regs r;
     struct kvm_sregs s;
-    ioctl(vm->vcpu_fd, KVM_GET_REGS, &r);
-    ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s);
+    ioctl(v->fd, KVM_GET_REGS, &r);
+    ioctl(v->fd, KVM_GET_SREGS, &s);
     fprintf(stderr,
-            "sabot: kvm: %s: rip=%llx rsp=%llx rax=%llx rdi=%llx cs=%x cr2=%llx rflags=%llx\n", why,
-            r.rip, r.rsp, r.rax, r.rdi, s.cs.selector, s.cr2, r.rflags);
-    if (getenv("SABOT_KVM_EXC")) {
-        uint64_t *x = gpa(vm, strtoull(getenv("SABOT_KVM_EXC"), NULL, 0));
-        fprintf(stderr, "exc: vec %lu err %#lx rip %#lx rflags %#lx cr2 %#lx\n", x[0], x[1], x[2],
-                x[4], x[6]);
-    }
+            "sabot: kvm: vcpu %d: %s: rip=%llx rsp=%llx rax=%llx rdi=%llx cs=%x cr2=%llx "
+            "rflags=%llx\n",
+            v->slot, why, r.rip, r.rsp, r.rax, r.rdi, s.cs.selector, s.cr2, r.rflags);
 }
 
-/* ------------------------------------------------------- run */
-static int run_loop(struct kvm_vm *vm, int *status, char *err, size_t err_size) {
+/* ------------------------------------------------------- vCPU threads */
+/* A kick (SIGUSR2 to a vCPU's tender thread) makes KVM_RUN return at once
+ * (immediate_exit is set by the handler, so a kick just before KVM_RUN is
+ * not lost) and ends host waits with EINTR. */
+#define KICK_SIGNAL SIGUSR2
+static __thread struct kvm_run *tl_run;
+
+static void kick_handler(int sig) {
+    (void)sig;
+    if (tl_run)
+        tl_run->immediate_exit = 1;
+}
+
+static void kick(struct kvm_vcpu *v) {
+    uint64_t one = 1;
+    if (v->efd >= 0 && write(v->efd, &one, 8) < 0) {
+        /* the counter is saturated: a wake-up is pending anyway */
+    }
+    if (v->has_thread)
+        pthread_kill(v->thread, KICK_SIGNAL);
+}
+
+static void tcb_write(struct kvm_vm *vm, int slot, uint64_t off, uint64_t val) {
+    uint64_t a = va_to_gpa(vm->sym_tcbs) + (uint64_t)slot * KVM_TCB_SIZE + off;
+    __atomic_store_n((uint64_t *)gpa(vm, a), val, __ATOMIC_RELEASE);
+}
+
+/* Sends the vCPU, stopped in app code (CPL3, lower half), through the
+ * PAL's exception path with software vector vec. Elsewhere (PAL code,
+ * CPL0 stubs) it is left alone: the PAL looks at its pending flags on its
+ * own way out, and pending interrupts end the next wait. */
+static bool redirect(struct kvm_vm *vm, struct kvm_vcpu *v, uint64_t vec) {
+    struct kvm_regs r;
+    struct kvm_sregs s;
+    if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
+        return false;
+    if (getenv("SABOT_KVM_DEBUG"))
+        fprintf(stderr, "kvm vcpu %d redirect %#llx: cs %#x rip %#llx\n", v->slot,
+                (unsigned long long)vec, s.cs.selector, r.rip);
+    if ((s.cs.selector & 3) != 3 || r.rip >= 0x0000800000000000ULL)
+        return false;
+    tcb_write(vm, v->slot, KVM_TCB_EXC_VEC, vec);
+    tcb_write(vm, v->slot, KVM_TCB_EXC_ERR, 0);
+    tcb_write(vm, v->slot, KVM_TCB_EXC_RIP, r.rip);
+    tcb_write(vm, v->slot, KVM_TCB_EXC_RFLAGS, r.rflags);
+    tcb_write(vm, v->slot, KVM_TCB_EXC_CR2, 0);
+    r.rip = vm->sym_exc_user;
+    r.rflags &= ~0x100ULL;
+    return ioctl(v->fd, KVM_SET_REGS, &r) == 0;
+}
+
+static void pending_redirects(struct kvm_vm *vm, struct kvm_vcpu *v) {
+    if (__atomic_load_n(&v->interrupt, __ATOMIC_ACQUIRE) && redirect(vm, v, KVM_VEC_INTERRUPT)) {
+        __atomic_store_n(&v->interrupt, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&v->flush, 0, __ATOMIC_RELEASE); /* the dispatch flushes too */
+        return;
+    }
+    if (__atomic_exchange_n(&v->flush, 0, __ATOMIC_ACQ_REL))
+        redirect(vm, v, KVM_VEC_FLUSH);
+}
+
+/* Runs vCPU v until the process exits; between threads an idle vCPU waits
+ * for its next THREAD_START. Returns 0 or -errno with err filled. */
+static int vcpu_loop(struct kvm_vm *vm, struct kvm_vcpu *v, char *err, size_t err_size) {
+    tl_run = v->run;
+    bool debug = getenv("SABOT_KVM_DEBUG") != NULL;
     for (;;) {
-        if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+        pthread_mutex_lock(&vm->lock);
+        while (!vm->exiting && v->state != VCPU_RUNNING)
+            pthread_cond_wait(&vm->cv, &vm->lock);
+        int exiting = vm->exiting;
+        pthread_mutex_unlock(&vm->lock);
+        if (exiting)
+            return 0;
+        v->run->immediate_exit = 0;
+        pending_redirects(vm, v);
+        __atomic_store_n(&v->in_run, 1, __ATOMIC_RELEASE);
+        int rr = ioctl(v->fd, KVM_RUN, 0);
+        __atomic_store_n(&v->in_run, 0, __ATOMIC_RELEASE);
+        if (rr < 0) {
             if (errno == EINTR || errno == EAGAIN) {
-                if (getenv("SABOT_KVM_DEBUG"))
-                    dump_regs(vm, "interrupted");
+                if (debug)
+                    fprintf(stderr, "kvm vcpu %d interrupted\n", v->slot);
                 continue;
             }
             return fail(err, err_size, errno, "KVM_RUN: %s", strerror(errno));
         }
-        struct kvm_run *run = vm->run;
-        if (getenv("SABOT_KVM_DEBUG"))
-            fprintf(stderr, "kvm exit %u hc %u\n", run->exit_reason,
-                    ((struct kvm_hc *)gpa(vm, KVM_GPA_HC))->nr);
+        struct kvm_run *run = v->run;
+        if (debug)
+            fprintf(stderr, "kvm vcpu %d exit %u hc %u\n", v->slot, run->exit_reason,
+                    ((struct kvm_hc *)gpa(vm, v->hc_gpa))->nr);
         switch (run->exit_reason) {
         case KVM_EXIT_IO:
-            dump_regs(vm, "I/O to an unknown port");
+            dump_regs(v, "I/O to an unknown port");
             return fail(err, err_size, EIO, "guest wrote to I/O port %#x", run->io.port);
         case KVM_EXIT_HLT:
-            dump_regs(vm, "guest halted");
+            dump_regs(v, "guest halted");
             return fail(err, err_size, EIO, "guest halted");
         case KVM_EXIT_SHUTDOWN:
-            dump_regs(vm, "guest shut down (triple fault)");
+            dump_regs(v, "guest shut down (triple fault)");
             return fail(err, err_size, EIO, "guest triple fault");
         case KVM_EXIT_MMIO:
             if (run->mmio.is_write && run->mmio.phys_addr == KVM_GPA_DOORBELL(vm->mem_size)) {
-                if (kvm_hc_serve(vm->mem, vm->mem_size, gpa(vm, KVM_GPA_HC), status))
+                int status = 0;
+                int a = kvm_hc_serve_vcpu(vm, v, gpa(vm, v->hc_gpa),
+                                          gpa(vm, KVM_HC_DATA_GPA(v->hc_gpa)), &status);
+                if (a == 1) { /* process exit: stop every vCPU */
+                    pthread_mutex_lock(&vm->lock);
+                    if (!vm->exiting) {
+                        vm->exiting = 1;
+                        vm->status = status;
+                    }
+                    pthread_cond_broadcast(&vm->cv);
+                    pthread_mutex_unlock(&vm->lock);
+                    for (int i = 0; i < KVM_MAX_VCPUS; i++)
+                        if (&vm->vcpus[i] != v && vm->vcpus[i].fd >= 0)
+                            kick(&vm->vcpus[i]);
                     return 0;
-                continue;
+                }
+                continue; /* 2: thread exit, the state says idle now */
             }
-            dump_regs(vm, "guest touched memory outside its RAM");
+            dump_regs(v, "guest touched memory outside its RAM");
             return fail(err, err_size, EFAULT, "guest MMIO at %#llx",
                         (unsigned long long)run->mmio.phys_addr);
         case KVM_EXIT_INTR:
             continue;
         default:
-            dump_regs(vm, "unexpected exit");
+            dump_regs(v, "unexpected exit");
             return fail(err, err_size, EIO, "unexpected KVM exit %u", run->exit_reason);
         }
     }
 }
 
-static void vm_close(struct kvm_vm *vm) {
-    if (vm->run)
-        munmap(vm->run, (size_t)ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0));
-    if (vm->mem)
+/* A secondary vCPU's thread: a failure ends the whole guest. */
+static struct kvm_vm *g_vm_for_threads;
+static void *vcpu_thread(void *arg) {
+    struct kvm_vcpu *v = arg;
+    struct kvm_vm *vm = g_vm_for_threads;
+    char err[256] = "";
+    if (vcpu_loop(vm, v, err, sizeof(err)) < 0) {
+        fprintf(stderr, "sabot: kvm: vCPU %d: %s\n", v->slot, err);
+        pthread_mutex_lock(&vm->lock);
+        if (!vm->exiting) {
+            vm->exiting = 1;
+            vm->status = 127;
+        }
+        pthread_cond_broadcast(&vm->cv);
+        pthread_mutex_unlock(&vm->lock);
+        for (int i = 0; i < KVM_MAX_VCPUS; i++)
+            if (&vm->vcpus[i] != v && vm->vcpus[i].fd >= 0)
+                kick(&vm->vcpus[i]);
+    }
+    return NULL;
+}
+
+static int vcpu_create(struct kvm_vm *vm, struct kvm_vcpu *v) {
+    v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, v->slot);
+    if (v->fd < 0)
+        return -errno;
+    int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    v->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+    if (v->run == MAP_FAILED) {
+        v->run = NULL;
+        return -errno;
+    }
+    if (vm->tsc_khz)
+        ioctl(v->fd, KVM_SET_TSC_KHZ, vm->tsc_khz);
+    v->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    return v->efd < 0 ? -errno : 0;
+}
+
+/* ------------------------------------------------------- thread calls */
+static pthread_mutex_t g_wait_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Guest virtual -> guest physical through the guest's page tables (read
+ * from guest memory: every entry is checked to stay inside RAM). A word
+ * must be 4-byte aligned. */
+static int64_t gva_to_gpa(struct kvm_vm *vm, uint64_t va) {
+    if (va & 3)
+        return -1;
+    uint64_t table = KVM_GPA_PT;
+    for (int level = 3; level >= 0; level--) {
+        if (table + PAGE > vm->mem_size)
+            return -1;
+        uint64_t e = __atomic_load_n(
+            (uint64_t *)gpa(vm, table + ((va >> (12 + 9 * level)) & 511) * 8), __ATOMIC_ACQUIRE);
+        if (!(e & 1))
+            return -1;
+        uint64_t addr = e & 0x000ffffffffff000ULL;
+        if (level == 1 && (e & 0x80)) {
+            addr = (addr & ~(MB2 - 1)) + (va & (MB2 - 1));
+            return addr + 4 <= vm->mem_size ? (int64_t)addr : -1;
+        }
+        if (level == 0) {
+            addr += va & (PAGE - 1);
+            return addr + 4 <= vm->mem_size ? (int64_t)addr : -1;
+        }
+        table = addr;
+    }
+    return -1;
+}
+
+static uint32_t word_at(struct kvm_vm *vm, uint64_t g) {
+    return __atomic_load_n((uint32_t *)gpa(vm, g), __ATOMIC_SEQ_CST);
+}
+
+static int wake_gpa(struct kvm_vm *vm, uint64_t g, uint64_t count) {
+    int woken = 0;
+    pthread_mutex_lock(&g_wait_lock);
+    for (int i = 0; i < KVM_MAX_VCPUS && (uint64_t)woken < count; i++) {
+        struct kvm_vcpu *w = &vm->vcpus[i];
+        for (int k = 0; k < w->nwait; k++)
+            if (w->wait_gpa[k] == g) {
+                uint64_t one = 1;
+                if (write(w->efd, &one, 8) < 0) {
+                    /* saturated: already due to wake */
+                }
+                woken++;
+                break;
+            }
+    }
+    pthread_mutex_unlock(&g_wait_lock);
+    return woken;
+}
+
+static short poll_events(uint32_t e) {
+    return (short)(((e & PAL_WAIT_READ) ? POLLIN : 0) | ((e & PAL_WAIT_WRITE) ? POLLOUT : 0) |
+                   ((e & PAL_WAIT_PEER_CLOSED) ? POLLRDHUP : 0));
+}
+
+static uint32_t pal_wait_events(short r) {
+    return ((r & POLLIN) ? PAL_WAIT_READ : 0) | ((r & POLLOUT) ? PAL_WAIT_WRITE : 0) |
+           ((r & (POLLERR | POLLNVAL)) ? PAL_WAIT_ERROR : 0) | ((r & POLLHUP) ? PAL_WAIT_HANGUP : 0) |
+           ((r & POLLRDHUP) ? PAL_WAIT_PEER_CLOSED : 0);
+}
+
+/* KVM_HC_WAIT: the vCPU registers the words it sleeps on, re-checks them
+ * (a waker that changed a word after that finds us registered), then
+ * sleeps in ppoll on its eventfd and the handles' host fds. */
+static int64_t hc_wait(struct kvm_vm *vm, struct kvm_vcpu *v, const uint64_t *a, uint8_t *data) {
+    uint64_t n = a[0];
+    if (n > KVM_WAIT_MAX)
+        return -PAL_ERR_INVAL;
+    struct kvm_wait ws[KVM_WAIT_MAX];
+    memcpy(ws, data, n * sizeof(ws[0]));
+    int64_t g[KVM_WAIT_MAX];
+    struct pollfd pf[KVM_WAIT_MAX + 1];
+    int np = 1, ready = 0;
+    pf[0] = (struct pollfd){.fd = v->efd, .events = POLLIN};
+    int pidx[KVM_WAIT_MAX];
+    for (uint64_t i = 0; i < n; i++) {
+        ws[i].revents = 0;
+        pidx[i] = -1;
+        if (ws[i].kind == 0) {
+            if ((g[i] = gva_to_gpa(vm, ws[i].va_or_id)) < 0)
+                return -PAL_ERR_INVAL;
+        } else if (ws[i].kind == 1) {
+            int fd = kvm_hc_handle_fd(ws[i].va_or_id);
+            if (fd < 0)
+                return -PAL_ERR_BADHANDLE;
+            pidx[i] = np;
+            pf[np++] = (struct pollfd){.fd = fd, .events = poll_events(ws[i].events)};
+        } else {
+            return -PAL_ERR_INVAL;
+        }
+    }
+    pthread_mutex_lock(&g_wait_lock);
+    v->nwait = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (ws[i].kind == 0)
+            v->wait_gpa[v->nwait++] = (uint64_t)g[i];
+    pthread_mutex_unlock(&g_wait_lock);
+    for (uint64_t i = 0; i < n; i++)
+        if (ws[i].kind == 0 && word_at(vm, (uint64_t)g[i]) != ws[i].expected) {
+            ws[i].revents = PAL_WAIT_READ;
+            ready++;
+        }
+    bool interrupted = __atomic_exchange_n(&v->interrupt, 0, __ATOMIC_ACQ_REL) != 0;
+    int64_t r = 0;
+    if (!interrupted) {
+        struct timespec ts, *tsp = NULL;
+        uint64_t us = ready ? 0 : a[1];
+        if (us != ~0ULL) {
+            ts.tv_sec = (time_t)(us / 1000000);
+            ts.tv_nsec = (long)(us % 1000000) * 1000;
+            tsp = &ts;
+        }
+        int p = ppoll(pf, (nfds_t)np, tsp, NULL);
+        if (p < 0 && errno == EINTR)
+            interrupted = __atomic_exchange_n(&v->interrupt, 0, __ATOMIC_ACQ_REL) != 0;
+        else if (p == 0 && !ready)
+            r = -PAL_ERR_TIMEOUT;
+    }
+    pthread_mutex_lock(&g_wait_lock);
+    v->nwait = 0;
+    pthread_mutex_unlock(&g_wait_lock);
+    uint64_t drain;
+    while (read(v->efd, &drain, 8) == 8) {
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        if (ws[i].kind == 0 && !ws[i].revents && word_at(vm, (uint64_t)g[i]) != ws[i].expected) {
+            ws[i].revents = PAL_WAIT_READ;
+            ready++;
+        } else if (ws[i].kind == 1 && pf[pidx[i]].revents) {
+            ws[i].revents = pal_wait_events(pf[pidx[i]].revents);
+            ready++;
+        }
+    }
+    memcpy(data, ws, n * sizeof(ws[0]));
+    if (ready)
+        return ready;
+    if (interrupted)
+        return -PAL_ERR_INTERRUPTED;
+    return r ? r : 0; /* woken: the guest re-checks */
+}
+
+static int64_t hc_thread_new(struct kvm_vm *vm) {
+    int64_t r = -PAL_ERR_NOMEM;
+    pthread_mutex_lock(&vm->lock);
+    for (int i = 1; i < KVM_MAX_VCPUS; i++)
+        if (vm->vcpus[i].state == VCPU_UNUSED || vm->vcpus[i].state == VCPU_IDLE) {
+            vm->vcpus[i].state = VCPU_RESERVED;
+            r = i;
+            break;
+        }
+    pthread_mutex_unlock(&vm->lock);
+    return r;
+}
+
+/* a[0] slot (reserved by THREAD_NEW), a[1] hypercall page GPA (0: give
+ * the slot back), a[3] stack top. The TCB is the slot's own. */
+static int64_t hc_thread_start(struct kvm_vm *vm, const uint64_t *a) {
+    if (a[0] == 0 || a[0] >= KVM_MAX_VCPUS)
+        return -PAL_ERR_INVAL;
+    struct kvm_vcpu *v = &vm->vcpus[a[0]];
+    pthread_mutex_lock(&vm->lock);
+    int st = v->state;
+    pthread_mutex_unlock(&vm->lock);
+    if (st != VCPU_RESERVED)
+        return -PAL_ERR_INVAL;
+    uint64_t hc = a[1];
+    bool bad = (hc & (PAGE - 1)) || hc < vm->free_start || hc > vm->mem_size ||
+               vm->mem_size - hc < PAGE + KVM_DATA_SIZE;
+    if (hc == 0 || bad) {
+        pthread_mutex_lock(&vm->lock);
+        v->state = v->fd >= 0 ? VCPU_IDLE : VCPU_UNUSED;
+        pthread_mutex_unlock(&vm->lock);
+        return hc == 0 ? 0 : -PAL_ERR_INVAL;
+    }
+    int r = 0;
+    if (v->fd < 0 && (r = vcpu_create(vm, v)) < 0) {
+        pthread_mutex_lock(&vm->lock);
+        v->state = VCPU_UNUSED; /* fd stays for the next try, if any */
+        pthread_mutex_unlock(&vm->lock);
+        return -PAL_ERR_NOMEM;
+    }
+    setup_tss_slot(vm, v->slot);
+    uint64_t tcb = vm->sym_tcbs + (uint64_t)v->slot * KVM_TCB_SIZE;
+    if ((r = setup_vcpu(vm, v, vm->sym_thread_entry, a[3] & ~15ULL, tcb)) < 0) {
+        pthread_mutex_lock(&vm->lock);
+        v->state = VCPU_IDLE;
+        pthread_mutex_unlock(&vm->lock);
+        return -PAL_ERR_INVAL;
+    }
+    v->hc_gpa = hc;
+    __atomic_store_n(&v->interrupt, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&v->flush, 0, __ATOMIC_RELEASE);
+    pthread_mutex_lock(&vm->lock);
+    v->state = VCPU_RUNNING;
+    if (!v->has_thread) {
+        if (pthread_create(&v->thread, NULL, vcpu_thread, v) != 0) {
+            v->state = VCPU_IDLE;
+            pthread_mutex_unlock(&vm->lock);
+            return -PAL_ERR_NOMEM;
+        }
+        v->has_thread = true;
+    }
+    pthread_cond_broadcast(&vm->cv);
+    pthread_mutex_unlock(&vm->lock);
+    return 0;
+}
+
+int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, const uint64_t *a,
+                      uint8_t *data, int *action) {
+    switch (nr) {
+    case KVM_HC_THREAD_NEW:
+        return hc_thread_new(vm);
+    case KVM_HC_THREAD_START:
+        return hc_thread_start(vm, a);
+    case KVM_HC_THREAD_EXIT: {
+        /* This vCPU is stopped: its stack is free; clear and wake tid. */
+        int64_t g = a[0] ? gva_to_gpa(vm, a[0]) : -1;
+        if (g >= 0) {
+            __atomic_store_n((uint32_t *)gpa(vm, (uint64_t)g), 0, __ATOMIC_SEQ_CST);
+            wake_gpa(vm, (uint64_t)g, 1);
+        }
+        pthread_mutex_lock(&vm->lock);
+        v->state = VCPU_IDLE;
+        pthread_cond_broadcast(&vm->cv);
+        pthread_mutex_unlock(&vm->lock);
+        *action = 2;
+        return 0;
+    }
+    case KVM_HC_THREAD_INTERRUPT: {
+        if (a[0] >= KVM_MAX_VCPUS)
+            return -PAL_ERR_BADHANDLE;
+        struct kvm_vcpu *t = &vm->vcpus[a[0]];
+        pthread_mutex_lock(&vm->lock);
+        bool running = t->state == VCPU_RUNNING;
+        pthread_mutex_unlock(&vm->lock);
+        if (!running)
+            return -PAL_ERR_NOTFOUND;
+        __atomic_store_n(&t->interrupt, 1, __ATOMIC_RELEASE);
+        if (t == v)
+            return 0;
+        kick(t);
+        /* A vCPU stopped in PAL code cannot be redirected; it may go back
+         * to app code that never exits. Kick again until the redirect
+         * happened (or it left the guest: its next wait sees the flag). */
+        for (int i = 0; i < 100 && __atomic_load_n(&t->interrupt, __ATOMIC_ACQUIRE) &&
+                            __atomic_load_n(&t->in_run, __ATOMIC_ACQUIRE);
+             i++) {
+            struct timespec ts = {0, 100000};
+            nanosleep(&ts, NULL);
+            if (__atomic_load_n(&t->interrupt, __ATOMIC_ACQUIRE))
+                pthread_kill(t->thread, KICK_SIGNAL);
+        }
+        return 0;
+    }
+    case KVM_HC_WAIT:
+        return hc_wait(vm, v, a, data);
+    case KVM_HC_WAKE: {
+        int64_t g = gva_to_gpa(vm, a[0]);
+        return g < 0 ? -PAL_ERR_INVAL : wake_gpa(vm, (uint64_t)g, a[1]);
+    }
+    case KVM_HC_TLB_SHOOTDOWN:
+        for (int i = 0; i < KVM_MAX_VCPUS; i++) {
+            struct kvm_vcpu *t = &vm->vcpus[i];
+            if (t == v || t->fd < 0 || t->state != VCPU_RUNNING)
+                continue;
+            tcb_write(vm, i, KVM_TCB_FLUSH, 1);
+            __atomic_store_n(&t->flush, 1, __ATOMIC_RELEASE);
+            if (t->has_thread)
+                pthread_kill(t->thread, KICK_SIGNAL);
+        }
+        return 0;
+    case KVM_HC_YIELD:
+        sched_yield();
+        return 0;
+    }
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+
+/* ------------------------------------------------------- run */
+static void vm_close(struct kvm_vm *vm, bool free_mem) {
+    int sz = vm->kvm_fd >= 0 ? ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0) : 0;
+    for (int i = 0; i < KVM_MAX_VCPUS; i++) {
+        struct kvm_vcpu *v = &vm->vcpus[i];
+        if (!free_mem && v->has_thread)
+            continue; /* a thread that did not stop may still use it */
+        if (v->run)
+            munmap(v->run, (size_t)sz);
+        if (v->fd >= 0)
+            close(v->fd);
+        if (v->efd >= 0)
+            close(v->efd);
+    }
+    if (vm->mem && free_mem)
         munmap(vm->mem, vm->mem_size);
-    if (vm->vcpu_fd >= 0)
-        close(vm->vcpu_fd);
     if (vm->vm_fd >= 0)
         close(vm->vm_fd);
     if (vm->kvm_fd >= 0)
@@ -461,15 +909,9 @@ static int vm_open(struct kvm_vm *vm, uint64_t mem_size, char *err, size_t err_s
                                               .userspace_addr = (uint64_t)vm->mem};
     if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &reg) < 0)
         return fail(err, err_size, errno, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
-    vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
-    if (vm->vcpu_fd < 0)
-        return fail(err, err_size, errno, "KVM_CREATE_VCPU: %s", strerror(errno));
-    int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-    vm->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
-    if (vm->run == MAP_FAILED) {
-        vm->run = NULL;
-        return fail(err, err_size, errno, "mmap kvm_run: %s", strerror(errno));
-    }
+    int r = vcpu_create(vm, &vm->vcpus[0]);
+    if (r < 0)
+        return fail(err, err_size, -r, "creating the first vCPU: %s", strerror(-r));
     return 0;
 }
 
@@ -485,13 +927,56 @@ static uint64_t pick_mem(const struct kvm_tender_config *cfg, const struct libos
     return (s + MB2 - 1) & ~(MB2 - 1);
 }
 
+static void install_kick_handler(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = kick_handler; /* no SA_RESTART: host waits end with EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(KICK_SIGNAL, &sa, NULL);
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, KICK_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+}
+
+/* Waits a little for the other vCPU threads; true if all stopped. */
+static bool join_threads(struct kvm_vm *vm) {
+    bool all = true;
+    for (int i = 1; i < KVM_MAX_VCPUS; i++) {
+        struct kvm_vcpu *v = &vm->vcpus[i];
+        if (!v->has_thread)
+            continue;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 200000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        if (pthread_timedjoin_np(v->thread, NULL, &ts) == 0)
+            v->has_thread = false;
+        else
+            all = false;
+    }
+    return all;
+}
+
 int kvm_tender_run(const struct kvm_tender_config *cfg, int *status, char *err, size_t err_size) {
     struct libos_manifest *m = NULL;
     char perr[512];
     if (libos_manifest_parse(cfg->manifest, cfg->manifest_size, cfg->manifest_name, &m, perr,
                              sizeof(perr)) < 0)
         return fail(err, err_size, EINVAL, "%s", perr);
-    struct kvm_vm vm = {.kvm_fd = -1, .vm_fd = -1, .vcpu_fd = -1};
+    static struct kvm_vm vm; /* big (per-vCPU state); one VM per tender */
+    memset(&vm, 0, sizeof(vm));
+    vm.kvm_fd = vm.vm_fd = -1;
+    for (int i = 0; i < KVM_MAX_VCPUS; i++) {
+        vm.vcpus[i].slot = i;
+        vm.vcpus[i].fd = vm.vcpus[i].efd = -1;
+    }
+    pthread_mutex_init(&vm.lock, NULL);
+    pthread_cond_init(&vm.cv, NULL);
+    g_vm_for_threads = &vm;
     struct image_syms syms = {0};
     int r = vm_open(&vm, pick_mem(cfg, m), err, err_size);
     const uint8_t *img = cfg->image ? cfg->image : g_kvm_guest_image;
@@ -499,24 +984,61 @@ int kvm_tender_run(const struct kvm_tender_config *cfg, int *status, char *err, 
         cfg->image ? cfg->image_size : (size_t)(g_kvm_guest_image_end - g_kvm_guest_image);
     if (r == 0)
         r = load_image(&vm, img, img_size, &syms, err, err_size);
+    if (r == 0 && (!syms.exc_user || !syms.thread_entry || !syms.tcbs || !syms.tss))
+        r = fail(err, err_size, ENOEXEC, "KVM guest image lacks its thread symbols");
     if (r == 0) {
+        vm.sym_cpl0_top = syms.cpl0_stack_top;
+        vm.sym_idt_stubs = syms.idt_stubs;
+        vm.sym_exc_user = syms.exc_user;
+        vm.sym_thread_entry = syms.thread_entry;
+        vm.sym_tcbs = syms.tcbs;
+        vm.sym_tss = syms.tss;
         setup_gdt(&vm);
-        setup_tss(&vm, syms.cpl0_stack_top);
+        setup_tss_slot(&vm, 0);
         setup_idt(&vm, gpa(&vm, va_to_gpa(syms.idt_stubs)));
-        int tsc_khz = ioctl(vm.vcpu_fd, KVM_GET_TSC_KHZ, 0);
-        r = fill_boot(&vm, cfg, tsc_khz > 0 ? (uint64_t)tsc_khz : 0);
+        int tsc_khz = ioctl(vm.vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
+        vm.tsc_khz = tsc_khz > 0 ? (uint64_t)tsc_khz : 0;
+        r = fill_boot(&vm, cfg, vm.tsc_khz);
         if (r < 0)
             fail(err, err_size, -r, "argv, environment and manifest do not fit in %llu KiB",
                  KVM_STRINGS_SIZE >> 10);
     }
-    if (r == 0 && (r = setup_vcpu(&vm, &syms)) < 0)
+    struct kvm_vcpu *v0 = &vm.vcpus[0];
+    v0->hc_gpa = KVM_GPA_HC;
+    v0->thread = pthread_self();
+    v0->has_thread = false; /* joined by nobody: it is us */
+    if (r == 0 && (r = setup_vcpu(&vm, v0, vm.entry, 0, KVM_VA_DMAP + KVM_GPA_BOOT)) < 0)
         fail(err, err_size, -r, "setting up the vCPU: %s", strerror(-r));
     if (r == 0 && (r = kvm_hc_init(cfg, m)) < 0)
         fail(err, err_size, -r, "tender set-up: %s", strerror(-r));
-    if (r == 0)
-        r = run_loop(&vm, status, err, err_size);
-    kvm_hc_fini();
-    vm_close(&vm);
-    libos_manifest_free(m);
+    if (r == 0) {
+        install_kick_handler();
+        /* From here on the tender only serves the guest. */
+        if (!cfg->no_confine && (r = kvm_tender_confine()) < 0)
+            fail(err, err_size, -r, "confining the tender (seccomp): %s", strerror(-r));
+    }
+    if (r == 0) {
+        v0->state = VCPU_RUNNING;
+        /* kicks to vCPU 0 go to this thread */
+        v0->has_thread = true;
+        r = vcpu_loop(&vm, v0, err, err_size);
+        v0->has_thread = false;
+        tl_run = NULL;
+        if (r == 0)
+            *status = vm.status;
+        pthread_mutex_lock(&vm.lock);
+        vm.exiting = 1;
+        pthread_cond_broadcast(&vm.cv);
+        pthread_mutex_unlock(&vm.lock);
+        for (int i = 1; i < KVM_MAX_VCPUS; i++)
+            if (vm.vcpus[i].fd >= 0)
+                kick(&vm.vcpus[i]);
+    }
+    bool stopped = join_threads(&vm);
+    if (stopped)
+        kvm_hc_fini();
+    vm_close(&vm, stopped);
+    if (stopped)
+        libos_manifest_free(m);
     return r;
 }
