@@ -39,6 +39,12 @@ int libos_fd_next_used(int from); /* first open fd >= from, or -1 */
 /* memfd_create files: their seals, and a file for a memfd handle. */
 uint32_t libos_memfd_file_seals(struct libos_file *f);
 long libos_memfd_file_from_handle(pal_handle_t *h, uint32_t seals, struct libos_file **out);
+/* Sockets: their libos state as bytes (0 if f is no socket), and a
+ * socket file rebuilt from a handle and those bytes. */
+#define LIBOS_CKPT_STATE_MAX 512
+size_t libos_socket_ckpt_state(struct libos_file *f, void *buf, size_t size);
+long libos_socket_ckpt_restore(pal_handle_t *h, const void *state, size_t len, int flags,
+                               struct libos_file **out);
 /* A libos file for a pipe or socket handle (as received by SCM_RIGHTS). */
 struct libos_file *libos_file_from_handle(pal_handle_t *h);
 /* Child side of a restored fork: its identity and the parent stream. */

@@ -72,7 +72,8 @@ struct ck_file {
     uint32_t flags;
     uint64_t pos;
     uint8_t has_handle;
-    uint32_t seals; /* memfd */
+    uint32_t seals;     /* memfd */
+    uint32_t state_len; /* socket state bytes that follow the path */
 };
 struct ck_fd {
     int32_t fd; /* CK_END after the last */
@@ -442,18 +443,22 @@ static long file_map_add(struct file_map *m, struct libos_file *f) {
 }
 
 static long send_file(pal_handle_t *s, struct libos_file *f) {
+    char state[LIBOS_CKPT_STATE_MAX];
     struct ck_file cf = {
         .kind = f->ops->ckpt_kind,
         .flags = f->flags,
         .pos = f->pos,
         .has_handle = f->handle && f->ops->ckpt_kind != LIBOS_CKPT_PATH_ONLY,
         .seals = libos_memfd_file_seals(f),
+        .state_len = libos_socket_ckpt_state(f, state, sizeof(state)),
     };
     if (cf.kind == LIBOS_CKPT_NONE)
         cf.has_handle = false;
     long r = ck_write(s, &cf, sizeof(cf));
     if (!r)
         r = ck_write_str(s, f->path);
+    if (!r)
+        r = ck_write(s, state, cf.state_len);
     if (!r && cf.has_handle)
         r = ck_send_handle(s, f->handle);
     return r;
@@ -490,8 +495,8 @@ static int console_index(const char *path) {
 
 /* Rebuild one open file in the child. Files without a way across (libos
  * objects such as epoll or eventfd instances) come back closed, logged. */
-static long restore_file(const struct ck_file *cf, const char *path, pal_handle_t *h,
-                         struct libos_file **out) {
+static long restore_file(const struct ck_file *cf, const char *path, const void *state,
+                         pal_handle_t *h, struct libos_file **out) {
     long r = -EOPNOTSUPP;
     int flags = cf->flags;
     switch (cf->kind) {
@@ -506,8 +511,12 @@ static long restore_file(const struct ck_file *cf, const char *path, pal_handle_
             h = NULL;
         break;
     case LIBOS_CKPT_STREAM:
-        *out = h ? libos_file_from_handle(h) : NULL;
-        r = *out ? 0 : -EINVAL;
+        if (h && cf->state_len) {
+            r = libos_socket_ckpt_restore(h, state, cf->state_len, flags, out);
+        } else {
+            *out = h ? libos_file_from_handle(h) : NULL;
+            r = *out ? 0 : -EINVAL;
+        }
         h = NULL; /* taken (or closed) */
         break;
     case LIBOS_CKPT_PATH:
@@ -547,11 +556,13 @@ static long restore_files(pal_handle_t *s) {
         }
         if (cfd.file == m.n) {
             struct ck_file cf;
-            char *path = NULL;
+            char *path = NULL, state[LIBOS_CKPT_STATE_MAX];
             pal_handle_t *h = NULL;
             r = ck_read(s, &cf, sizeof(cf));
             if (!r)
                 r = ck_read_str(s, LIBOS_PATH_MAX, &path);
+            if (!r)
+                r = cf.state_len <= sizeof(state) ? ck_read(s, state, cf.state_len) : -EINVAL;
             if (!r && cf.has_handle)
                 r = ck_recv_handle(s, &h);
             if (r < 0) {
@@ -560,7 +571,7 @@ static long restore_files(pal_handle_t *s) {
             }
             log_debug("fork: fd %d: kind %u flags %#x path %s handle %d", cfd.fd, cf.kind, cf.flags,
                       path, cf.has_handle);
-            long e = restore_file(&cf, path, h, &f);
+            long e = restore_file(&cf, path, state, h, &f);
             if (e < 0)
                 log_warn("fork: fd %d (%s) cannot be carried to the child (%ld): closed there",
                          cfd.fd, path[0] ? path : "anonymous", e);

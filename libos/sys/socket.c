@@ -976,6 +976,28 @@ long libos_socket_file_new(pal_handle_t *h, int domain, int type, bool connected
     return 0;
 }
 
+/* The checkpoint fork: a socket's libos state (listening, names, options
+ * the host does not keep) travels as bytes next to its handle. */
+size_t libos_socket_ckpt_state(struct libos_file *f, void *buf, size_t size) {
+    if (f->ops != &g_sock_ops || size < sizeof(struct sock))
+        return 0;
+    memcpy(buf, f->priv, sizeof(struct sock));
+    return sizeof(struct sock);
+}
+
+long libos_socket_ckpt_restore(pal_handle_t *h, const void *state, size_t len, int flags,
+                               struct libos_file **out) {
+    if (len != sizeof(struct sock)) {
+        pal_stream_close(h);
+        return -EINVAL;
+    }
+    const struct sock *s = state;
+    long r = libos_socket_file_new(h, s->domain, s->type, false, flags, out);
+    if (r == 0)
+        memcpy((*out)->priv, state, len);
+    return r;
+}
+
 /* The socket behind fd (a new file reference) or -EBADF/-ENOTSOCK. */
 static long get_sock(int fd, struct libos_file **out) {
     struct libos_file *f = libos_fd_get(fd);

@@ -6,6 +6,8 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +68,11 @@ static void shared(void) {
     int fd = open("offset.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
     int p[2];
     CHECK(mem != MAP_FAILED && fd >= 0 && pipe(p) == 0, "set-up 2");
+    struct sockaddr_un sun = {.sun_family = AF_UNIX, .sun_path = "listen.sock"};
+    unlink(sun.sun_path);
+    int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+    CHECK(ls >= 0 && bind(ls, (struct sockaddr *)&sun, sizeof(sun)) == 0 && listen(ls, 1) == 0,
+          "a listening socket");
     anon[0] = mem[0] = priv[0] = 1;
     pid_t c = fork();
     if (c == 0) {
@@ -73,8 +80,14 @@ static void shared(void) {
         anon[1] = priv[0] == 4; /* our own copy is writable */
         write(fd, "child ", 6);
         write(p[1], "via pipe", 8);
-        _exit(0);
+        int a = accept(ls, NULL, NULL); /* still listening in the child */
+        _exit(a >= 0 && write(a, "accepted", 8) == 8 ? 0 : 1);
     }
+    int cs = socket(AF_UNIX, SOCK_STREAM, 0);
+    char got[16] = {0};
+    CHECK(cs >= 0 && connect(cs, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
+              read(cs, got, sizeof(got) - 1) == 8 && !strcmp(got, "accepted"),
+          "the child accepts on the socket it inherited: '%s'", got);
     int st = -1;
     CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child exited 0");
     CHECK(anon[0] == 2 && anon[1] == 1, "MAP_SHARED|MAP_ANONYMOUS written by the child: %d", anon[0]);
