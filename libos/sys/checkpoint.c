@@ -97,16 +97,27 @@ static long wait_for(pal_handle_t *s, uint32_t ev) {
     return r < 0 && r != -PAL_ERR_INTERRUPTED ? libos_errno_from_pal(r) : 0;
 }
 
-static long ck_write(pal_handle_t *s, const void *buf, size_t len) {
-    const char *p = buf;
+/* The stream is non-blocking: r from a PAL call on it means "wait for ev
+ * and call again" (1), or it is final (0), or the wait failed (<0). */
+static long again(pal_handle_t *s, int64_t r, uint32_t ev) {
+    if (r != -PAL_ERR_AGAIN && r != -PAL_ERR_INTERRUPTED)
+        return 0;
+    long w = wait_for(s, ev);
+    return w < 0 ? w : 1;
+}
+
+/* Moves exactly len bytes. Reads never take more: a handle sent after
+ * them must stay where it is. */
+static long ck_move(pal_handle_t *s, void *buf, size_t len, bool write) {
+    char *p = buf;
     while (len) {
-        int64_t n = pal_stream_write(s, PAL_OFFSET_NONE, p, len);
-        if (n == -PAL_ERR_AGAIN || n == -PAL_ERR_INTERRUPTED) {
-            long r = wait_for(s, PAL_WAIT_WRITE);
-            if (r < 0)
-                return r;
+        int64_t n = write ? pal_stream_write(s, PAL_OFFSET_NONE, p, len)
+                          : pal_stream_read(s, PAL_OFFSET_NONE, p, len);
+        long w = again(s, n, write ? PAL_WAIT_WRITE : PAL_WAIT_READ);
+        if (w < 0)
+            return w;
+        if (w)
             continue;
-        }
         if (n <= 0)
             return n < 0 ? libos_errno_from_pal((int)n) : -EPIPE;
         p += n;
@@ -115,45 +126,28 @@ static long ck_write(pal_handle_t *s, const void *buf, size_t len) {
     return 0;
 }
 
-/* Exactly len bytes: never more, so a handle sent after them stays put. */
+static long ck_write(pal_handle_t *s, const void *buf, size_t len) {
+    return ck_move(s, (void *)buf, len, true);
+}
+
 static long ck_read(pal_handle_t *s, void *buf, size_t len) {
-    char *p = buf;
-    while (len) {
-        int64_t n = pal_stream_read(s, PAL_OFFSET_NONE, p, len);
-        if (n == -PAL_ERR_AGAIN || n == -PAL_ERR_INTERRUPTED) {
-            long r = wait_for(s, PAL_WAIT_READ);
-            if (r < 0)
-                return r;
-            continue;
-        }
-        if (n <= 0)
-            return n < 0 ? libos_errno_from_pal((int)n) : -EPIPE;
-        p += n;
-        len -= n;
-    }
-    return 0;
+    return ck_move(s, buf, len, false);
 }
 
 static long ck_send_handle(pal_handle_t *s, pal_handle_t *h) {
-    for (;;) {
-        int r = pal_stream_send_handle(s, h);
-        if (r != -PAL_ERR_AGAIN && r != -PAL_ERR_INTERRUPTED)
-            return r < 0 ? libos_errno_from_pal(r) : 0;
-        long w = wait_for(s, PAL_WAIT_WRITE);
-        if (w < 0)
-            return w;
-    }
+    int r;
+    long w;
+    while ((w = again(s, r = pal_stream_send_handle(s, h), PAL_WAIT_WRITE)) == 1)
+        ;
+    return w < 0 ? w : r < 0 ? libos_errno_from_pal(r) : 0;
 }
 
 static long ck_recv_handle(pal_handle_t *s, pal_handle_t **h) {
-    for (;;) {
-        int r = pal_stream_recv_handle(s, h);
-        if (r != -PAL_ERR_AGAIN && r != -PAL_ERR_INTERRUPTED)
-            return r < 0 ? libos_errno_from_pal(r) : 0;
-        long w = wait_for(s, PAL_WAIT_READ);
-        if (w < 0)
-            return w;
-    }
+    int r;
+    long w;
+    while ((w = again(s, r = pal_stream_recv_handle(s, h), PAL_WAIT_READ)) == 1)
+        ;
+    return w < 0 ? w : r < 0 ? libos_errno_from_pal(r) : 0;
 }
 
 static long ck_write_str(pal_handle_t *s, const char *str) {

@@ -26,7 +26,7 @@ static const int s_plain[] = {
     /* the tender's own memory and threads (glibc malloc, pthread_create) */
     SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect), SCMP_SYS(madvise), SCMP_SYS(brk),
     SCMP_SYS(futex), SCMP_SYS(clone3), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
-    SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(tgkill), SCMP_SYS(getpid),
+    SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigaction), SCMP_SYS(sigaltstack), SCMP_SYS(tgkill), SCMP_SYS(getpid),
     SCMP_SYS(gettid), SCMP_SYS(sched_yield), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
     SCMP_SYS(clock_gettime), SCMP_SYS(getrandom), SCMP_SYS(exit), SCMP_SYS(exit_group),
     SCMP_SYS(restart_syscall),
