@@ -6,7 +6,11 @@
  * Host I/O itself reuses the Linux PAL's stream code (pal/linux/
  * pal_streams.c, linked into the tender as kvm_hostio.o), so errors, flags,
  * attributes and directory records mean exactly what they mean there. */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,14 +40,19 @@ static struct slot g_handles[MAX_HANDLES];
  * in it is not yet reference-counted: docs/kvm.md.) */
 static pthread_mutex_t g_handles_lock = PTHREAD_MUTEX_INITIALIZER;
 static const struct libos_manifest *g_manifest;
+static bool g_manifest_checked; /* mount fds were opened: a missing one denies */
 static int g_log_fd = 2, g_trace_fd = -1;
 
 /* ----------------------------------------------------------- policy */
 /* A host path is allowed when it is absolute, has no "." or ".."
- * components, and lies under a host mount's source; writes need a
- * read-write mount. The libos resolves symlinks itself and opens final
- * components with NOFOLLOW; intermediate host symlinks are not confined
- * here yet (see docs/kvm.md). */
+ * components, lies under a host mount's source, and resolves beneath that
+ * mount on the host: every intermediate symlink (and the final one when
+ * the call follows it) is resolved by the kernel with openat2
+ * RESOLVE_BENEATH from the mount's directory, so a host symlink cannot
+ * lead out of it. Writes need a read-write mount. (The host call itself
+ * then uses the path again: a host process racing to swap a directory
+ * for a symlink in between is not covered; the guest cannot do that
+ * except through these same checks.) */
 static bool path_clean(const char *p) {
     if (p[0] != '/')
         return false;
@@ -70,39 +79,90 @@ static bool under(const char *path, const char *dir) {
     return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
 }
 
+/* O_PATH fds of the host mounts' sources (kvm_hc_init), by mount index. */
+#define MAX_MOUNT_FDS 256
+static int g_mount_fds[MAX_MOUNT_FDS];
+
+/* 0 if rel (relative to the mount directory mfd) resolves beneath it, or
+ * does not exist yet while its deepest existing ancestor does. */
+static int beneath(int mfd, const char *rel, bool follow) {
+    char buf[MAX_URI];
+    size_t n = strlen(rel);
+    if (n >= sizeof(buf))
+        return -PAL_ERR_TOOLONG;
+    memcpy(buf, rel, n + 1);
+    for (;;) {
+        while (n > 0 && buf[n - 1] == '/')
+            buf[--n] = '\0';
+        if (n == 0)
+            return 0; /* the mount directory itself */
+        struct open_how how = {.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
+                               .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+        int fd = (int)syscall(SYS_openat2, mfd, buf, &how, sizeof(how));
+        if (fd >= 0) {
+            close(fd);
+            return 0;
+        }
+        if (errno == EXDEV || errno == ELOOP)
+            return -PAL_ERR_DENIED; /* a symlink out of the mount */
+        if (errno != ENOENT)
+            return 0; /* ENOTDIR, EACCES...: the call itself fails the same way */
+        /* Missing: what exists of its parents must still be beneath. */
+        while (n > 0 && buf[n - 1] != '/')
+            buf[--n] = '\0';
+        follow = true;
+    }
+}
+
 /* 0, or -PAL_ERR_DENIED / -PAL_ERR_READONLY. The deepest mount decides. */
-static int path_allowed(const char *path, bool write) {
+static int path_allowed_f(const char *path, bool write, bool follow) {
     if (!path_clean(path))
         return -PAL_ERR_DENIED;
     const struct libos_mount_spec *best = NULL;
-    size_t best_len = 0;
+    size_t best_len = 0, best_i = 0;
     for (size_t i = 0; g_manifest && i < g_manifest->mount_count; i++) {
         const struct libos_mount_spec *ms = &g_manifest->mounts[i];
         if (ms->type != LIBOS_MOUNT_HOST || !ms->source || !under(path, ms->source))
             continue;
         size_t l = strlen(ms->source);
         if (!best || l >= best_len)
-            best = ms, best_len = l;
+            best = ms, best_len = l, best_i = i;
     }
     if (!best)
         return -PAL_ERR_DENIED;
-    return write && best->readonly ? -PAL_ERR_READONLY : 0;
+    if (write && best->readonly)
+        return -PAL_ERR_READONLY;
+    int mfd = best_i < MAX_MOUNT_FDS ? g_mount_fds[best_i] : -1;
+    if (mfd <= 0)
+        return g_manifest_checked ? -PAL_ERR_DENIED : 0;
+    const char *rel = path + best_len;
+    while (*rel == '/')
+        rel++;
+    return beneath(mfd, rel, follow);
+}
+
+static int path_allowed(const char *path, bool write) {
+    return path_allowed_f(path, write, false);
 }
 
 /* file:/dir: URIs under the policy, console:0-2 and memfd: as they are;
  * everything else (network, pipes) is not offered yet. */
-static int uri_allowed(const char *uri, bool write) {
+static int uri_allowed_f(const char *uri, bool write, bool follow) {
     static const char *const later[] = {"tcp:",      "tcp.srv:", "udp:",      "udp.srv:", "unix:",
                                         "unix.srv:", "pipe:",    "pipe.srv:", "eventfd:"};
     const char *path = !strncmp(uri, "file:", 5) ? uri + 5 : !strncmp(uri, "dir:", 4) ? uri + 4 : 0;
     if (path)
-        return path[0] ? path_allowed(path, write) : -PAL_ERR_INVAL;
+        return path[0] ? path_allowed_f(path, write, follow) : -PAL_ERR_INVAL;
     if (!strncmp(uri, "console:", 8) || !strncmp(uri, "memfd:", 6))
         return 0;
     for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
         if (!strncmp(uri, later[i], strlen(later[i])))
             return -PAL_ERR_NOTSUPPORTED;
     return -PAL_ERR_INVAL;
+}
+
+static int uri_allowed(const char *uri, bool write) {
+    return uri_allowed_f(uri, write, false);
 }
 
 /* ----------------------------------------------------------- checks */
@@ -181,7 +241,7 @@ static int64_t hc_open(const struct req *q, const uint64_t *a) {
     uint32_t access = (uint32_t)a[2], create = (uint32_t)a[4], options = (uint32_t)a[5];
     bool write = (access & PAL_ACCESS_MASK) != PAL_ACCESS_RDONLY || create != PAL_CREATE_NEVER ||
                  (options & PAL_OPTION_TRUNCATE);
-    if ((r = uri_allowed(uri, write)) < 0)
+    if ((r = uri_allowed_f(uri, write, !(options & PAL_OPTION_NOFOLLOW))) < 0)
         return r;
     pal_handle_t *h;
     if ((r = pal_stream_open(uri, access, (uint32_t)a[3], create, options, &h)) < 0)
@@ -205,7 +265,8 @@ static int64_t hc_path_call(const struct req *q, uint32_t nr, const uint64_t *a)
     if (r < 0)
         return r;
     bool write = nr == KVM_HC_DELETE;
-    if ((r = uri_allowed(uri, write)) < 0)
+    bool follow = (nr == KVM_HC_ATTR && !a[2]) || nr == KVM_HC_FS_INFO;
+    if ((r = uri_allowed_f(uri, write, follow)) < 0)
         return r;
     switch (nr) {
     case KVM_HC_ATTR:
@@ -621,6 +682,13 @@ int kvm_hc_serve_vcpu(struct kvm_vm *vm, struct kvm_vcpu *v, struct kvm_hc *shar
 
 int kvm_hc_init(const struct kvm_tender_config *cfg, const struct libos_manifest *m) {
     g_manifest = m;
+    for (size_t i = 0; m && i < m->mount_count && i < MAX_MOUNT_FDS; i++) {
+        const struct libos_mount_spec *ms = &m->mounts[i];
+        g_mount_fds[i] = ms->type == LIBOS_MOUNT_HOST && ms->source
+                             ? open(ms->source, O_PATH | O_DIRECTORY | O_CLOEXEC)
+                             : -1;
+    }
+    g_manifest_checked = true;
     g_log_fd = cfg->log_fd >= 0 ? cfg->log_fd : 2;
     g_trace_fd = cfg->trace_fd;
     static const char *const consoles[] = {"console:0", "console:1", "console:2"};
@@ -637,5 +705,9 @@ void kvm_hc_fini(void) {
     for (int i = 0; i < MAX_HANDLES; i++)
         if (g_handles[i].h)
             drop_handle(i);
+    for (size_t i = 0; g_manifest && i < g_manifest->mount_count && i < MAX_MOUNT_FDS; i++)
+        if (g_mount_fds[i] > 0)
+            close(g_mount_fds[i]);
+    g_manifest_checked = false;
     g_manifest = NULL;
 }
