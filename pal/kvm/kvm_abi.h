@@ -98,6 +98,11 @@ enum kvm_hc_nr {
                         handles received in a[4] */
     KVM_HC_SOCKOPT,  /* a[0] handle, a[1] option, a[2] set, value in a[3] (written back) */
     KVM_HC_SHUTDOWN, /* a[0] handle, a[1] how */
+    /* shared memory: host pages (a memfd, or new anonymous shared memory
+     * when a[0] = ~0) put into guest physical memory above RAM as a memory
+     * slot of their own; shared with forked children's VMs */
+    KVM_HC_SHMAP, /* a[0] handle, a[1] offset, a[2] size -> guest physical address */
+    KVM_HC_FORK,  /* -> 1 in the parent (stream handle in a[1]), 0 in the child (same) */
     KVM_HC__COUNT
 };
 

@@ -69,6 +69,8 @@ check() { # name, command...
 }
 check musl-hello ./hello-musl a b
 check threads ./threads
+check python3 /usr/bin/python3 -c 'import sys; print(1, sys.argv)'
+check busybox-sh-builtins busybox sh -c 'x=6; echo $((x * 7)); for i in a b; do echo $i; done'
 check busybox-echo busybox echo hi there
 check busybox-ls busybox ls -a d
 check busybox-cat busybox cat in.txt
@@ -90,4 +92,17 @@ readonly = true
 T
 out=$("$SABOT" run -m kvm.toml -- /usr/bin/busybox uname -r)
 [ "$out" = "$(uname -r)" ] && echo "ok: manifest pal.name" || { echo "not ok: manifest pal.name: $out"; fail=1; }
+# After set-up the tender runs under its seccomp allowlist (filter mode 2).
+"$SABOT" run --pal kvm -- busybox sleep 1 &
+pid=$!
+sleep 0.5
+mode=$(grep '^Seccomp:' /proc/$pid/status 2>/dev/null | tr -dc 0-9)
+nnp=$(grep '^NoNewPrivs:' /proc/$pid/status 2>/dev/null | tr -dc 0-9)
+wait $pid
+if [ "$mode" = 2 ] && [ "$nnp" = 1 ]; then
+    echo "ok: tender confined (seccomp filter, no new privileges)"
+else
+    echo "not ok: tender Seccomp: '$mode' NoNewPrivs: '$nnp'"
+    fail=1
+fi
 exit $fail

@@ -103,6 +103,33 @@ int main(int argc, char **argv) {
     CHECK(call(KVM_HC_RENAME, h, 0, put(0, "file:/etc/kvm_hc_robust"), 0, 0, 0) ==
           -PAL_ERR_READONLY);
     CHECK(call(KVM_HC_DELETE, 0, put(0, path), 0, 0, 0, 0) == 0);
+    /* Host symlinks under a mount that lead out of it: resolved by the
+     * kernel beneath the mount (openat2 RESOLVE_BENEATH), not followed. */
+    char lnk[4200], uri[4300];
+    snprintf(lnk, sizeof(lnk), "%s/kvm_hc_esc", scratch);
+    unlink(lnk);
+    CHECK(symlink("/usr/bin", lnk) == 0);
+    snprintf(uri, sizeof(uri), "file:%s/env", lnk); /* an intermediate symlink */
+    CHECK(call(KVM_HC_OPEN, 0, put(0, uri), 0, 0, 0, 0) == -PAL_ERR_DENIED);
+    CHECK(call(KVM_HC_ATTR, 0, put(0, uri), 0, 64, 0, 0) == -PAL_ERR_DENIED);
+    snprintf(uri, sizeof(uri), "file:%s", lnk); /* the final one, followed */
+    CHECK(call(KVM_HC_OPEN, 0, put(0, uri), 0, 0, 0, 0) == -PAL_ERR_DENIED);
+    CHECK(call(KVM_HC_ATTR, 0, put(0, uri), 0, 64, 0, 0) == -PAL_ERR_DENIED);
+    /* ... but the symlink itself may be looked at and removed */
+    CHECK(call(KVM_HC_ATTR, 0, put(0, uri), 1, 64, 0, 0) == 0);
+    CHECK(call(KVM_HC_READLINK, 0, put(0, uri), 8192, 64, 0, 0) == 8);
+    CHECK(call(KVM_HC_DELETE, 0, put(0, uri), 0, 0, 0, 0) == 0);
+    /* a symlink that stays inside the mount works */
+    char inner[4200];
+    snprintf(inner, sizeof(inner), "%s/kvm_hc_in", scratch);
+    unlink(inner);
+    CHECK(symlink(".", inner) == 0);
+    snprintf(uri, sizeof(uri), "file:%s/kvm_hc_in/kvm_hc_robust.tmp2", scratch);
+    h = call(KVM_HC_OPEN, 0, put(0, uri), PAL_ACCESS_RDWR, 0600, PAL_CREATE_TRY, 0);
+    CHECK(h >= 0);
+    CHECK(call(KVM_HC_CLOSE, h, 0, 0, 0, 0, 0) == 0);
+    CHECK(call(KVM_HC_DELETE, 0, put(0, uri), 0, 0, 0, 0) == 0);
+    unlink(inner);
     CHECK(call(KVM_HC_EXIT, 3, 0, 0, 0, 0, 0) == 1003);
 
     /* random garbage: the tender answers every request */

@@ -12,6 +12,7 @@
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -576,6 +577,21 @@ static int64_t hc_socket_call(const struct req *q, uint32_t nr, uint64_t *a) {
 
 int kvm_hostio_fd(const pal_handle_t *h);
 
+int kvm_hc_new_pair(int64_t *a, int64_t *b) {
+    uint64_t args[6] = {PAL_SOCK_STREAM, 0, 0, 0, 0, 0};
+    int64_t r = hc_socket_call(NULL, KVM_HC_PAIR, args);
+    if (r < 0)
+        return (int)r;
+    *a = r;
+    *b = (int64_t)args[1];
+    return 0;
+}
+
+void kvm_hc_close_id(int64_t id) {
+    if (id >= 0 && id < MAX_HANDLES && g_handles[id].h)
+        drop_handle((int)id);
+}
+
 int kvm_hc_handle_fd(uint64_t id) {
     pal_handle_t *h = get_handle(id);
     return h ? kvm_hostio_fd(h) : -1;
@@ -658,6 +674,11 @@ int kvm_hc_serve_vcpu(struct kvm_vm *vm, struct kvm_vcpu *v, struct kvm_hc *shar
         shared->a[3] = hc.a[3];
         shared->a[4] = hc.a[4];
         break;
+    case KVM_HC_SHMAP:
+    case KVM_HC_FORK:
+        r = vm && v ? kvm_vcpu_call(vm, v, hc.nr, hc.a, data, &action) : -PAL_ERR_NOTIMPLEMENTED;
+        shared->a[1] = hc.a[1];
+        break;
     case KVM_HC_THREAD_NEW:
     case KVM_HC_THREAD_START:
     case KVM_HC_THREAD_EXIT:
@@ -689,6 +710,12 @@ int kvm_hc_init(const struct kvm_tender_config *cfg, const struct libos_manifest
                              : -1;
     }
     g_manifest_checked = true;
+    /* Pipes and sockets report a gone reader as PAL_ERR_PIPE; a host
+     * SIGPIPE must not kill the tender. */
+    signal(SIGPIPE, SIG_IGN);
+    /* Forked tenders (fork of the guest) report to the libos, not to a
+     * host wait: let the kernel reap them. */
+    signal(SIGCHLD, SIG_IGN);
     g_log_fd = cfg->log_fd >= 0 ? cfg->log_fd : 2;
     g_trace_fd = cfg->trace_fd;
     static const char *const consoles[] = {"console:0", "console:1", "console:2"};

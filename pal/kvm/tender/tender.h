@@ -64,6 +64,14 @@ struct kvm_vm {
     uint64_t tsc_khz;
     pthread_mutex_t lock;
     pthread_cond_t cv; /* vCPU state changes, exit */
+    /* shared memory slots above RAM (KVM_HC_SHMAP), kept across fork */
+    struct kvm_shm {
+        uint64_t gpa, size;
+        void *host;
+    } shm[256];
+    int shm_count;
+    uint64_t shm_next;
+    bool forked_child; /* a fork's child: the guest's exit ends this process */
     int exiting, status;
     struct kvm_vcpu vcpus[KVM_MAX_VCPUS];
 };
@@ -83,12 +91,15 @@ int kvm_hc_serve_vcpu(struct kvm_vm *vm, struct kvm_vcpu *v, struct kvm_hc *hc, 
 void kvm_hc_fini(void);
 /* The host fd of tender handle id, or -1. */
 int kvm_hc_handle_fd(uint64_t id);
+/* A connected stream pair as two tender handle ids; 0 or -PAL_ERR_*. */
+int kvm_hc_new_pair(int64_t *a, int64_t *b);
+void kvm_hc_close_id(int64_t id);
 
 /* No new privileges and the tender's seccomp allowlist (confine.c). */
 int kvm_tender_confine(void);
 
 /* Thread, wait and TLB calls (vm.c); a the request's arguments. */
-int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, const uint64_t *a,
+int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, uint64_t *a,
                       uint8_t *data, int *action);
 
 /* The embedded guest image (guest_image.S). */

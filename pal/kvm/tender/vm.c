@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -510,6 +511,10 @@ static int vcpu_loop(struct kvm_vm *vm, struct kvm_vcpu *v, char *err, size_t er
                 int status = 0;
                 int a = kvm_hc_serve_vcpu(vm, v, gpa(vm, v->hc_gpa),
                                           gpa(vm, KVM_HC_DATA_GPA(v->hc_gpa)), &status);
+                if (a == 1 && vm->forked_child) {
+                    fflush(NULL);
+                    _exit(status); /* a fork's child has no caller to return to */
+                }
                 if (a == 1) { /* process exit: stop every vCPU */
                     pthread_mutex_lock(&vm->lock);
                     if (!vm->exiting) {
@@ -786,7 +791,154 @@ static int64_t hc_thread_start(struct kvm_vm *vm, const uint64_t *a) {
     return 0;
 }
 
-int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, const uint64_t *a,
+/* ------------------------------------------------------- shared memory */
+#define SHM_MAX (64ULL << 30)
+
+static int add_slot(struct kvm_vm *vm, int i) {
+    struct kvm_userspace_memory_region reg = {.slot = (uint32_t)i + 1,
+                                              .guest_phys_addr = vm->shm[i].gpa,
+                                              .memory_size = vm->shm[i].size,
+                                              .userspace_addr = (uint64_t)vm->shm[i].host};
+    return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &reg) < 0 ? -errno : 0;
+}
+
+/* a[0] tender handle of a memfd (or ~0: new anonymous shared memory),
+ * a[1] offset, a[2] size -> the GPA the guest maps it at. */
+static int64_t hc_shmap(struct kvm_vm *vm, const uint64_t *a) {
+    uint64_t off = a[1], size = a[2];
+    if (!size || (size | off) & (PAGE - 1) || size > SHM_MAX || off > SHM_MAX)
+        return -PAL_ERR_INVAL;
+    pthread_mutex_lock(&vm->lock);
+    int64_t r = -PAL_ERR_NOMEM;
+    int fd = -1;
+    if (!vm->shm_next)
+        vm->shm_next = (vm->mem_size + MB2 + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
+    if (vm->shm_count >= (int)(sizeof(vm->shm) / sizeof(vm->shm[0])) ||
+        vm->shm_next + size > vm->shm_next - vm->shm_next % (1ULL << 30) + SHM_MAX * 2)
+        goto out;
+    bool anon = a[0] == ~0ULL;
+    fd = anon ? memfd_create("sabot-kvm-shm", MFD_CLOEXEC) : kvm_hc_handle_fd(a[0]);
+    if (fd < 0) {
+        r = anon ? -PAL_ERR_NOMEM : -PAL_ERR_BADHANDLE;
+        goto out;
+    }
+    if (anon && ftruncate(fd, (off_t)size) < 0)
+        goto out;
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+    if (p == MAP_FAILED) {
+        r = -PAL_ERR_INVAL;
+        goto out;
+    }
+    int i = vm->shm_count;
+    vm->shm[i] = (struct kvm_shm){vm->shm_next, size, p};
+    if (add_slot(vm, i) < 0) {
+        munmap(p, size);
+        goto out;
+    }
+    vm->shm_count++;
+    r = (int64_t)vm->shm_next;
+    vm->shm_next += (size + MB2 - 1) & ~(MB2 - 1);
+out:
+    if (a[0] == ~0ULL && fd >= 0)
+        close(fd); /* the mapping keeps the memory */
+    pthread_mutex_unlock(&vm->lock);
+    return r;
+}
+
+/* ------------------------------------------------------- fork */
+/* The calling vCPU's state, read while it is stopped in the hypercall. */
+struct vcpu_state {
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
+    struct kvm_xsave xsave;
+    struct kvm_xcrs xcrs;
+};
+
+/* In the child: a new VM over this process's copy-on-write copy of the
+ * guest memory (and the same shared slots), one vCPU in the forking
+ * thread's slot with its state. The parent's vCPU threads are gone. */
+static int rebuild_vm(struct kvm_vm *vm, struct kvm_vcpu *v, const struct vcpu_state *st) {
+    for (int i = 0; i < KVM_MAX_VCPUS; i++) {
+        struct kvm_vcpu *w = &vm->vcpus[i];
+        if (w->fd >= 0)
+            close(w->fd);
+        if (w->efd >= 0)
+            close(w->efd);
+        w->fd = w->efd = -1;
+        w->run = NULL; /* the old mapping stays: it belongs to the old vCPU */
+        w->has_thread = false;
+        w->cpuid_set = false;
+        w->state = VCPU_UNUSED;
+        w->interrupt = w->flush = w->in_run = 0;
+        w->nwait = 0;
+    }
+    close(vm->vm_fd);
+    vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+    if (vm->vm_fd < 0)
+        return -errno;
+    struct kvm_userspace_memory_region reg = {
+        .slot = 0, .memory_size = vm->mem_size, .userspace_addr = (uint64_t)vm->mem};
+    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &reg) < 0)
+        return -errno;
+    for (int i = 0; i < vm->shm_count; i++) {
+        int r = add_slot(vm, i);
+        if (r < 0)
+            return r;
+    }
+    int r = vcpu_create(vm, v);
+    if (r < 0 || (r = setup_vcpu(vm, v, st->regs.rip, st->regs.rsp, st->regs.rdi)) < 0)
+        return r;
+    if (ioctl(v->fd, KVM_SET_SREGS, &st->sregs) < 0 || ioctl(v->fd, KVM_SET_XCRS, &st->xcrs) < 0 ||
+        ioctl(v->fd, KVM_SET_XSAVE, &st->xsave) < 0 || ioctl(v->fd, KVM_SET_REGS, &st->regs) < 0)
+        return -errno;
+    v->state = VCPU_RUNNING;
+    v->thread = pthread_self();
+    v->has_thread = v->slot != 0; /* kicks reach this thread either way */
+    tl_run = v->run;
+    vm->forked_child = true;
+    return 0;
+}
+
+static int64_t hc_fork(struct kvm_vm *vm, struct kvm_vcpu *v, uint64_t *a) {
+    static struct vcpu_state st; /* big; forks of one tender are serialised by vm->lock */
+    int64_t pe, ce;
+    pthread_mutex_lock(&vm->lock);
+    if (ioctl(v->fd, KVM_GET_REGS, &st.regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, &st.sregs) < 0 ||
+        ioctl(v->fd, KVM_GET_XSAVE, &st.xsave) < 0 || ioctl(v->fd, KVM_GET_XCRS, &st.xcrs) < 0) {
+        pthread_mutex_unlock(&vm->lock);
+        return -PAL_ERR_IO;
+    }
+    int r = kvm_hc_new_pair(&pe, &ce);
+    if (r < 0) {
+        pthread_mutex_unlock(&vm->lock);
+        return r;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        pthread_mutex_unlock(&vm->lock);
+        kvm_hc_close_id(pe);
+        kvm_hc_close_id(ce);
+        return -PAL_ERR_NOMEM;
+    }
+    if (pid > 0) {
+        pthread_mutex_unlock(&vm->lock);
+        kvm_hc_close_id(ce);
+        a[1] = (uint64_t)pe;
+        return 1;
+    }
+    /* child: only this thread exists; the lock is ours */
+    pthread_mutex_init(&vm->lock, NULL);
+    pthread_cond_init(&vm->cv, NULL);
+    kvm_hc_close_id(pe);
+    if (rebuild_vm(vm, v, &st) < 0) {
+        fprintf(stderr, "sabot: kvm: fork: cannot build the child's VM\n");
+        _exit(127);
+    }
+    a[1] = (uint64_t)ce;
+    return 0;
+}
+
+int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, uint64_t *a,
                       uint8_t *data, int *action) {
     switch (nr) {
     case KVM_HC_THREAD_NEW:
@@ -853,6 +1005,10 @@ int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, const 
     case KVM_HC_YIELD:
         sched_yield();
         return 0;
+    case KVM_HC_SHMAP:
+        return hc_shmap(vm, a);
+    case KVM_HC_FORK:
+        return hc_fork(vm, v, a);
     }
     return -PAL_ERR_NOTIMPLEMENTED;
 }
