@@ -1,6 +1,7 @@
 #!/bin/sh
 # KVM PAL vs Linux PAL vs native, side by side: start to main (a static
-# hello), a null syscall (getppid) and a 1-byte read loop on a file.
+# hello), a null syscall (getppid), 1-byte and 4 KiB read loops on a file,
+# fork+exit+wait.
 #   bench/kvm.sh [BUILD_DIR]   (default: build)
 B=${1:-build}
 SABOT=$B/runtime/sabot
@@ -16,6 +17,7 @@ cat > "$T/b.c" <<'C'
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e9 + t.tv_nsec; }
 int main(int argc, char **argv) {
     if (argc < 3) return 0; /* start-to-main: nothing to do */
@@ -23,17 +25,24 @@ int main(int argc, char **argv) {
     double t0 = now();
     if (!strcmp(argv[1], "null")) {
         for (long i = 0; i < n; i++) syscall(SYS_getppid);
+    } else if (!strcmp(argv[1], "fork")) {
+        for (long i = 0; i < n; i++) {
+            pid_t p = fork();
+            if (p == 0) _exit(0);
+            waitpid(p, 0, 0);
+        }
     } else {
         int fd = open(argv[3], O_RDONLY);
-        char c;
-        for (long i = 0; i < n; i++) pread(fd, &c, 1, 0);
+        static char buf[4096];
+        size_t len = !strcmp(argv[1], "read4k") ? 4096 : 1;
+        for (long i = 0; i < n; i++) pread(fd, buf, len, 0);
     }
     printf("%.0f\n", (now() - t0) / n);
     return 0;
 }
 C
 musl-gcc -static -O2 -o "$T/b" "$T/b.c" || exit 1
-echo x > "$T/f"
+head -c 8192 /dev/zero > "$T/f"
 ms() { # average wall ms of N runs of a command
     n=$1; shift
     s=$(date +%s%N)
@@ -51,3 +60,8 @@ row "null syscall" ns "$("$T/b" null 1000000)" "$("$SABOT" run -- "$T/b" null 20
     "$("$SABOT" run --pal kvm -- "$T/b" null 100000)"
 row "1-byte pread" ns "$("$T/b" read 1000000 "$T/f")" "$("$SABOT" run -- "$T/b" read 200000 "$T/f")" \
     "$("$SABOT" run --pal kvm -- "$T/b" read 20000 "$T/f")"
+row "4 KiB pread" ns "$("$T/b" read4k 1000000 "$T/f")" \
+    "$("$SABOT" run -- "$T/b" read4k 200000 "$T/f")" \
+    "$("$SABOT" run --pal kvm -- "$T/b" read4k 20000 "$T/f")"
+row "fork+exit+wait" ns "$("$T/b" fork 500)" "$("$SABOT" run -- "$T/b" fork 200)" \
+    "$("$SABOT" run --pal kvm -- "$T/b" fork 100)"

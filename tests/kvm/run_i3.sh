@@ -1,7 +1,8 @@
 #!/bin/sh
-# An issue 3 showcase program on the KVM PAL: run3.sh with a `sabot`
-# that always adds --pal kvm. Skipped (77) where /dev/kvm is not usable.
-#   run_i3.sh SABOT WRAPPER_DIR RUN3_ARGS...
+# A test program of another suite on the KVM PAL: its runner script
+# (issue3/run3.sh, or RUNNER=integration/run_prog.sh) with a `sabot` that
+# always adds --pal kvm. Skipped (77) where /dev/kvm is not usable.
+#   [RUNNER=...] run_i3.sh SABOT WRAPPER_DIR RUNNER_ARGS...
 SABOT=$1 WD=$2
 shift 2
 if [ ! -w /dev/kvm ] || [ ! -r /dev/kvm ]; then
@@ -18,4 +19,4 @@ exec "$SABOT" run --pal kvm "\$@"
 W
 chmod +x "$WD/sabot-kvm.$$" && mv -f "$WD/sabot-kvm.$$" "$WD/sabot-kvm" || exit 1
 here=$(cd "$(dirname "$0")" && pwd)
-exec sh "$here/../issue3/run3.sh" --sabot "$WD/sabot-kvm" "$@"
+exec sh "$here/../${RUNNER:-issue3/run3.sh}" --sabot "$WD/sabot-kvm" "$@"

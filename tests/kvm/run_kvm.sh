@@ -70,6 +70,34 @@ check() { # name, command...
 check musl-hello ./hello-musl a b
 check threads ./threads
 check python3 /usr/bin/python3 -c 'import sys; print(1, sys.argv)'
+# fork: the tender forks, the child builds a VM over copy-on-write memory;
+# the process table is shared memory both VMs map.
+cat > forks.c <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+    int sum = 0, shared = 5;
+    for (int i = 0; i < 100; i++) {
+        pid_t p = fork();
+        if (p == 0) { shared = 99; _exit(i % 7); } /* the parent's copy is untouched */
+        int st;
+        if (waitpid(p, &st, 0) != p || !WIFEXITED(st)) { printf("wait %d failed\n", i); return 1; }
+        sum += WEXITSTATUS(st);
+    }
+    printf("100 forks, status sum %d, shared %d\n", sum, shared);
+    return 0;
+}
+C
+musl-gcc -static -O1 -o forks forks.c || exit 1
+check forks ./forks
+check busybox-sh-pipeline busybox sh -c 'ls / | sort | head -3; echo $(( 6 * 7 )); (sleep 0.2; exit 3); echo $?'
+check python3-subprocess /usr/bin/python3 -c 'import subprocess, os
+print(subprocess.run(["busybox", "echo", "sub"], capture_output=True).stdout)
+pid = os.fork()
+if pid == 0: os._exit(7)
+print(os.waitpid(pid, 0)[1] >> 8)'
 check busybox-sh-builtins busybox sh -c 'x=6; echo $((x * 7)); for i in a b; do echo $i; done'
 check busybox-echo busybox echo hi there
 check busybox-ls busybox ls -a d

@@ -93,3 +93,56 @@ add_test(NAME kvm.redis
          COMMAND sh ${KVM_TEST_DIR}/run_redis.sh $<TARGET_FILE:sabot>
                  ${CMAKE_CURRENT_BINARY_DIR}/kvm_redis)
 set_tests_properties(kvm.redis PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 LABELS kvm)
+
+# Integration programs (tests/integration) on the KVM PAL through their
+# own runner. Not yet: mmapfile (MAP_SHARED of a host file, docs/kvm.md).
+if(TARGET integration_programs)
+  set(KVM_IT_BIN ${CMAKE_BINARY_DIR}/tests/integration)
+  foreach(f musl glibc glibc-pie)
+    foreach(p fileio dirwalk execchain regs procinfo memory)
+      set(args)
+      if(p STREQUAL "fileio" OR p STREQUAL "dirwalk" OR p STREQUAL "execchain")
+        set(args @WORK@)
+      endif()
+      set(tname kvm.integration.${p}.${f})
+      add_test(NAME ${tname}
+        COMMAND env RUNNER=integration/run_prog.sh sh ${KVM_TEST_DIR}/run_i3.sh
+                $<TARGET_FILE:sabot> ${CMAKE_CURRENT_BINARY_DIR}/kvm_it
+                --workdir ${CMAKE_CURRENT_BINARY_DIR}/kvm_it/work/${tname}
+                --line "${p}: ALL OK" -- ${KVM_IT_BIN}/${p}-${f} ${args})
+      set_tests_properties(${tname} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 LABELS kvm)
+    endforeach()
+    foreach(code 0 1 42 255)
+      set(tname kvm.integration.exitcode.${code}.${f})
+      add_test(NAME ${tname}
+        COMMAND env RUNNER=integration/run_prog.sh sh ${KVM_TEST_DIR}/run_i3.sh
+                $<TARGET_FILE:sabot> ${CMAKE_CURRENT_BINARY_DIR}/kvm_it
+                --workdir ${CMAKE_CURRENT_BINARY_DIR}/kvm_it/work/${tname}
+                --rc ${code} --stdout "exitcode: exiting with ${code}"
+                -- ${KVM_IT_BIN}/exitcode-${f} ${code})
+      set_tests_properties(${tname} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 LABELS kvm)
+    endforeach()
+    set(tname kvm.integration.abort.${f})
+    add_test(NAME ${tname}
+      COMMAND env RUNNER=integration/run_prog.sh sh ${KVM_TEST_DIR}/run_i3.sh
+              $<TARGET_FILE:sabot> ${CMAKE_CURRENT_BINARY_DIR}/kvm_it
+              --workdir ${CMAKE_CURRENT_BINARY_DIR}/kvm_it/work/${tname}
+              --rc 134 --stdout "abortself: calling abort()" -- ${KVM_IT_BIN}/abortself-${f})
+    set_tests_properties(${tname} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 LABELS kvm)
+  endforeach()
+endif()
+
+# Processes on the KVM PAL (tests/proc programs): 1000 forks in a loop and
+# fork from a multithreaded program; the busybox job-control script
+# compared with native. (forks "shared": see docs/kvm.md.)
+if(TARGET proc_programs)
+  foreach(mode loop threads)
+    set(tname kvm.proc.forks.${mode})
+    add_test(NAME ${tname}
+      COMMAND env RUNNER=integration/run_prog.sh sh ${KVM_TEST_DIR}/run_i3.sh
+              $<TARGET_FILE:sabot> ${CMAKE_CURRENT_BINARY_DIR}/kvm_it
+              --workdir ${CMAKE_CURRENT_BINARY_DIR}/kvm_it/work/${tname}
+              --line "forks: ALL OK" -- ${CMAKE_CURRENT_BINARY_DIR}/forks-musl ${mode} 1000)
+    set_tests_properties(${tname} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 180 LABELS kvm)
+  endforeach()
+endif()

@@ -6,7 +6,6 @@
 /* Direct-map address of the doorbell (entry.S writes to it). */
 uint64_t g_kvm_doorbell;
 
-
 int64_t kvm_hc_call(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
                     uint64_t a5) {
     volatile struct kvm_hc *hc = kvm_hc_page();

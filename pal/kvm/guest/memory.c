@@ -14,6 +14,7 @@
 #define PTE_US 4ULL
 #define PTE_ALLOC (1ULL << 9)
 #define PTE_FRAME (1ULL << 10)
+#define PTE_FOREIGN (1ULL << 11) /* a shared-memory page above RAM: never freed here */
 #define PTE_NX (1ULL << 63)
 #define PTE_ADDR 0x000ffffffffff000ULL
 #define PTE_PROT_SHIFT 52
@@ -168,7 +169,7 @@ static bool unmap_range(uint64_t va, uint64_t size) {
             continue;
         }
         uint64_t *pte = pte_of(va, false);
-        if (*pte & PTE_FRAME)
+        if ((*pte & PTE_FRAME) && !(*pte & PTE_FOREIGN))
             phys_free(*pte & PTE_ADDR);
         flush |= (*pte & PTE_P) != 0;
         *pte = 0;
@@ -207,7 +208,7 @@ static bool mem_fault_locked(uint64_t addr, uint64_t error) {
     if (*pte & PTE_P)
         return true; /* a stale TLB entry; the fault dropped it */
     if (*pte & PTE_FRAME) {
-        *pte = pte_present(*pte & PTE_ADDR, prot);
+        *pte = pte_present(*pte & PTE_ADDR, prot) | (*pte & PTE_FOREIGN);
         return true;
     }
     return populate(pte);
@@ -270,7 +271,7 @@ static int pal_mem_protect_locked(void *addr, size_t size, uint32_t prot) {
         uint64_t *pte = pte_of(va + off, false);
         uint64_t old = *pte;
         if (old & PTE_FRAME) {
-            *pte = pte_present(old & PTE_ADDR, prot & 7);
+            *pte = pte_present(old & PTE_ADDR, prot & 7) | (old & PTE_FOREIGN);
             if (!prot)
                 *pte &= ~PTE_P;
         } else {
@@ -284,7 +285,8 @@ static int pal_mem_protect_locked(void *addr, size_t size, uint32_t prot) {
     return 0;
 }
 
-static int pal_mem_remap_locked(void *old, size_t old_size, size_t new_size, uint32_t flags, void **addr) {
+static int pal_mem_remap_locked(void *old, size_t old_size, size_t new_size, uint32_t flags,
+                                void **addr) {
     uint64_t src = (uint64_t)old;
     old_size = page_up(old_size);
     new_size = page_up(new_size);
@@ -361,6 +363,14 @@ bool kvm_mem_fault(uint64_t addr, uint64_t error) {
 }
 
 int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags) {
+    if (flags & PAL_MEM_SHARED) { /* host shared memory: stays shared across fork */
+        if (!size || !addr)
+            return -PAL_ERR_INVAL;
+        int64_t gpa = kvm_hc_call(KVM_HC_SHMAP, ~0ULL, 0, page_up(size), 0, 0, 0);
+        if (gpa < 0)
+            return (int)gpa;
+        return kvm_mem_map_phys(addr, size, (uint64_t)gpa, prot, flags & ~PAL_MEM_SHARED);
+    }
     kvm_lock(&g_mem_lock);
     int r = pal_mem_alloc_locked(addr, size, prot, flags);
     mem_unlock();
@@ -384,6 +394,25 @@ int pal_mem_protect(void *addr, size_t size, uint32_t prot) {
 int pal_mem_remap(void *old, size_t old_size, size_t new_size, uint32_t flags, void **addr) {
     kvm_lock(&g_mem_lock);
     int r = pal_mem_remap_locked(old, old_size, new_size, flags, addr);
+    mem_unlock();
+    return r;
+}
+
+/* Maps [va, va+size) onto guest physical [gpa, gpa+size) (shared memory
+ * the tender put above RAM), placed like pal_mem_alloc. */
+int kvm_mem_map_phys(void **addr, size_t size, uint64_t gpa, uint32_t prot, uint32_t flags) {
+    kvm_lock(&g_mem_lock);
+    size = page_up(size);
+    int r = pal_mem_alloc_locked(addr, size, PAL_PROT_NONE, flags);
+    if (r == 0) {
+        uint64_t va = (uint64_t)*addr;
+        for (uint64_t off = 0; off < size; off += KVM_PAGE) {
+            uint64_t *pte = pte_of(va + off, false);
+            *pte = pte_present(gpa + off, prot & 7) | PTE_FOREIGN;
+            if (!(prot & 7))
+                *pte &= ~PTE_P;
+        }
+    }
     mem_unlock();
     return r;
 }

@@ -234,8 +234,27 @@ int pal_thread_get_affinity(pal_handle_t *h, void *mask, size_t size) {
 int pal_process_create(const char *const *args, pal_handle_t **stream) {
     return -PAL_ERR_NOTIMPLEMENTED;
 }
+/* The tender forks itself; the child tender builds a new VM over its
+ * copy-on-write copy of guest memory with this vCPU's state, so both
+ * return here. Only the calling thread goes on in the child. */
 int pal_process_fork(pal_handle_t **stream) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    if (!stream)
+        return -PAL_ERR_INVAL;
+    volatile struct kvm_hc *hc = kvm_hc_page();
+    int64_t r = kvm_hc_call(KVM_HC_FORK, 0, 0, 0, 0, 0, 0);
+    if (r < 0)
+        return (int)r;
+    int64_t id = (int64_t)hc->a[1];
+    if (r == 0)
+        __atomic_store_n(&g_kvm_threads, 1, __ATOMIC_RELEASE);
+    pal_handle_t *h = kvm_handle_new(KH_TENDER, id);
+    if (!h) {
+        kvm_hc_call(KVM_HC_CLOSE, (uint64_t)id, 0, 0, 0, 0, 0);
+        return -PAL_ERR_NOMEM;
+    }
+    h->nonblocking = true;
+    *stream = h;
+    return (int)r;
 }
 int pal_process_suspend(void) {
     return -PAL_ERR_NOTIMPLEMENTED;
@@ -359,9 +378,8 @@ int pal_wait_handles(size_t count, pal_handle_t *const *handles, const uint32_t 
             if (!h || !events[i])
                 continue;
             if (h->kind == KH_TENDER) {
-                ret_events[i] = r >= 0 ? ws[k].revents & (events[i] | PAL_WAIT_ERROR |
-                                                            PAL_WAIT_HANGUP)
-                                       : 0;
+                ret_events[i] =
+                    r >= 0 ? ws[k].revents & (events[i] | PAL_WAIT_ERROR | PAL_WAIT_HANGUP) : 0;
                 ready += ret_events[i] != 0;
                 k++;
             } else if (h->kind == KH_EVENT && sleep && (events[i] & PAL_WAIT_READ)) {

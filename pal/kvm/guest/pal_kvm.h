@@ -23,7 +23,7 @@ struct kvm_tcb {
     uint64_t scratch;       /* 48 */
     uint64_t xsave_size;    /* 56 */
     uint64_t exc_vec, exc_err, exc_rip, exc_rflags, exc_cr2; /* 64.. written at CPL0 */
-    uint64_t sys_rip;       /* 104: the app rip of a syscall */
+    uint64_t sys_rip;                                        /* 104: the app rip of a syscall */
     uint64_t hc_gpa;        /* 112: this vCPU's hypercall page; data window after it */
     uint64_t flush_pending; /* 120: set by the tender (TLB shootdown) */
     uint64_t slot;
@@ -73,7 +73,6 @@ static inline uint8_t *kvm_hc_data(void) {
 /* Copies "uri" to the data window at off; returns its length or -PAL_ERR_*. */
 int64_t kvm_put_uri(uint64_t off, const char *uri);
 
-
 /* ---- boot, time (boot.c, misc.c) */
 extern const struct kvm_boot *g_kvm_boot;
 void kvm_time_init(void);
@@ -89,16 +88,17 @@ void kvm_tlb_flush(void);
 void kvm_tlb_flush_all(void);
 /* Physically contiguous, zeroed guest memory (never freed); 0 if none. */
 uint64_t kvm_phys_alloc_contig(uint64_t size);
+int kvm_mem_map_phys(void **addr, size_t size, uint64_t gpa, uint32_t prot, uint32_t flags);
 extern uint32_t g_kvm_threads; /* running vCPUs */
 
 /* ---- handles (streams.c) */
 enum kvm_handle_kind { KH_TENDER = 1, KH_LOG, KH_EVENT, KH_THREAD };
 struct pal_handle {
     uint32_t kind;
-    int64_t id;                /* tender handle id (KH_TENDER), or 0 log / 1 trace (KH_LOG) */
-    uint32_t word;             /* KH_EVENT: 1 when signaled (a guest futex word) */
-    uint32_t nwait;            /* KH_EVENT: vCPUs sleeping on word in the tender */
-    bool auto_clear;           /* KH_EVENT */
+    int64_t id;      /* tender handle id (KH_TENDER), or 0 log / 1 trace (KH_LOG) */
+    uint32_t word;   /* KH_EVENT: 1 when signaled (a guest futex word) */
+    uint32_t nwait;  /* KH_EVENT: vCPUs sleeping on word in the tender */
+    bool auto_clear; /* KH_EVENT */
     bool nonblocking;
     bool memfd; /* a memfd: object (see pal_stream_map) */
 };

@@ -130,6 +130,18 @@ int pal_stream_map(pal_handle_t *h, void **addr, uint32_t prot, uint32_t flags, 
         return -PAL_ERR_INVAL;
     uint32_t place = flags & (PAL_MEM_FIXED | PAL_MEM_NOREPLACE | PAL_MEM_HINT);
     void *p = *addr;
+    if ((flags & PAL_MAP_SHARED) && h->memfd) {
+        /* The memfd's own pages, put into guest physical memory by the
+         * tender: coherent between mappings and with forked children. */
+        uint64_t sz = (size + KVM_PAGE - 1) & ~(KVM_PAGE - 1);
+        int64_t gpa = kvm_hc_call(KVM_HC_SHMAP, (uint64_t)h->id, offset, sz, 0, 0, 0);
+        if (gpa < 0)
+            return (int)gpa;
+        int r = kvm_mem_map_phys(&p, sz, (uint64_t)gpa, prot, place);
+        if (r == 0)
+            *addr = p;
+        return r;
+    }
     int r = pal_mem_alloc(&p, size, PAL_PROT_READ | PAL_PROT_WRITE, place);
     if (r < 0)
         return r;
@@ -329,8 +341,7 @@ int pal_socket_connect(pal_handle_t *h, const struct pal_sockaddr *addr) {
 int pal_socket_listen(pal_handle_t *h, int backlog) {
     if (!is_tender(h))
         return -PAL_ERR_BADHANDLE;
-    return (int)kvm_hc_call(KVM_HC_LISTEN, (uint64_t)h->id, (uint64_t)(int64_t)backlog, 0, 0, 0,
-                            0);
+    return (int)kvm_hc_call(KVM_HC_LISTEN, (uint64_t)h->id, (uint64_t)(int64_t)backlog, 0, 0, 0, 0);
 }
 
 int pal_socket_name(pal_handle_t *h, bool peer, struct pal_sockaddr *addr) {
@@ -381,7 +392,8 @@ int64_t pal_socket_recv(pal_handle_t *h, struct pal_msg *msg) {
     size_t room = msg->handles ? msg->handle_count : 0;
     if (room > KVM_MSG_HANDLES_MAX)
         room = KVM_MSG_HANDLES_MAX;
-    int64_t r = kvm_hc_call(KVM_HC_RECV, (uint64_t)h->id, want, msg->flags, msg->addr != 0, room, 0);
+    int64_t r =
+        kvm_hc_call(KVM_HC_RECV, (uint64_t)h->id, want, msg->flags, msg->addr != 0, room, 0);
     msg->handle_count = 0;
     if (r < 0)
         return r;

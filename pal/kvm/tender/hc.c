@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -18,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -442,12 +442,12 @@ static int64_t hc_sleep(const uint64_t *a) {
 static int addr_allowed(const struct pal_sockaddr *a, bool bind) {
     if (a->family == PAL_NET_INET || a->family == PAL_NET_INET6) {
         int fam = a->family == PAL_NET_INET ? 4 : 6;
-        bool ok = g_manifest &&
-                  (bind ? libos_net_rules_allow(g_manifest->net_bind, g_manifest->net_bind_count,
-                                                fam, a->addr, a->port)
-                        : libos_net_rules_allow(g_manifest->net_connect,
-                                                g_manifest->net_connect_count, fam, a->addr,
-                                                a->port));
+        bool ok =
+            g_manifest &&
+            (bind ? libos_net_rules_allow(g_manifest->net_bind, g_manifest->net_bind_count, fam,
+                                          a->addr, a->port)
+                  : libos_net_rules_allow(g_manifest->net_connect, g_manifest->net_connect_count,
+                                          fam, a->addr, a->port));
         return ok ? 0 : -PAL_ERR_DENIED;
     }
     if (a->family == PAL_NET_UNIX) {

@@ -44,10 +44,10 @@ struct kvm_vcpu {
     bool has_thread;
     bool cpuid_set;
     uint64_t xcr0;
-    int state;            /* VCPU_*, under the VM lock */
-    uint64_t hc_gpa;      /* its hypercall page */
-    int interrupt, flush; /* pending redirects (atomics) */
-    int in_run;           /* in KVM_RUN (running guest code) */
+    int state;                       /* VCPU_*, under the VM lock */
+    uint64_t hc_gpa;                 /* its hypercall page */
+    int interrupt, flush;            /* pending redirects (atomics) */
+    int in_run;                      /* in KVM_RUN (running guest code) */
     uint64_t wait_gpa[KVM_WAIT_MAX]; /* words it sleeps on, under g_wait_lock */
     int nwait;
 };

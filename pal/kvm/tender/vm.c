@@ -16,11 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -641,8 +641,8 @@ static short poll_events(uint32_t e) {
 
 static uint32_t pal_wait_events(short r) {
     return ((r & POLLIN) ? PAL_WAIT_READ : 0) | ((r & POLLOUT) ? PAL_WAIT_WRITE : 0) |
-           ((r & (POLLERR | POLLNVAL)) ? PAL_WAIT_ERROR : 0) | ((r & POLLHUP) ? PAL_WAIT_HANGUP : 0) |
-           ((r & POLLRDHUP) ? PAL_WAIT_PEER_CLOSED : 0);
+           ((r & (POLLERR | POLLNVAL)) ? PAL_WAIT_ERROR : 0) |
+           ((r & POLLHUP) ? PAL_WAIT_HANGUP : 0) | ((r & POLLRDHUP) ? PAL_WAIT_PEER_CLOSED : 0);
 }
 
 /* KVM_HC_WAIT: the vCPU registers the words it sleeps on, re-checks them
@@ -976,7 +976,7 @@ int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, uint64
          * to app code that never exits. Kick again until the redirect
          * happened (or it left the guest: its next wait sees the flag). */
         for (int i = 0; i < 100 && __atomic_load_n(&t->interrupt, __ATOMIC_ACQUIRE) &&
-                            __atomic_load_n(&t->in_run, __ATOMIC_ACQUIRE);
+                        __atomic_load_n(&t->in_run, __ATOMIC_ACQUIRE);
              i++) {
             struct timespec ts = {0, 100000};
             nanosleep(&ts, NULL);
