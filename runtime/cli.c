@@ -2,6 +2,7 @@
  * it is unit-tested on its own). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sabot_internal.h"
@@ -35,6 +36,8 @@ const char g_sabot_usage[] =
     "                          (default: the manifest's log.level, else warning)\n"
     "      --trace[=FILE]      trace system calls to stderr or to FILE\n"
     "      --pal NAME          linux (default) or kvm (a VM; needs /dev/kvm)\n"
+    "      --gdb PORT          kvm PAL: wait for gdb on 127.0.0.1:PORT before the\n"
+    "                          program starts (gdb: target remote :PORT)\n"
     "      --fork MODE         fast (host copy-on-write, default) or checkpoint\n"
     "                          (state sent to a new process); without -m only\n"
     "  -h, --help              show this help\n"
@@ -113,6 +116,14 @@ static int parse_option(int argc, char **argv, int *i, struct sabot_cli *cli, ch
         if (m < 0 || (strcmp(v, "linux") && strcmp(v, "kvm")))
             return usage_err(err, size, "option --pal needs linux or kvm");
         cli->opts.pal = v;
+        return 0;
+    }
+    if ((m = opt_value(argc, argv, i, NULL, "--gdb", &v)) != 0) {
+        char *end = NULL;
+        long port = m < 0 ? 0 : strtol(v, &end, 10);
+        if (m < 0 || !end || *end || port < 1 || port > 65535)
+            return usage_err(err, size, "option --gdb needs a TCP port (1-65535)");
+        cli->opts.gdb_port = (int)port;
         return 0;
     }
     if ((m = opt_value(argc, argv, i, NULL, "--fork", &v)) != 0) {

@@ -750,6 +750,13 @@ int sabot_prepare(const struct sabot_options *opts, struct sabot_prepared *p) {
     else
         p->log_level = m->log_level >= 0 ? m->log_level : SABOT_LOG_WARNING;
     p->pal_kvm = opts->pal ? !strcmp(opts->pal, "kvm") : (m->pal && !strcmp(m->pal, "kvm"));
+    p->gdb_port = opts->gdb_port;
+    if (r == 0 && opts->gdb_port > 0 && !p->pal_kvm) {
+        set_err(opts->err, opts->err_size,
+                "--gdb needs the kvm PAL (on the linux PAL run sabot under gdb with "
+                "sabot-gdb.py)");
+        r = -EINVAL;
+    }
     if (r == 0 && p->log_level >= SABOT_LOG_WARNING)
         sabot_manifest_warn(m, p->log_fd);
     /* SABOT_REWRITE=0|1 overrides the build's default (-DSABOT_REWRITE). */

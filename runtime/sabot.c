@@ -67,6 +67,7 @@ static __attribute__((noreturn)) void boot_kvm(struct sabot_prepared *p) {
         .log_fd = p->log_fd,
         .trace_fd = p->trace_fd,
         .log_level = p->log_level,
+        .gdb_port = p->gdb_port,
     };
     char err[512];
     int status;

@@ -27,6 +27,7 @@ struct sabot_prepared {
     bool trace_fd_owned;  /* opened from trace_path */
     bool syscall_rewrite; /* pal.syscall_rewrite, unless SABOT_REWRITE=0 */
     bool pal_kvm;         /* run in a VM (--pal kvm or pal.name = "kvm") */
+    int gdb_port;         /* kvm: the gdbstub's port, 0: none */
 };
 
 int sabot_prepare(const struct sabot_options *opts, struct sabot_prepared *p);

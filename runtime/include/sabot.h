@@ -77,6 +77,9 @@ struct sabot_options {
     /* fork: "fast" or "checkpoint" for the default manifest's sys.fork;
      * NULL: fast. Not allowed with a manifest (set sys.fork there). */
     const char *fork;
+    /* > 0: with the kvm PAL, wait for gdb on 127.0.0.1:gdb_port before
+     * the program starts (the tender's gdbstub, docs/kvm.md). */
+    int gdb_port;
 };
 
 /* Fills the defaults documented above. */

@@ -23,6 +23,7 @@ struct kvm_tender_config {
     const void *image; /* guest ELF; NULL: the one built into the tender */
     size_t image_size;
     bool no_confine; /* tests that poke the tender after set-up */
+    int gdb_port;    /* > 0: wait for gdb on 127.0.0.1:gdb_port (gdbstub.c) */
 };
 
 /* Runs the guest to its end. Returns 0 with the guest's exit status in
@@ -101,6 +102,20 @@ int kvm_tender_confine(void);
 /* Thread, wait and TLB calls (vm.c); a the request's arguments. */
 int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, uint64_t *a,
                       uint8_t *data, int *action);
+
+/* The gdbstub (gdbstub.c). kvm_gdb_listen waits for gdb to connect
+ * (before confinement); kvm_gdb_start serves it until the first resume;
+ * vCPU threads call kvm_gdb_gate before each KVM_RUN (parks them while
+ * gdb has everything stopped, applies KVM_SET_GUEST_DEBUG) and
+ * kvm_gdb_debug_exit on KVM_EXIT_DEBUG. */
+int kvm_gdb_listen(int port, char *err, size_t err_size);
+bool kvm_gdb_on(void);
+void kvm_gdb_start(struct kvm_vm *vm, struct kvm_vcpu *v0);
+void kvm_gdb_gate(struct kvm_vm *vm, struct kvm_vcpu *v);
+void kvm_gdb_debug_exit(struct kvm_vm *vm, struct kvm_vcpu *v);
+void kvm_gdb_exited(int status); /* the guest exited: tells gdb */
+void kvm_gdb_release(void);      /* wakes parked gates (VM exiting) */
+void kvm_gdb_forked_child(void); /* a fork's child: no debugger, no int3s */
 
 /* The embedded guest image (guest_image.S). */
 extern const unsigned char g_kvm_guest_image[];

@@ -480,6 +480,8 @@ static int vcpu_loop(struct kvm_vm *vm, struct kvm_vcpu *v, char *err, size_t er
         if (exiting)
             return 0;
         v->run->immediate_exit = 0;
+        if (kvm_gdb_on())
+            kvm_gdb_gate(vm, v); /* parks while gdb has the VM stopped */
         pending_redirects(vm, v);
         __atomic_store_n(&v->in_run, 1, __ATOMIC_RELEASE);
         int rr = ioctl(v->fd, KVM_RUN, 0);
@@ -517,12 +519,15 @@ static int vcpu_loop(struct kvm_vm *vm, struct kvm_vcpu *v, char *err, size_t er
                 }
                 if (a == 1) { /* process exit: stop every vCPU */
                     pthread_mutex_lock(&vm->lock);
+                    bool first = !vm->exiting;
                     if (!vm->exiting) {
                         vm->exiting = 1;
                         vm->status = status;
                     }
                     pthread_cond_broadcast(&vm->cv);
                     pthread_mutex_unlock(&vm->lock);
+                    if (first)
+                        kvm_gdb_exited(status);
                     for (int i = 0; i < KVM_MAX_VCPUS; i++)
                         if (&vm->vcpus[i] != v && vm->vcpus[i].fd >= 0)
                             kick(&vm->vcpus[i]);
@@ -534,6 +539,9 @@ static int vcpu_loop(struct kvm_vm *vm, struct kvm_vcpu *v, char *err, size_t er
             return fail(err, err_size, EFAULT, "guest MMIO at %#llx",
                         (unsigned long long)run->mmio.phys_addr);
         case KVM_EXIT_INTR:
+            continue;
+        case KVM_EXIT_DEBUG:
+            kvm_gdb_debug_exit(vm, v);
             continue;
         default:
             dump_regs(v, "unexpected exit");
@@ -896,6 +904,7 @@ static int rebuild_vm(struct kvm_vm *vm, struct kvm_vcpu *v, const struct vcpu_s
     v->has_thread = v->slot != 0; /* kicks reach this thread either way */
     tl_run = v->run;
     vm->forked_child = true;
+    kvm_gdb_forked_child();
     return 0;
 }
 
@@ -1167,6 +1176,8 @@ int kvm_tender_run(const struct kvm_tender_config *cfg, int *status, char *err, 
         fail(err, err_size, -r, "setting up the vCPU: %s", strerror(-r));
     if (r == 0 && (r = kvm_hc_init(cfg, m)) < 0)
         fail(err, err_size, -r, "tender set-up: %s", strerror(-r));
+    if (r == 0 && cfg->gdb_port > 0)
+        r = kvm_gdb_listen(cfg->gdb_port, err, err_size); /* before confinement */
     if (r == 0) {
         install_kick_handler();
         /* From here on the tender only serves the guest. */
@@ -1177,6 +1188,8 @@ int kvm_tender_run(const struct kvm_tender_config *cfg, int *status, char *err, 
         v0->state = VCPU_RUNNING;
         /* kicks to vCPU 0 go to this thread */
         v0->has_thread = true;
+        if (kvm_gdb_on())
+            kvm_gdb_start(&vm, v0); /* gdb looks first, then resumes */
         r = vcpu_loop(&vm, v0, err, err_size);
         v0->has_thread = false;
         tl_run = NULL;
@@ -1186,6 +1199,7 @@ int kvm_tender_run(const struct kvm_tender_config *cfg, int *status, char *err, 
         vm.exiting = 1;
         pthread_cond_broadcast(&vm.cv);
         pthread_mutex_unlock(&vm.lock);
+        kvm_gdb_release();
         for (int i = 1; i < KVM_MAX_VCPUS; i++)
             if (vm.vcpus[i].fd >= 0)
                 kick(&vm.vcpus[i]);
