@@ -45,8 +45,8 @@
 #define SIGBIT(s) (1ULL << ((s)-1))
 
 enum { PS_FREE = 0, PS_RUNNING, PS_STOPPED, PS_ZOMBIE };
-enum { REP_STOPPED = 1, REP_CONTINUED = 2 }; /* changes wait has not collected */
-enum { M_SIGNAL = 1, M_CHILD = 2 };
+enum { REP_STOPPED = 1, REP_CONTINUED = 2 };    /* changes wait has not collected */
+enum { M_SIGNAL = 1, M_CHILD = 2, M_WAKE = 3 }; /* M_WAKE: look at the table again */
 
 struct proc_msg {
     uint16_t type;
@@ -65,7 +65,8 @@ struct proc_entry {
     uint32_t report; /* REP_* */
     int32_t stop_sig;
     uint32_t uid, gid, euid, egid;
-    uint32_t execed; /* has run execve since fork (setpgid: EACCES) */
+    uint32_t execed;     /* has run execve since fork (setpgid: EACCES) */
+    uint32_t vfork_held; /* a vfork child: its parent waits for exec or exit */
     uint32_t nthreads;
     uint64_t start_ns;
     char comm[16];
@@ -350,6 +351,18 @@ void libos_proc_ids_changed(void) {
         fill_ids(g_me);
 }
 
+/* A vfork child that execs lets its parent go on (its exit does too,
+ * through the exit report). Lock held. */
+static void release_vfork_parent_locked(void) {
+    if (!g_me->vfork_held)
+        return;
+    g_me->vfork_held = 0;
+    struct proc_entry *p = find_locked(g_me->ppid);
+    struct proc_msg m = {M_WAKE, 0, 0, g_me->pid, g_me->uid, 0};
+    if (p && post_locked(p, &m) == 0)
+        wake_entry(p);
+}
+
 void libos_proc_exec(const char *exe, const char *args, size_t args_len, const char *comm) {
     if (!g_me)
         return;
@@ -361,6 +374,7 @@ void libos_proc_exec(const char *exe, const char *args, size_t args_len, const c
     if (g_me->cmdline_len == sizeof(g_me->cmdline))
         g_me->cmdline[sizeof(g_me->cmdline) - 1] = '\0';
     g_me->execed = 1;
+    release_vfork_parent_locked();
     table_unlock();
 }
 
@@ -471,6 +485,8 @@ static bool drain_mailbox(void) {
             signal_arrived(&msgs[i]);
         else if (msgs[i].type == M_CHILD)
             child_changed(&msgs[i]);
+        else if (msgs[i].type == M_WAKE)
+            libos_waitq_wake_all(&g_child_waitq);
     }
     libos_unlock(&g_drain_lock);
     return n != 0;
@@ -595,6 +611,29 @@ void libos_proc_child_started(uint32_t pid, pal_handle_t *stream) {
         add_link(link, pid, stream);
 }
 
+/* vfork: the parent goes on once the child has exec'd or ended (its
+ * memory is a copy here, so this only keeps Linux's order of events).
+ * Signals wait too, as on Linux. */
+static void wait_vfork_child(uint32_t pid) {
+    for (;;) {
+        struct libos_waiter w;
+        libos_waitq_add(&g_child_waitq, &w);
+        table_lock();
+        struct proc_entry *c = find_locked(pid);
+        bool held = c && c->ppid == g_process.pid && c->vfork_held && c->state != PS_ZOMBIE;
+        table_unlock();
+        uint64_t tmo = 20000000; /* 20 ms: also catches a child that vanished */
+        long r = held ? libos_thread_wait(0, NULL, NULL, NULL, &tmo) : 0;
+        libos_waitq_remove(&g_child_waitq, &w);
+        if (!held)
+            return;
+        if (r == -EINTR) { /* a pending signal: do not spin */
+            uint64_t us = 1000;
+            pal_event_wait(NULL, &us);
+        }
+    }
+}
+
 long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint64_t tls) {
     struct libos_thread *self = libos_current_thread();
     if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
@@ -614,6 +653,7 @@ long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint6
         return err;
     }
     uint32_t pid = c->pid;
+    c->vfork_held = (flags & CLONE_VFORK) != 0; /* set before the child can run */
     start_mailbox(); /* before the fork: the child may signal us at once */
     pal_handle_t *stream;
     int r = -PAL_ERR_NOTIMPLEMENTED;
@@ -660,6 +700,8 @@ long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint6
     if (flags & CLONE_PARENT_SETTID)
         *ptid = (int)pid;
     add_link(link, pid, stream);
+    if (flags & CLONE_VFORK)
+        wait_vfork_child(pid);
     return pid;
 }
 
@@ -669,8 +711,8 @@ long libos_sys_fork(void) {
 
 long libos_sys_vfork(void) {
     /* A copy instead of shared memory: correct for the exec-or-exit child
-     * vfork allows; the parent does not wait for it. */
-    return libos_fork(SIGCHLD, 0, NULL, NULL, 0);
+     * vfork allows; the parent waits for that exec or exit. */
+    return libos_fork(CLONE_VFORK | SIGCHLD, 0, NULL, NULL, 0);
 }
 
 void libos_proc_report_exit(int wait_status) {

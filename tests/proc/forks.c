@@ -90,7 +90,8 @@ static void shared(void) {
           "the child accepts on the socket it inherited: '%s'", got);
     int st = -1;
     CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child exited 0");
-    CHECK(anon[0] == 2 && anon[1] == 1, "MAP_SHARED|MAP_ANONYMOUS written by the child: %d", anon[0]);
+    CHECK(anon[0] == 2 && anon[1] == 1, "MAP_SHARED|MAP_ANONYMOUS written by the child: %d",
+          anon[0]);
     CHECK(mem[0] == 3, "memfd MAP_SHARED written by the child: %d", mem[0]);
     CHECK(priv[0] == 1, "MAP_PRIVATE stays ours: %d", priv[0]);
     char buf[16] = {0};
@@ -101,8 +102,40 @@ static void shared(void) {
     CHECK(pread(fd, buf, 12, 0) == 12 && !strcmp(buf, "child parent"), "file: '%s'", buf);
 }
 
+/* vfork: the parent runs again only once the child has exec'd or ended. */
+static void vforks(void) {
+    int p[2];
+    CHECK(pipe(p) == 0, "pipe");
+    double t0 = now();
+    pid_t c = vfork();
+    if (c == 0) {
+        usleep(200000); /* the parent must still be waiting after this */
+        execl("/bin/true", "true", (char *)NULL);
+        _exit(127);
+    }
+    double waited = now() - t0;
+    CHECK(waited >= 0.18, "vfork returned after the child's exec: %.3f s", waited);
+    int st = -1;
+    CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0, "true exited 0");
+    t0 = now();
+    c = vfork();
+    if (c == 0) {
+        usleep(200000);
+        _exit(7); /* an exit lets the parent go on too */
+    }
+    waited = now() - t0;
+    CHECK(waited >= 0.18, "vfork returned after the child's exit: %.3f s", waited);
+    CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 7, "exit status 7");
+    close(p[0]);
+    close(p[1]);
+}
+
 int main(int argc, char **argv) {
     check_init("forks");
+    if (!strcmp(argv[1], "vfork")) {
+        vforks();
+        return check_done();
+    }
     if (!strcmp(argv[1], "shared")) {
         shared();
         return check_done();

@@ -37,11 +37,14 @@ if(SABOT_PROC_MUSL AND TARGET sabot)
     COMMAND ${SABOT_PROC_MUSL} -static -O1 -o ${forks_bin} ${CMAKE_CURRENT_LIST_DIR}/forks.c
     DEPENDS ${CMAKE_CURRENT_LIST_DIR}/forks.c)
   add_custom_target(proc_programs ALL DEPENDS ${forks_bin})
-  add_test(NAME proc.forks.shared.native
-    COMMAND sh ${SABOT_ITEST_SRC}/run_prog.sh --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/forks.native
-            --rc 0 --line "forks: ALL OK" -- ${forks_bin} shared)
-  set_tests_properties(proc.forks.shared.native PROPERTIES TIMEOUT 60 LABELS "proc;native")
-  foreach(mode loop threads shared)
+  foreach(mode shared vfork)
+    add_test(NAME proc.forks.${mode}.native
+      COMMAND sh ${SABOT_ITEST_SRC}/run_prog.sh
+              --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/forks.${mode}.native
+              --rc 0 --line "forks: ALL OK" -- ${forks_bin} ${mode})
+    set_tests_properties(proc.forks.${mode}.native PROPERTIES TIMEOUT 60 LABELS "proc;native")
+  endforeach()
+  foreach(mode loop threads shared vfork)
     add_test(NAME proc.forks.${mode}
       COMMAND sh ${SABOT_ITEST_SRC}/run_prog.sh --sabot $<TARGET_FILE:sabot>
               --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/forks.${mode} --rc 0
