@@ -146,3 +146,15 @@ if(TARGET proc_programs)
     set_tests_properties(${tname} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 180 LABELS kvm)
   endforeach()
 endif()
+
+# gdb through the tender's gdbstub (--gdb PORT): a batch session on a
+# static musl program (break main, bt, rip, next, a global, exit status),
+# and malformed packets that must not bring the tender down.
+add_test(NAME kvm.gdb.session
+         COMMAND sh ${KVM_TEST_DIR}/run_gdb.sh session $<TARGET_FILE:sabot>
+                 ${CMAKE_CURRENT_BINARY_DIR}/kvm_gdb/session ${CMAKE_BINARY_DIR}/sabot-kvm-gdb.py)
+add_test(NAME kvm.gdb.garbage
+         COMMAND sh ${KVM_TEST_DIR}/run_gdb.sh garbage $<TARGET_FILE:sabot>
+                 ${CMAKE_CURRENT_BINARY_DIR}/kvm_gdb/garbage)
+set_tests_properties(kvm.gdb.session kvm.gdb.garbage PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 150
+                     LABELS "kvm;gdb")

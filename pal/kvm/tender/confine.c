@@ -104,7 +104,6 @@ static const unsigned long s_ioctls[] = {
     KVM_SET_XSAVE,
     KVM_GET_XCRS,
     /* the gdbstub (--gdb) */
-    KVM_SET_GUEST_DEBUG,
     KVM_GET_FPU,
     0x5401 /* TCGETS */,
     0x5413 /* TIOCGWINSZ */,

@@ -106,13 +106,13 @@ int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, uint64
 /* The gdbstub (gdbstub.c). kvm_gdb_listen waits for gdb to connect
  * (before confinement); kvm_gdb_start serves it until the first resume;
  * vCPU threads call kvm_gdb_gate before each KVM_RUN (parks them while
- * gdb has everything stopped, applies KVM_SET_GUEST_DEBUG) and
- * kvm_gdb_debug_exit on KVM_EXIT_DEBUG. */
+ * gdb has everything stopped) and kvm_gdb_hlt on KVM_EXIT_HLT (true: a
+ * breakpoint or step trap, handled). */
 int kvm_gdb_listen(int port, char *err, size_t err_size);
 bool kvm_gdb_on(void);
-void kvm_gdb_start(struct kvm_vm *vm, struct kvm_vcpu *v0);
+void kvm_gdb_start(struct kvm_vm *vm, struct kvm_vcpu *v0, const void *image, size_t image_size);
 void kvm_gdb_gate(struct kvm_vm *vm, struct kvm_vcpu *v);
-void kvm_gdb_debug_exit(struct kvm_vm *vm, struct kvm_vcpu *v);
+bool kvm_gdb_hlt(struct kvm_vm *vm, struct kvm_vcpu *v);
 void kvm_gdb_exited(int status); /* the guest exited: tells gdb */
 void kvm_gdb_release(void);      /* wakes parked gates (VM exiting) */
 void kvm_gdb_forked_child(void); /* a fork's child: no debugger, no int3s */

@@ -503,6 +503,8 @@ static int vcpu_loop(struct kvm_vm *vm, struct kvm_vcpu *v, char *err, size_t er
             dump_regs(v, "I/O to an unknown port");
             return fail(err, err_size, EIO, "guest wrote to I/O port %#x", run->io.port);
         case KVM_EXIT_HLT:
+            if (kvm_gdb_on() && kvm_gdb_hlt(vm, v))
+                continue; /* a breakpoint or step trap for gdb */
             dump_regs(v, "guest halted");
             return fail(err, err_size, EIO, "guest halted");
         case KVM_EXIT_SHUTDOWN:
@@ -539,9 +541,6 @@ static int vcpu_loop(struct kvm_vm *vm, struct kvm_vcpu *v, char *err, size_t er
             return fail(err, err_size, EFAULT, "guest MMIO at %#llx",
                         (unsigned long long)run->mmio.phys_addr);
         case KVM_EXIT_INTR:
-            continue;
-        case KVM_EXIT_DEBUG:
-            kvm_gdb_debug_exit(vm, v);
             continue;
         default:
             dump_regs(v, "unexpected exit");
@@ -1189,7 +1188,7 @@ int kvm_tender_run(const struct kvm_tender_config *cfg, int *status, char *err, 
         /* kicks to vCPU 0 go to this thread */
         v0->has_thread = true;
         if (kvm_gdb_on())
-            kvm_gdb_start(&vm, v0); /* gdb looks first, then resumes */
+            kvm_gdb_start(&vm, v0, img, img_size); /* gdb looks first, then resumes */
         r = vcpu_loop(&vm, v0, err, err_size);
         v0->has_thread = false;
         tl_run = NULL;
