@@ -49,6 +49,20 @@ bb() {
     fi
 }
 
+# bb_bg BIND CONNECT ARGS...: bb in the background, with $! the pid of
+# sabot (or busybox) itself, not of a subshell, so stop() ends the server.
+bb_bg() {
+    b=$1 c=$2
+    shift 2
+    if [ $native = 1 ]; then
+        # fd 3 carries stdin past the /dev/null an async list would get
+        { "$bb" "$@" <&3 3<&- & } 3<&0
+    else
+        sh "$here/manifest.sh" "$work" "$b" "$c" >"$work/manifest.bg.toml"
+        { "$sabot" run -m "$work/manifest.bg.toml" -- "$bb" "$@" <&3 3<&- & } 3<&0
+    fi
+}
+
 head -c 204800 /dev/urandom >input.bin
 head -c 204923 /dev/urandom >reply.bin
 
@@ -74,7 +88,7 @@ httpd)
     printf '<html>sabot issue 3: %s</html>\n' "$(date +%s)" >www/index.html
     head -c 307200 /dev/urandom >www/big.bin
     port=$("$peer" freeport)
-    bb "127.0.0.1:$port" - httpd -f -p "127.0.0.1:$port" -h "$work/www" >httpd.out 2>httpd.err &
+    bb_bg "127.0.0.1:$port" - httpd -f -p "127.0.0.1:$port" -h "$work/www" >httpd.out 2>httpd.err
     pid=$!
     ok=0
     for i in $(seq 1 100); do
@@ -118,7 +132,7 @@ nc_client)
     ;;
 nc_server)
     port=$("$peer" freeport)
-    bb "0.0.0.0:$port,[::]:$port" - nc -l -p "$port" <input.bin >nc.got 2>nc.err &
+    bb_bg "0.0.0.0:$port,[::]:$port" - nc -l -p "$port" <input.bin >nc.got 2>nc.err
     npid=$!
     "$peer" connect "$port" reply.bin peer.got 2>peer.err || {
         stop $npid
