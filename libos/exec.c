@@ -46,7 +46,9 @@ static uint64_t hwcap(void) {
     return r[3]; /* EDX of leaf 1, what Linux reports as AT_HWCAP */
 }
 
-__attribute__((noreturn)) static void jump_to(uint64_t entry, uint64_t sp) {
+/* Not inlined: the KVM PAL's gdbstub plants the breakpoints gdb set before
+ * the program was loaded when execution reaches this function. */
+__attribute__((noreturn, noinline)) static void jump_to(uint64_t entry, uint64_t sp) {
     /* ABI: rsp at argc, rdx = 0 (no rtld_fini), other registers clear.
      * The entry travels in r15, the one register not cleared. */
     __asm__ volatile("mov %0, %%rsp\n\t"
