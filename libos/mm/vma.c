@@ -22,7 +22,9 @@ static size_t first_above(uint64_t addr) {
 static bool grow(size_t need) {
     if (need <= g_vma_cap)
         return true;
-    size_t cap = g_vma_cap ? g_vma_cap * 2 : 64;
+    /* Room for a big program at once: every move of the table frees libos
+     * memory the host may then hand to the app's next mapping. */
+    size_t cap = g_vma_cap ? g_vma_cap * 2 : 1024;
     while (cap < need)
         cap *= 2;
     struct libos_vma *n = libos_realloc(g_vmas, cap * sizeof(*n));

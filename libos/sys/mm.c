@@ -16,27 +16,56 @@ static bool range_free(uint64_t start, uint64_t end) {
 /* Before MAP_FIXED replaces [start, end): every page there must be app
  * memory or free. Free gaps are claimed with NOREPLACE so a fixed mapping
  * can never land on the libos, the PAL or the runtime. */
-static long claim_fixed_range(uint64_t start, uint64_t end) {
-    uint64_t at = start;
+/* Calls fn on each gap of [start, end) that holds no app memory, gap by
+ * gap (page by page, a huge range would take minutes); stops at the first
+ * failure and returns it. */
+static long for_each_gap(uint64_t start, uint64_t end,
+                         long (*fn)(uint64_t s, uint64_t e, void *arg), void *arg) {
     struct libos_vma v;
-    while (at < end) {
+    for (uint64_t at = start; at < end;) {
         if (libos_vma_lookup(at, &v)) {
             at = v.end;
             continue;
         }
-        /* Not page by page: a huge range would take minutes (fuzz_elf). */
         uint64_t gap_end = libos_vma_next(at, &v) ? MIN(v.start, end) : end;
-        void *addr = (void *)at;
-        int r = pal_mem_alloc(&addr, gap_end - at, PAL_PROT_NONE, PAL_MEM_NOREPLACE);
-        if (r < 0) {
-            log_warn("mmap: MAP_FIXED at %#lx overlaps memory that is not the program's",
-                     (unsigned long)at);
-            return -ENOMEM;
-        }
-        libos_vma_insert(at, gap_end, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, VMA_ANON);
+        long r = fn(at, gap_end, arg);
+        if (r < 0)
+            return r;
         at = gap_end;
     }
     return 0;
+}
+
+static long claim_gap(uint64_t s, uint64_t e, void *failed_at) {
+    void *addr = (void *)s;
+    if (pal_mem_alloc(&addr, e - s, PAL_PROT_NONE, PAL_MEM_NOREPLACE) == 0)
+        return 0;
+    log_warn("mmap: MAP_FIXED at %#lx overlaps memory that is not the program's", (unsigned long)s);
+    *(uint64_t *)failed_at = s;
+    return -ENOMEM;
+}
+
+static long release_gap(uint64_t s, uint64_t e, void *arg) {
+    pal_mem_free((void *)s, e - s);
+    return 0;
+}
+
+static long record_gap(uint64_t s, uint64_t e, void *arg) {
+    return libos_vma_insert(s, e, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, VMA_ANON);
+}
+
+/* Claims the gaps of [start, end) so a fixed mapping can go there, or
+ * fails without a trace: a gap the host uses (libos or PAL memory) is not
+ * the program's to replace. Claims are recorded only once all succeeded,
+ * so after a failure the gaps before it are exactly what this call took. */
+static long claim_fixed_range(uint64_t start, uint64_t end) {
+    uint64_t failed_at = end;
+    long r = for_each_gap(start, end, claim_gap, &failed_at);
+    if (r < 0) {
+        for_each_gap(start, failed_at, release_gap, NULL);
+        return r;
+    }
+    return for_each_gap(start, end, record_gap, NULL);
 }
 
 /* MAP_SHARED|MAP_ANONYMOUS: as in Linux, an unnamed memory file, so the

@@ -137,6 +137,17 @@ static void still_works(void) {
     }
 }
 
+/* How many mappings the program has (its own /proc/self/maps). */
+static int count_maps(void) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    int n = 0, c;
+    while (f && (c = fgetc(f)) != EOF)
+        n += c == '\n';
+    if (f)
+        fclose(f);
+    return n;
+}
+
 static int mem_case(const char *what) {
     if (handshake("maps") < 0 || find_targets() < 3)
         return check_done();
@@ -154,6 +165,14 @@ static int mem_case(const char *what) {
         EACH_TARGET("mmap(MAP_FIXED) over it", -1, ENOMEM,
                     mmap((void *)s, 4096, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+        /* The page below may be free: a failed MAP_FIXED must not keep it. */
+        int before = count_maps();
+        EACH_TARGET("mmap(MAP_FIXED) from the page below across it", -1, ENOMEM,
+                    mmap((void *)((s > 0x10000) ? s - 4096 : s), 8192, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+        int after = count_maps();
+        CHECK(after == before, "failed MAP_FIXED calls left no mapping behind (%d -> %d)", before,
+              after);
         EACH_TARGET("mmap(MAP_FIXED_NOREPLACE) over it", -1, EEXIST,
                     mmap((void *)s, 4096, PROT_READ,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0));
