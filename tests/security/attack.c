@@ -86,6 +86,17 @@ static int find_targets(void) {
          * mappings below mmap_min_addr anyway. */
         if (host[i].start >= 0xffffffffff600000UL || host[i].start < 0x10000)
             continue;
+        /* Small anonymous read-write chunks are the libos heap's, which it
+         * maps and unmaps as it runs (reading this very file does): one
+         * freed before the attack is free memory, fairly claimed. The
+         * stable ones (PAL stacks, the heap arenas) stay targets. */
+        char perms[8] = "", dev[16] = "", path[2] = "";
+        unsigned long off, inode = 1;
+        int nf = sscanf(host[i].line, "%*x-%*x %7s %lx %15s %lu %1s", perms, &off, dev, &inode,
+                        path);
+        if (nf == 4 && !strcmp(perms, "rw-p") && inode == 0 &&
+            host[i].end - host[i].start < 256 * 1024)
+            continue;
         int overlap = 0;
         for (int j = 0; j < g_napp; j++)
             if (host[i].start < g_app[j].end && g_app[j].start < host[i].end)
