@@ -307,17 +307,33 @@ static void cpu_mask(struct libos_strbuf *b) {
 
 /* --------------------------------------------------- /proc/<pid>/ files */
 
-static long pid_status(const struct libos_pseudo_path *p, struct libos_strbuf *b) {
+/* What status and stat both show of thread tid: -ESRCH if it is gone. */
+struct pid_view {
     struct thread_snap t;
-    uint32_t tid = path_tid(p);
-    if (!thread_get(tid, &t))
-        return -ESRCH;
     struct mem_stats ms;
-    mem_stats(&ms);
     uint64_t ign, cgt;
-    sig_sets(&ign, &cgt);
+    bool running;
+};
+
+static long pid_view(uint32_t tid, struct pid_view *v) {
+    if (!thread_get(tid, &v->t))
+        return -ESRCH;
+    mem_stats(&v->ms);
+    sig_sets(&v->ign, &v->cgt);
+    v->running = libos_current_thread() && libos_current_thread()->tid == tid;
+    return 0;
+}
+
+static long pid_status(const struct libos_pseudo_path *p, struct libos_strbuf *b) {
+    struct pid_view v;
+    uint32_t tid = path_tid(p);
+    if (pid_view(tid, &v) < 0)
+        return -ESRCH;
+    struct thread_snap t = v.t;
+    struct mem_stats ms = v.ms;
+    uint64_t ign = v.ign, cgt = v.cgt;
     struct libos_process *pr = &g_process;
-    bool running = libos_current_thread() && libos_current_thread()->tid == tid;
+    bool running = v.running;
     libos_strbuf_printf(b, "Name:\t%s\nUmask:\t%04o\nState:\t%s\n", t.comm, pr->umask,
                         running ? "R (running)" : "S (sleeping)");
     libos_strbuf_printf(b, "Tgid:\t%u\nNgid:\t0\nPid:\t%u\nPPid:\t%u\nTracerPid:\t0\n", pr->pid,
@@ -370,16 +386,15 @@ static long pid_status(const struct libos_pseudo_path *p, struct libos_strbuf *b
 }
 
 static long pid_stat(const struct libos_pseudo_path *p, struct libos_strbuf *b) {
-    struct thread_snap t;
+    struct pid_view v;
     uint32_t tid = path_tid(p);
-    if (!thread_get(tid, &t))
+    if (pid_view(tid, &v) < 0)
         return -ESRCH;
-    struct mem_stats ms;
-    mem_stats(&ms);
-    uint64_t ign, cgt;
-    sig_sets(&ign, &cgt);
+    struct thread_snap t = v.t;
+    struct mem_stats ms = v.ms;
+    uint64_t ign = v.ign, cgt = v.cgt;
     struct libos_process *pr = &g_process;
-    bool running = libos_current_thread() && libos_current_thread()->tid == tid;
+    bool running = v.running;
     uint64_t rsslim = pr->rlimits[RLIMIT_RSS].rlim_cur;
     uint64_t phdr = auxv_get(AT_PHDR);
     libos_strbuf_printf(b, "%u (%s) %c %u %u %u 0 -1 4194560 0 0 0 0 ", tid, t.comm,
