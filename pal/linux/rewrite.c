@@ -77,6 +77,7 @@ _Static_assert(__builtin_offsetof(struct pal_context, fpregs) == CTX_FPREGS, "ct
 _Static_assert(PAL_ALTSTACK_SIZE == RW_ALTSTACK_SIZE, "altstack");
 
 #define PAGE 4096UL
+#define MAX_INSN 15 /* bytes, x86 */
 #define SITE_SYSCALL 0x050f  /* 0f 05, little-endian */
 #define SITE_CALL_RAX 0xd0ff /* ff d0 */
 #define FP_XSTATE_MAGIC1 0x46505853U
@@ -399,9 +400,12 @@ int pal_linux_rewrite_fault(int sig, struct host_siginfo *si, struct host_uconte
             return 1;
         }
     }
-    if (sig != HOST_SIGSEGV || si->fault.addr != m->rip)
+    /* An instruction fetch: the fault address is within the instruction
+     * at rip, past it when the instruction crosses into the next page. */
+    uint64_t addr = si->fault.addr;
+    if (sig != HOST_SIGSEGV || addr < m->rip || addr - m->rip >= MAX_INSN)
         return 0;
-    uint64_t page = m->rip & ~(PAGE - 1);
+    uint64_t page = addr & ~(PAGE - 1);
     if (page && si->si_code == HOST_SEGV_ACCERR && rewritten_lately(page)) {
         /* Fetched while the page was being rewritten (the handler may run
          * after it is back): run it again once it is executable. Bounded,

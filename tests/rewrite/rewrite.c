@@ -119,6 +119,47 @@ static void t_samepage(void) {
     munmap(p, 4096);
 }
 
+/* ---- straddle: an instruction that crosses into a page being rewritten
+ * faults with the fetch address on that page, past rip; it must be retried
+ * like any other fetch from the page (it was a SIGSEGV once). */
+static long (*g_straddle)(long);
+static void *spin_straddle(void *arg) {
+    long bad = 0;
+    while (!g_stop)
+        bad += g_straddle(1000) != 42;
+    return (void *)bad;
+}
+static void t_straddle(void) {
+    unsigned char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* mov %edi,%ecx; 1: movabs $42,%rax (bytes 4088..4097); dec %ecx; jnz 1b; ret */
+    static const unsigned char loop[] = {0x89, 0xf9, 0x48, 0xb8, 42, 0, 0,    0,    0,
+                                         0,    0,    0,    0xff, 0xc9, 0x75, 0xf2, 0xc3};
+    memcpy(p + 4086, loop, sizeof(loop));
+    unsigned char *stubs = p + 4096 + 64;
+    for (int i = 0; i < STUBS; i++)
+        memcpy(stubs + 8 * i, (const unsigned char[]){0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3}, 8);
+    mprotect(p, 8192, PROT_READ | PROT_EXEC);
+    g_straddle = (long (*)(long))(p + 4086);
+    g_stop = 0;
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, spin_straddle, NULL);
+    long bad = 0, pid = getpid();
+    for (int i = 0; i < STUBS; i++) {
+        bad += ((long (*)(void))(stubs + 8 * i))() != pid;
+        usleep(100);
+    }
+    g_stop = 1;
+    for (int i = 0; i < 2; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        bad += (long)r;
+    }
+    CHECK(bad == 0, "straddle: %ld wrong results", bad);
+    printf("straddle: %d sites rewritten next to a page-crossing loop\n", STUBS);
+    munmap(p, 8192);
+}
+
 /* ---- registers: everything but rax (and rcx/r11) survives a rewritten call */
 extern const unsigned char regs_site[];
 uint64_t g_regs_out[12];
@@ -284,6 +325,7 @@ int main(int argc, char **argv) {
         t_threads();
         t_regs();
         t_samepage();
+        t_straddle();
     } else if (!strcmp(t, "signals"))
         t_signals();
     else if (!strcmp(t, "remap"))
