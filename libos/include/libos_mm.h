@@ -55,6 +55,11 @@ bool libos_vma_file_name(uint64_t dev, uint64_t ino, char *buf, size_t size);
 long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_file *f,
                   uint64_t off);
 
+/* The checkpoint fork copies memory between these: address-space changes
+ * by other threads (mmap, munmap, mprotect, mremap, brk) wait meanwhile. */
+void libos_mm_freeze(void);
+void libos_mm_thaw(void);
+
 /* A fault at addr just below a MAP_GROWSDOWN mapping: grow it; true if the
  * access can be retried. */
 bool libos_mm_grow_stack(uint64_t addr);

@@ -263,7 +263,7 @@ static void collect_vma(const struct libos_vma *v, void *arg) {
     l->v[l->n++] = *v;
 }
 
-static long send_memory(pal_handle_t *s) {
+static long send_memory_frozen(pal_handle_t *s) {
     struct vma_list l = {0};
     libos_vma_for_each(collect_vma, &l);
     if (l.failed) {
@@ -306,6 +306,15 @@ static long send_memory(pal_handle_t *s) {
     pal_stream_close(data); /* the child holds its own reference */
     libos_free(w.runs);
     libos_free(l.v);
+    return r;
+}
+
+/* The other threads run on, but none changes the address space meanwhile
+ * (as under Linux's mmap_lock). */
+static long send_memory(pal_handle_t *s) {
+    libos_mm_freeze();
+    long r = send_memory_frozen(s);
+    libos_mm_thaw();
     return r;
 }
 

@@ -7,6 +7,46 @@
 #include "libos_syscalls.h"
 #include "libos_vfs.h"
 
+/* Linux's fork holds mmap_lock while it copies the address space. The
+ * checkpoint fork reads memory while the other threads run, so changes to
+ * the address space (mmap, munmap, mprotect, mremap, brk) wait while it
+ * does: it would otherwise read memory another thread just unmapped. */
+static struct libos_lock g_mm_gate = LIBOS_LOCK_INIT;
+static int g_mm_changers;
+static bool g_mm_frozen;
+
+/* Enter as a changer (frozen == false) or as the one freezer. */
+static void mm_gate_enter(bool freeze) {
+    for (;;) {
+        libos_lock(&g_mm_gate);
+        bool ok = !g_mm_frozen;
+        if (ok && freeze)
+            g_mm_frozen = true;
+        else if (ok)
+            g_mm_changers++;
+        libos_unlock(&g_mm_gate);
+        if (ok)
+            return;
+        pal_thread_yield();
+    }
+}
+
+static void mm_change_end(void) {
+    libos_lock(&g_mm_gate);
+    g_mm_changers--;
+    libos_unlock(&g_mm_gate);
+}
+
+void libos_mm_freeze(void) {
+    mm_gate_enter(true);
+    while (__atomic_load_n(&g_mm_changers, __ATOMIC_ACQUIRE))
+        pal_thread_yield();
+}
+
+void libos_mm_thaw(void) {
+    __atomic_store_n(&g_mm_frozen, false, __ATOMIC_RELEASE);
+}
+
 /* Is [start, end) free of app memory? */
 static bool range_free(uint64_t start, uint64_t end) {
     struct libos_vma v;
@@ -201,7 +241,7 @@ long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_f
     return (long)start;
 }
 
-long libos_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off) {
+static long do_mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off) {
     if (flags & MAP_ANONYMOUS)
         return libos_mm_map((uint64_t)addr, len, prot, flags, NULL, 0);
     struct libos_file *f = libos_fd_get(fd);
@@ -209,6 +249,13 @@ long libos_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t
         return -EBADF;
     long r = libos_mm_map((uint64_t)addr, len, prot, flags, f, (uint64_t)off);
     libos_file_put(f);
+    return r;
+}
+
+long libos_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off) {
+    mm_gate_enter(false);
+    long r = do_mmap(addr, len, prot, flags, fd, off);
+    mm_change_end();
     return r;
 }
 
@@ -236,7 +283,7 @@ static long unmap_piece(uint64_t s, uint64_t e, void *arg) {
     return 0;
 }
 
-long libos_sys_munmap(void *addr, size_t len) {
+static long do_munmap(void *addr, size_t len) {
     uint64_t a = (uint64_t)addr;
     if ((a & (LIBOS_PAGE_SIZE - 1)) || !len)
         return -EINVAL;
@@ -247,6 +294,13 @@ long libos_sys_munmap(void *addr, size_t len) {
     for_each_app_piece(a, end, unmap_piece, NULL);
     libos_vma_remove(a, end);
     return 0;
+}
+
+long libos_sys_munmap(void *addr, size_t len) {
+    mm_gate_enter(false);
+    long r = do_munmap(addr, len);
+    mm_change_end();
+    return r;
 }
 
 static long protect_piece(uint64_t s, uint64_t e, void *arg) {
@@ -262,7 +316,7 @@ static long protect_piece(uint64_t s, uint64_t e, void *arg) {
     return 0;
 }
 
-long libos_sys_mprotect(void *addr, size_t len, int prot) {
+static long do_mprotect(void *addr, size_t len, int prot) {
     uint64_t a = (uint64_t)addr;
     if (a & (LIBOS_PAGE_SIZE - 1))
         return -EINVAL;
@@ -275,6 +329,13 @@ long libos_sys_mprotect(void *addr, size_t len, int prot) {
     if (!libos_vma_covered(a, end))
         return -ENOMEM;
     return for_each_app_piece(a, end, protect_piece, &prot);
+}
+
+long libos_sys_mprotect(void *addr, size_t len, int prot) {
+    mm_gate_enter(false);
+    long r = do_mprotect(addr, len, prot);
+    mm_change_end();
+    return r;
 }
 
 static long dontneed_piece(uint64_t s, uint64_t e, void *arg) {
@@ -350,7 +411,7 @@ void libos_brk_set(uint64_t start, uint64_t cur, uint64_t max) {
     g_brk_start = start, g_brk_cur = cur, g_brk_max = max;
 }
 
-long libos_sys_brk(void *addr) {
+static long do_brk(void *addr) {
     uint64_t want = (uint64_t)addr;
     libos_lock(&g_brk_lock);
     if (want < g_brk_start || want > g_brk_max) {
@@ -381,6 +442,13 @@ long libos_sys_brk(void *addr) {
 out:
     libos_unlock(&g_brk_lock);
     return (long)want;
+}
+
+long libos_sys_brk(void *addr) {
+    mm_gate_enter(false);
+    long r = do_brk(addr);
+    mm_change_end();
+    return r;
 }
 
 #define MS_ASYNC 1
@@ -414,7 +482,7 @@ static long vma_move(const struct libos_vma *v, uint64_t old, uint64_t start, ui
     return libos_vma_insert(start, end, v->prot, v->flags, v->kind == VMA_BRK ? VMA_ANON : v->kind);
 }
 
-long libos_sys_mremap(void *old_addr, size_t old_size, size_t new_size, int flags, void *new_addr) {
+static long do_mremap(void *old_addr, size_t old_size, size_t new_size, int flags, void *new_addr) {
     uint64_t old = (uint64_t)old_addr, want = (uint64_t)new_addr;
     if ((old & (LIBOS_PAGE_SIZE - 1)) ||
         (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)))
@@ -474,6 +542,13 @@ long libos_sys_mremap(void *old_addr, size_t old_size, size_t new_size, int flag
     libos_vma_remove(old, old + old_size);
     vma_move(&v, old, (uint64_t)to, (uint64_t)to + new_size);
     return (long)to;
+}
+
+long libos_sys_mremap(void *old_addr, size_t old_size, size_t new_size, int flags, void *new_addr) {
+    mm_gate_enter(false);
+    long r = do_mremap(old_addr, old_size, new_size, flags, new_addr);
+    mm_change_end();
+    return r;
 }
 
 /* Residency is the host's business: report every page of app memory as

@@ -41,6 +41,23 @@ static void *busy(void *arg) {
     return NULL;
 }
 
+/* Maps, fills, protects and unmaps memory while another thread forks: the
+ * child is a snapshot (a checkpoint fork once read memory another thread
+ * had just unmapped, and crashed). */
+static void *churn(void *arg) {
+    while (!g_stop) {
+        size_t len = 64 * 4096;
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            continue;
+        for (size_t i = 0; i < len; i += 4096)
+            p[i] = 1;
+        mprotect(p, len / 2, PROT_NONE);
+        munmap(p, len);
+    }
+    return NULL;
+}
+
 static void *forker(void *arg) {
     int bad = 0;
     for (int i = 0; i < 50; i++) {
@@ -150,16 +167,19 @@ int main(int argc, char **argv) {
         CHECK(bad == 0, "%d forks with exit codes seen by waitpid (%d wrong)", n, bad);
         printf("info fork+wait: %.0f us each\n", us);
     } else if (!strcmp(argv[1], "threads")) {
-        pthread_t th[4], f;
+        pthread_t th[5], f;
         for (int i = 0; i < 4; i++)
             pthread_create(&th[i], NULL, busy, (void *)(uintptr_t)i);
+        pthread_create(&th[4], NULL, churn, NULL);
         void *bad;
         pthread_create(&f, NULL, forker, NULL);
         pthread_join(f, &bad);
         g_stop = 1;
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 5; i++)
             pthread_join(th[i], NULL);
-        CHECK(bad == NULL, "50 forks from a thread while 4 others run malloc and locks (%d bad)",
+        CHECK(bad == NULL,
+              "50 forks from a thread while 4 others run malloc and locks, one maps and unmaps "
+              "(%d bad)",
               (int)(intptr_t)bad);
     } else { /* limit: n processes in all may live */
         pid_t kids[64];
