@@ -1,7 +1,9 @@
 #!/bin/sh
 # KVM PAL vs Linux PAL vs native, side by side: start to main (a static
 # hello), a null syscall (getppid), 1-byte and 4 KiB read loops on a file,
-# fork+exit+wait.
+# fork+exit+wait. Then the KVM PAL's file reads with its request-ring
+# server off (SABOT_KVM_RING_SERVER=0: one VM exit per call, as plain
+# hypercalls) and on (docs/kvm.md "Request rings"), run alternately.
 #   bench/kvm.sh [BUILD_DIR]   (default: build)
 B=${1:-build}
 SABOT=$B/runtime/sabot
@@ -65,3 +67,18 @@ row "4 KiB pread" ns "$("$T/b" read4k 1000000 "$T/f")" \
     "$("$SABOT" run --pal kvm -- "$T/b" read4k 20000 "$T/f")"
 row "fork+exit+wait" ns "$("$T/b" fork 500)" "$("$SABOT" run -- "$T/b" fork 200)" \
     "$("$SABOT" run --pal kvm -- "$T/b" fork 100)"
+# Ring server off vs on: the median of 5 alternating runs each (the
+# machine is shared: single runs vary a lot).
+med() { sort -n | sed -n 3p; }
+ring_row() { # name mode
+    off=""; on=""
+    for i in 1 2 3 4 5; do
+        off="$off $(SABOT_KVM_RING_SERVER=0 "$SABOT" run --pal kvm -- "$T/b" "$2" 20000 "$T/f")"
+        on="$on $("$SABOT" run --pal kvm -- "$T/b" "$2" 20000 "$T/f")"
+    done
+    off=$(echo $off | tr ' ' '\n' | med); on=$(echo $on | tr ' ' '\n' | med)
+    printf '%-22s %10sns %10sns %10s\n' "$1" "$off" "$on" "$(echo "scale=1; $off / ($on + 0.001)" | bc)x"
+}
+printf '\n%-22s %12s %12s %10s\n' "KVM PAL file reads" ring-off ring-on off/on
+ring_row "1-byte pread" read
+ring_row "4 KiB pread" read4k

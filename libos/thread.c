@@ -151,6 +151,7 @@ void libos_thread_wake(struct libos_thread *t) {
 long libos_thread_wait(size_t n, pal_handle_t *const *handles, const uint32_t *events,
                        uint32_t *revents, uint64_t *timeout_ns) {
     struct libos_thread *t = libos_current_thread();
+    libos_proc_mailbox_poll(); /* posted before a wake that was spent elsewhere */
     if (libos_signal_pending())
         return -EINTR;
     libos_vdso_maybe_sync(); /* blocking anyway: keep the vDSO's rate refined */
@@ -192,7 +193,8 @@ long libos_thread_wait(size_t n, pal_handle_t *const *handles, const uint32_t *e
     } else if (r == -PAL_ERR_TIMEOUT) {
         ret = -ETIMEDOUT;
     } else if (r == -PAL_ERR_INTERRUPTED) {
-        ret = 0; /* a host signal: re-check below */
+        ret = 0; /* a host signal (maybe another process's wake): re-check below */
+        libos_proc_mailbox_poll();
     } else {
         ret = libos_errno_from_pal(r);
     }

@@ -54,8 +54,17 @@ static int prepare(const struct sabot_options *opts, struct sabot_prepared *p,
 
 /* --pal kvm: this process becomes the tender of the program's VM and
  * exits with the program's status. */
-static __attribute__((noreturn)) void boot_kvm(struct sabot_prepared *p) {
+static __attribute__((noreturn)) void boot_kvm(struct sabot_prepared *p,
+                                               const struct sabot_sandbox *sb) {
     static const char *const empty_argv[] = {NULL};
+    char err[512];
+    /* The same Landlock plan as the Linux PAL's: the tender applies it to
+     * itself once the VM is set up. */
+    int landlock_fd = sabot_sandbox_landlock_fd(sb, err, sizeof(err));
+    if (landlock_fd < -1) {
+        fprintf(stderr, "sabot: %s\n", err);
+        _exit(126);
+    }
     struct kvm_tender_config cfg = {
         .manifest = p->manifest,
         .manifest_size = p->manifest_size,
@@ -68,8 +77,9 @@ static __attribute__((noreturn)) void boot_kvm(struct sabot_prepared *p) {
         .trace_fd = p->trace_fd,
         .log_level = p->log_level,
         .gdb_port = p->gdb_port,
+        .syscall_rewrite = p->syscall_rewrite,
+        .landlock_fd = landlock_fd,
     };
-    char err[512];
     int status;
     fflush(NULL);
     if (kvm_tender_run(&cfg, &status, err, sizeof(err)) < 0) {
@@ -81,7 +91,7 @@ static __attribute__((noreturn)) void boot_kvm(struct sabot_prepared *p) {
 
 static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabot_sandbox *sb) {
     if (p->pal_kvm)
-        boot_kvm(p);
+        boot_kvm(p, sb);
     char err[512];
     /* The shared tmpfs's host directory, made in the process that boots
      * (after sabot_run's fork) and granted to the sandbox. */

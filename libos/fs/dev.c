@@ -151,47 +151,55 @@ bool libos_file_is_tty(struct libos_file *f) {
     return f->handle && !pal_stream_attr_query_handle(f->handle, &a) && a.type == PAL_TYPE_CONSOLE;
 }
 
-/* What a freshly opened terminal reports (stty sane). Settings are
- * accepted but not applied: pal.h has no terminal-mode call yet. */
-static void default_termios(struct linux_termios *t) {
-    memset(t, 0, sizeof(*t));
-    t->c_iflag = 0x2d02; /* ICRNL IXON IXANY IMAXBEL IUTF8 */
-    t->c_oflag = 0x5;    /* OPOST ONLCR */
-    t->c_cflag = 0xbf;   /* B38400 CS8 CREAD */
-    t->c_lflag = 0x8a3b; /* ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN */
-    static const uint8_t cc[] = {3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22};
-    memcpy(t->c_cc, cc, sizeof(cc));
+_Static_assert(sizeof(struct linux_termios) == sizeof(struct pal_term_mode), "termios");
+
+/* tcgetattr/tcsetattr act on the host terminal: the PAL's mode is Linux's
+ * struct termios. A background group changing it gets SIGTTOU. */
+static long term_mode(struct libos_file *f, unsigned int cmd, uint64_t arg) {
+    bool set = cmd != TCGETS;
+    if (!libos_user_range_ok((void *)arg, sizeof(struct linux_termios), !set))
+        return -EFAULT;
+    if (set) {
+        long r = libos_proc_tty_change_check();
+        if (r < 0)
+            return r;
+        return libos_errno_from_pal(pal_console_set_mode(f->handle, (int)(cmd - TCSETS),
+                                                         (const struct pal_term_mode *)arg));
+    }
+    return libos_errno_from_pal(pal_console_get_mode(f->handle, (struct pal_term_mode *)arg));
 }
 
 static long con_ioctl(struct libos_file *f, unsigned int cmd, uint64_t arg) {
     bool tty = libos_file_is_tty(f);
     switch (cmd) {
     case TCGETS:
-        if (!tty)
-            return -ENOTTY;
-        if (!libos_user_range_ok((void *)arg, sizeof(struct linux_termios), true))
-            return -EFAULT;
-        default_termios((struct linux_termios *)arg);
-        return 0;
     case TCSETS:
     case TCSETSW:
     case TCSETSF:
-    case TIOCSWINSZ:
-        return tty ? 0 : -ENOTTY;
+        return tty ? term_mode(f, cmd, arg) : -ENOTTY;
+    case TIOCSWINSZ: { /* the host terminal's size is its user's, not ours */
+        static bool warned;
+        if (tty && !warned)
+            log_warn("ioctl TIOCSWINSZ: the sandbox does not resize the host terminal (EPERM)");
+        warned = true;
+        return tty ? -EPERM : -ENOTTY;
+    }
     case TIOCSPGRP:
     case TIOCGPGRP:
     case TIOCSCTTY:
     case TIOCNOTTY:
     case TIOCGSID:
         return tty ? libos_proc_tty_ioctl(cmd, arg) : -ENOTTY; /* libos/sys/proc.c */
-    case TIOCGWINSZ:
-        /* pal.h can't ask the host for the size yet: report the VT100 default. */
-        if (!tty)
+    case TIOCGWINSZ: {
+        struct pal_stream_attr a;
+        if (!tty || pal_stream_attr_query_handle(f->handle, &a))
             return -ENOTTY;
         if (!libos_user_range_ok((void *)arg, sizeof(struct linux_winsize), true))
             return -EFAULT;
-        *(struct linux_winsize *)arg = (struct linux_winsize){.ws_row = 24, .ws_col = 80};
+        *(struct linux_winsize *)arg =
+            (struct linux_winsize){.ws_row = a.term_rows, .ws_col = a.term_cols};
         return 0;
+    }
     case FIONREAD: {
         struct pal_stream_attr a;
         if (!libos_user_range_ok((void *)arg, sizeof(int), true))

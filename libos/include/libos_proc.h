@@ -41,6 +41,10 @@ long libos_proc_kill(int pid, int sig);
 bool libos_proc_stop(int sig);
 /* Any other thread of a stopped process waits here (signal delivery). */
 void libos_proc_stopped_wait(void);
+/* Act on what other processes posted to us, if anything (cheap when
+ * nothing): called where a wake from pal_process_wake lands (libos waits,
+ * interrupts of app code). Holds no lock on entry. */
+void libos_proc_mailbox_poll(void);
 
 /* Identity kept in the table (other processes may change our group). */
 uint32_t libos_proc_ppid(void);
@@ -64,6 +68,9 @@ bool libos_proc_tty_background(void);
 /* A read of the console: 0, or -ERESTARTSYS after SIGTTIN to a background
  * group, -EIO if that signal is ignored or blocked. */
 long libos_proc_tty_read_check(void);
+/* A change of the terminal's modes: 0, or -ERESTARTSYS after SIGTTOU to a
+ * background group (one ignoring or blocking SIGTTOU may go on). */
+long libos_proc_tty_change_check(void);
 
 /* What /proc/<pid> shows of another process. */
 enum { LIBOS_PROC_RUNNING = 1, LIBOS_PROC_STOPPED, LIBOS_PROC_ZOMBIE };

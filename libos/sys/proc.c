@@ -3,9 +3,15 @@
  * process and inherited over fork (or sent as a handle to a process made
  * by pal_process_create). Each entry holds a process's identity (pid,
  * ppid, group, session, state, name, program, command line) and a mailbox:
- * a small ring of messages (signals, child state changes) plus a wake word
- * a mailbox thread in the owner waits on with pal_addr_wait, so any
- * process can signal any other. One spin lock in the table guards it all.
+ * a small ring of messages (signals, child state changes), so any process
+ * can signal any other. One lock in the table guards it all.
+ *
+ * The sender wakes the owner with pal_process_wake: in the owner it ends a
+ * libos wait or interrupts app code, and both look at the mailbox
+ * (libos_proc_mailbox_poll); elsewhere in the libos the wake stays pending
+ * until one of them. No thread waits for the mailbox, so fork starts none
+ * (a thread per child was a third of the fork's cost). A PAL without
+ * process wakes gets a mailbox thread sleeping on the entry's wake word.
  *
  * fork stays a host fork (pal_process_fork); its stream to the child is
  * only watched for the child vanishing without an exit report. */
@@ -73,7 +79,8 @@ struct proc_entry {
     char exe[256];
     uint32_t cmdline_len;
     char cmdline[1024];
-    /* The mailbox: the owner's mailbox thread sleeps on wake. */
+    uint64_t wake_token; /* pal_process_wake's name for the owner; 0: wake word */
+    /* The mailbox: without a wake token a mailbox thread sleeps on wake. */
     uint32_t wake;
     uint32_t mb_head, mb_tail;
     struct proc_msg mb[MBOX_SLOTS];
@@ -110,7 +117,37 @@ static int g_mailbox_state;            /* 0: no mailbox thread yet */
 static uint32_t g_stopped;             /* futex word the stopped threads sleep on */
 static struct libos_thread *g_exiting; /* the thread ending the process */
 
+/* PALs without process wakes (optional in pal.h): a mailbox thread. */
+__attribute__((weak)) uint64_t pal_process_wake_token(void) {
+    return 0;
+}
+
+__attribute__((weak)) int pal_process_wake(uint64_t token) {
+    (void)token;
+    return -PAL_ERR_NOTIMPLEMENTED;
+}
+
 /* ---------------------------------------------------------------- table */
+
+/* The table lock is shared by processes: a holder may be preempted (on a
+ * busy machine, by the very process it woke), so after a short spin the
+ * waiter sleeps on a host futex instead of spinning and yielding (0: free,
+ * 1: held, 2: held with sleepers). */
+static void table_mutex_lock(uint32_t *w) {
+    for (int spins = 0; spins < 100; spins++) {
+        uint32_t free = 0;
+        if (__atomic_compare_exchange_n(w, &free, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return;
+        __builtin_ia32_pause();
+    }
+    while (__atomic_exchange_n(w, 2, __ATOMIC_ACQUIRE) != 0)
+        pal_addr_wait(w, 2, NULL);
+}
+
+static void table_mutex_unlock(uint32_t *w) {
+    if (__atomic_exchange_n(w, 0, __ATOMIC_RELEASE) == 2)
+        pal_addr_wake(w, 1);
+}
 
 static void table_lock(void) {
     /* Past the exit report no other thread of ours may take the lock: the
@@ -119,11 +156,34 @@ static void table_lock(void) {
     if (ex && ex != libos_current_thread())
         for (;;)
             pal_event_wait(NULL, NULL);
-    libos_lock(&g_table->lock);
+    table_mutex_lock((uint32_t *)&g_table->lock.locked);
+}
+
+/* Wakes asked for under the table lock, sent once it is dropped: a woken
+ * process goes straight for the lock, and on a busy CPU it would preempt
+ * us and spin while we hold it. Only the lock holder touches these. */
+#define DEFERRED_WAKES 64
+static struct proc_entry *g_wake_later[DEFERRED_WAKES];
+static uint64_t g_wake_token_later[DEFERRED_WAKES];
+static int g_wakes_later;
+
+static void wake_now(struct proc_entry *e, uint64_t token) {
+    if (token)
+        pal_process_wake(token);
+    else
+        pal_addr_wake(&e->wake, 1);
 }
 
 static void table_unlock(void) {
-    libos_unlock(&g_table->lock);
+    struct proc_entry *es[DEFERRED_WAKES];
+    uint64_t tokens[DEFERRED_WAKES];
+    int n = g_wakes_later;
+    for (int i = 0; i < n; i++)
+        es[i] = g_wake_later[i], tokens[i] = g_wake_token_later[i];
+    g_wakes_later = 0;
+    table_mutex_unlock((uint32_t *)&g_table->lock.locked);
+    for (int i = 0; i < n; i++)
+        wake_now(es[i], tokens[i]);
 }
 
 static struct proc_entry *find_locked(uint32_t pid) {
@@ -176,8 +236,17 @@ static long post_locked(struct proc_entry *e, const struct proc_msg *m) {
     return 0;
 }
 
+/* Lock held: e is woken when the lock is dropped. */
 static void wake_entry(struct proc_entry *e) {
-    pal_addr_wake(&e->wake, 1);
+    for (int i = 0; i < g_wakes_later; i++)
+        if (g_wake_later[i] == e && g_wake_token_later[i] == e->wake_token)
+            return;
+    if (g_wakes_later == DEFERRED_WAKES) {
+        wake_now(e, e->wake_token); /* many targets (kill -1): at once */
+        return;
+    }
+    g_wake_later[g_wakes_later] = e;
+    g_wake_token_later[g_wakes_later++] = e->wake_token;
 }
 
 static long post_signal_locked(struct proc_entry *e, int sig) {
@@ -278,6 +347,7 @@ long libos_proc_init(void) {
     g_me->nthreads = 1;
     g_me->exit_signal = SIGCHLD;
     g_me->start_ns = now_ns();
+    g_me->wake_token = pal_process_wake_token();
     fill_ids(g_me);
     g_table->live = 1;
     return 0;
@@ -288,8 +358,9 @@ pal_handle_t *libos_proc_table_handle(void) {
 }
 
 static void start_mailbox(void);
+static void publish_wake_token(void);
 
-/* Take our entry (found by g_process.pid) and start the mailbox thread. */
+/* Take our entry (found by g_process.pid) and say how to wake us. */
 static long adopt_entry(void) {
     table_lock();
     g_me = find_locked(g_process.pid);
@@ -302,7 +373,7 @@ static long adopt_entry(void) {
     if (!g_me)
         return -ESRCH;
     g_mailbox_state = 0;
-    start_mailbox();
+    publish_wake_token();
     return 0;
 }
 
@@ -469,9 +540,9 @@ static void child_changed(const struct proc_msg *m) {
     libos_waitq_wake_all(&g_child_waitq);
 }
 
-/* Act on what other processes posted: signals, child changes. The
- * mailbox thread does it, and wait() first, so a child's SIGCHLD is
- * raised before wait can return it (as on Linux). */
+/* Act on what other processes posted: signals, child changes. A woken
+ * wait or interrupt does it (or the mailbox thread), and wait() first, so
+ * a child's SIGCHLD is raised before wait can return it (as on Linux). */
 static bool drain_mailbox(void) {
     struct proc_msg msgs[MBOX_SLOTS];
     size_t n = 0;
@@ -492,6 +563,13 @@ static bool drain_mailbox(void) {
     return n != 0;
 }
 
+void libos_proc_mailbox_poll(void) {
+    struct proc_entry *me = g_me;
+    if (me && __atomic_load_n(&me->mb_head, __ATOMIC_ACQUIRE) !=
+                  __atomic_load_n(&me->mb_tail, __ATOMIC_ACQUIRE))
+        drain_mailbox();
+}
+
 static int mailbox_main(void *arg) {
     for (;;) {
         uint32_t seen = __atomic_load_n(&g_me->wake, __ATOMIC_ACQUIRE);
@@ -501,14 +579,28 @@ static int mailbox_main(void *arg) {
     return 0;
 }
 
-/* Only processes that forked (or were forked) can get messages: the first
- * process starts its mailbox thread at its first fork. */
+/* Only processes that forked (or were forked) can get messages: without
+ * process wakes the first process starts its mailbox thread at its first
+ * fork, others at their start. */
 static void start_mailbox(void) {
+    if (g_me && g_me->wake_token)
+        return;
     int expected = 0;
     if (__atomic_compare_exchange_n(&g_mailbox_state, &expected, 1, false, __ATOMIC_ACQ_REL,
                                     __ATOMIC_ACQUIRE) &&
         libos_thread_create_internal(mailbox_main, NULL) < 0)
         log_error("cannot start the mailbox thread: signals from other processes are lost");
+}
+
+/* Our entry names us for pal_process_wake (set under the lock: a sender
+ * either sees the token or posted before it, which the poll below sees). */
+static void publish_wake_token(void) {
+    uint64_t token = pal_process_wake_token();
+    table_lock();
+    g_me->wake_token = token;
+    table_unlock();
+    start_mailbox();
+    libos_proc_mailbox_poll();
 }
 
 /* ---------------------------------------------------------------- fork */
@@ -537,7 +629,7 @@ static void become_child(struct proc_entry *e, pal_handle_t *stream) {
     libos_thread_after_fork(e->pid);
     libos_timer_after_fork();
     g_mailbox_state = 0;
-    start_mailbox();
+    publish_wake_token(); /* the parent's token is in our entry's copy */
 }
 
 /* A table entry for a new child of ours, a copy of our own. */
@@ -702,6 +794,7 @@ long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint6
     add_link(link, pid, stream);
     if (flags & CLONE_VFORK)
         wait_vfork_child(pid);
+    libos_proc_mailbox_poll(); /* a wake may have ended the checkpoint's waits */
     return pid;
 }
 
@@ -796,13 +889,24 @@ static bool sigkill_pending(void) {
     return libos_signal_pending_set() & SIGBIT(SIGKILL);
 }
 
+/* The SIGCONT may be in our own mailbox: a wake ends the wait, which
+ * then looks (other stopped threads notice the resume within a slice). */
 void libos_proc_stopped_wait(void) {
-    while (__atomic_load_n(&g_stopped, __ATOMIC_ACQUIRE) && !sigkill_pending())
-        pal_addr_wait(&g_stopped, 1, NULL);
+    for (;;) {
+        libos_proc_mailbox_poll();
+        if (!__atomic_load_n(&g_stopped, __ATOMIC_ACQUIRE) || sigkill_pending())
+            return;
+        if (!g_me || !g_me->wake_token) {
+            pal_addr_wait(&g_stopped, 1, NULL);
+            continue;
+        }
+        uint64_t us = 10000;
+        pal_event_wait(NULL, &us);
+    }
 }
 
 bool libos_proc_stop(int sig) {
-    if (!g_me || !__atomic_load_n(&g_mailbox_state, __ATOMIC_ACQUIRE))
+    if (!g_me || (!g_me->wake_token && !__atomic_load_n(&g_mailbox_state, __ATOMIC_ACQUIRE)))
         return false; /* nobody in the sandbox could continue us */
     table_lock();
     struct proc_entry *p = find_locked(g_me->ppid);
@@ -1088,6 +1192,13 @@ long libos_proc_tty_read_check(void) {
     if (!g_table)
         return 0;
     long r = background_check(SIGTTIN, false);
+    return r == 1 ? 0 : r;
+}
+
+long libos_proc_tty_change_check(void) {
+    if (!g_table)
+        return 0;
+    long r = background_check(SIGTTOU, true);
     return r == 1 ? 0 : r;
 }
 

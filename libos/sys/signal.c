@@ -571,8 +571,16 @@ static void interrupt_event(enum pal_event ev, const struct pal_event_info *info
     /* Only safe to run a handler if the app (not the libos) was interrupted;
      * otherwise the libos delivers on its way back to the app. */
     struct libos_vma v;
-    if (libos_vma_lookup(ctx->rip, &v))
+    if (libos_vma_lookup(ctx->rip, &v)) {
+        if (info->source == PAL_INT_WAKEUP)
+            libos_proc_mailbox_poll(); /* maybe another process's wake */
         libos_signal_deliver_pending(ctx, -1);
+    } else if (info->source == PAL_INT_WAKEUP && libos_current_thread() &&
+               libos_current_thread()->internal) {
+        /* A service thread lets wakes in anywhere: its next wait returns
+         * at once and looks at the mailbox. */
+        libos_thread_wake(libos_current_thread());
+    }
 }
 
 void libos_signal_init(void) {

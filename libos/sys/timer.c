@@ -14,6 +14,7 @@
 struct libos_lock g_timer_lock = LIBOS_LOCK_INIT;
 static struct libos_timer *g_timers; /* every live timer */
 static struct libos_timer *g_posix[MAX_POSIX_TIMERS];
+static int g_posix_used; /* slots below this were ever taken (fork clears only those) */
 static struct libos_timer g_itimers[3];     /* ITIMER_REAL, _VIRTUAL, _PROF */
 static struct libos_thread *g_timer_thread; /* the service thread, once running */
 static int g_timer_thread_state;            /* 0 none, 1 starting/running, -1 failed */
@@ -346,6 +347,7 @@ long libos_sys_timer_create(int clock, const struct linux_sigevent *sev, int *id
     t->id = n;
     t->sigval = sev ? ev.sigev_value : (uint64_t)n; /* default: the timer id */
     g_posix[n] = t;
+    g_posix_used = MAX(g_posix_used, n + 1);
     t->next = g_timers;
     g_timers = t;
     libos_unlock(&g_timer_lock);
@@ -464,8 +466,10 @@ void libos_timer_after_fork(void) {
             pp = &t->next;
         }
     }
-    for (int i = 0; i < MAX_POSIX_TIMERS; i++)
+    /* Only the slots ever used: each page touched after fork is a fault. */
+    for (int i = 0; i < g_posix_used; i++)
         g_posix[i] = NULL; /* the copies are leaked: they were the parent's */
+    g_posix_used = 0;
     for (int i = 0; i < 3; i++)
         g_itimers[i].expire = 0;
     g_timer_thread = NULL;

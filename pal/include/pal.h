@@ -220,6 +220,19 @@ int pal_stream_attr_query_handle(pal_handle_t *h, struct pal_stream_attr *attr);
  * an unprivileged host refuses with PAL_ERR_DENIED. */
 enum { PAL_ATTR_MODE = 1, PAL_ATTR_NONBLOCK = 2, PAL_ATTR_TIMES = 4, PAL_ATTR_OWNER = 8 };
 int pal_stream_attr_set_handle(pal_handle_t *h, uint32_t mask, const struct pal_stream_attr *attr);
+/* Terminal modes of a console stream whose host object is a terminal
+ * (PAL_ERR_NOTTY for any other stream): the POSIX termios flags and
+ * control characters, in Linux's encoding. A new mode applies now
+ * (PAL_TERM_NOW), once pending output is written (PAL_TERM_DRAIN), or then
+ * with pending input discarded (PAL_TERM_FLUSH). */
+struct pal_term_mode {
+    uint32_t iflag, oflag, cflag, lflag;
+    uint8_t line;
+    uint8_t cc[19];
+};
+enum { PAL_TERM_NOW = 0, PAL_TERM_DRAIN = 1, PAL_TERM_FLUSH = 2 };
+int pal_console_get_mode(pal_handle_t *h, struct pal_term_mode *mode);
+int pal_console_set_mode(pal_handle_t *h, int when, const struct pal_term_mode *mode);
 /* File-system information for the host file system holding a "file:" or
  * "dir:" URI (statfs). Counts are in block_size units. type is the Linux
  * statfs f_type number of that file system when the host knows it (a PAL
@@ -381,6 +394,17 @@ int pal_process_create(const char *const *args, pal_handle_t **stream);
  * parent (with *stream to the child), 0 in the child (with *stream to the
  * parent), PAL_ERR_NOTIMPLEMENTED where the PAL needs checkpoint/restore. */
 int pal_process_fork(pal_handle_t **stream);
+/* Waking another instance of the same run without a thread of its own
+ * waiting for it: a token naming the calling instance (0: this PAL cannot;
+ * the libos then serves its mailbox from a thread), and the wake itself,
+ * which in the named instance ends one blocking PAL call (it returns
+ * PAL_ERR_INTERRUPTED) or raises PAL_EVENT_INTERRUPT (PAL_INT_WAKEUP) in
+ * app code; while a thread runs libos code it stays pending, so a wake
+ * sent after a change the target checks on that interrupt is never lost.
+ * PAL_ERR_NOTFOUND once the instance is gone. Optional (the libos has weak
+ * fallbacks returning 0 / PAL_ERR_NOTIMPLEMENTED). */
+uint64_t pal_process_wake_token(void);
+int pal_process_wake(uint64_t token);
 __attribute__((noreturn)) void pal_process_exit(int status);
 /* Stop the whole process until the host resumes it (job control: the
  * app's SIGSTOP/SIGTSTP default action). Returns once resumed. */

@@ -101,8 +101,17 @@ enum kvm_hc_nr {
     /* shared memory: host pages (a memfd, or new anonymous shared memory
      * when a[0] = ~0) put into guest physical memory above RAM as a memory
      * slot of their own; shared with forked children's VMs */
-    KVM_HC_SHMAP, /* a[0] handle, a[1] offset, a[2] size -> guest physical address */
+    KVM_HC_SHMAP, /* a[0] handle (a memfd or a host file), a[1] offset, a[2] size, a[3] 1:
+                     must be writable -> guest physical address */
     KVM_HC_FORK,  /* -> 1 in the parent (stream handle in a[1]), 0 in the child (same) */
+    /* a new, empty instance in a new VM (the checkpoint fork): a[0] count of
+     * NUL-ended args at data[a[1]..+a[2]] -> stream handle to it */
+    KVM_HC_PROCESS_CREATE,
+    KVM_HC_REOPEN,    /* a[0] memfd handle -> a new handle (own position) */
+    KVM_HC_SHUNMAP,   /* a[0] guest physical address SHMAP returned: the slot goes */
+    KVM_HC_RING_WAIT, /* a[0] seq: entries up to it answered (inline if need be), a[1] 1:
+                         wake the ring server -> 0 */
+    KVM_HC_TERM, /* a[0] handle, a[1] 0 get / 1 + PAL_TERM_* set, mode at data[a[2]] */
     KVM_HC__COUNT
 };
 
@@ -132,6 +141,9 @@ struct kvm_boot {
     uint32_t host_uid, host_gid;
     char hostname[65];
     char os_release[65];
+    uint64_t parent_stream;      /* PROCESS_CREATE's child: its stream's handle id + 1, else 0 */
+    uint32_t syscall_rewrite;    /* 1: rewrite syscall sites to page 0 (guest rewrite.c) */
+    uint32_t ignored_interrupts; /* host signals ignored at start: bits 1 << PAL_INT_* */
 };
 
 /* One entry of a KVM_HC_WAIT: a guest word (kind 0: ready when *va !=
@@ -167,13 +179,44 @@ struct kvm_wait {
 #define KVM_TCB_SYS_RIP 104
 #define KVM_TCB_HC_GPA 112
 #define KVM_TCB_FLUSH 120
+#define KVM_TCB_HOST_INT 160 /* host signals (bits 1 << PAL_INT_*) left for this vCPU */
 #define KVM_TCB_SIZE 256
 /* Software vectors of a redirect. */
 #define KVM_VEC_INTERRUPT 0x100
 #define KVM_VEC_FLUSH 0x101
+#define KVM_VEC_BUS 0x102 /* the host could not back a shared file page: SIGBUS */
 
 /* Tender handle ids the guest starts with: 0-2 console, 3 log (+trace). */
 #define KVM_HANDLE_LOG 3
 #define KVM_HANDLE_TRACE 4
+
+/* Request rings (docs/kvm.md "Request rings"): one per vCPU, in its
+ * hypercall page at KVM_RING_OFF. The guest fills e[head % size] (the same
+ * request as struct kvm_hc, data in its data window), sets seq = head and
+ * state SUBMITTED, then head + 1. The tender's ring server takes requests
+ * that cannot block indefinitely without a VM exit while it is awake; it
+ * copies each entry once, keeps its own count of served entries (never
+ * trusting head beyond size ahead of it, nor tail), and answers with ret
+ * and state DONE (DEFER: not for the server; the guest asks its own vCPU
+ * thread with KVM_HC_RING_WAIT, which also serves whatever is left and
+ * wakes the server). sleeping is 1 while the server sleeps; beat changes
+ * while it polls (a guest stops waiting when it does not: descheduled). */
+#define KVM_RING_OFF 0x800
+#define KVM_RING_SIZE 16
+enum { KVM_RING_FREE, KVM_RING_SUBMITTED, KVM_RING_DONE, KVM_RING_DEFER };
+struct kvm_ring_entry {
+    uint32_t seq, state;
+    struct kvm_hc hc;
+};
+struct kvm_ring {
+    uint32_t head;     /* guest: requests submitted */
+    uint32_t tail;     /* tender: requests answered */
+    uint32_t sleeping; /* tender: 1 while the server sleeps */
+    uint32_t beat;     /* tender: changes on each pass of the server (it runs) */
+    uint32_t guest[2]; /* the guest's own (spin back-off); the tender never reads them */
+    uint32_t pad[10];
+    struct kvm_ring_entry e[KVM_RING_SIZE];
+};
+_Static_assert(KVM_RING_OFF + sizeof(struct kvm_ring) <= 4096, "ring fits the hypercall page");
 
 #endif

@@ -178,9 +178,12 @@ static uint32_t inherited_ignores(void) {
 }
 
 static int install_handlers(void) {
-    /* Asynchronous host signals stay blocked while the libos runs. */
-    uint64_t async =
-        sigbit(HOST_SIGINT) | sigbit(HOST_SIGTERM) | sigbit(HOST_SIGHUP) | sigbit(HOST_SIGQUIT);
+    /* Asynchronous host signals stay blocked while the libos runs, the
+     * wake-up too (as on the rewrite path): a wake from another process
+     * then waits for a libos wait or the return to app code, where the
+     * libos looks at its mailbox, instead of being lost in between. */
+    uint64_t async = sigbit(HOST_SIGINT) | sigbit(HOST_SIGTERM) | sigbit(HOST_SIGHUP) |
+                     sigbit(HOST_SIGQUIT) | sigbit(PAL_HOST_SIGWAKE);
     int r = install(HOST_SIGSYS, sigsys_handler, async);
     static const int faults[] = {HOST_SIGSEGV, HOST_SIGBUS, HOST_SIGILL, HOST_SIGFPE, HOST_SIGTRAP};
     for (unsigned i = 0; !r && i < sizeof(faults) / sizeof(faults[0]); i++)

@@ -84,6 +84,9 @@ pal_event_handler_t pal_linux_event_handler(enum pal_event ev);
  * (uc adjusted), 0 not ours. page0: addr is in the trampoline page. */
 void pal_linux_rewrite_init(bool want, int log_fd, int log_level);
 void pal_linux_rewrite_site(uint64_t site);
+/* In a fast-forked child: rewrite sites of its first traps only when they
+ * trap again (most children exec or exit at once). */
+void pal_linux_rewrite_forked(void);
 struct host_siginfo;
 struct host_ucontext;
 bool pal_linux_rewrite_async(int sig, struct host_ucontext *uc);

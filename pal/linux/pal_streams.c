@@ -481,6 +481,30 @@ static void console_attr(int fd, struct pal_stream_attr *attr) {
     }
 }
 
+/* struct pal_term_mode is the host's struct termios: TCGETS fills it. */
+_Static_assert(sizeof(struct pal_term_mode) == 36, "termios layout");
+
+int pal_console_get_mode(pal_handle_t *h, struct pal_term_mode *mode) {
+    if (!handle_has_fd(h))
+        return -PAL_ERR_BADHANDLE;
+    if (h->kind != HANDLE_CONSOLE)
+        return -PAL_ERR_NOTTY;
+    long r = host_syscall3(__NR_ioctl, h->fd, HOST_TCGETS, mode);
+    return host_is_err(r) ? err(r) : 0;
+}
+
+int pal_console_set_mode(pal_handle_t *h, int when, const struct pal_term_mode *mode) {
+    if (!handle_has_fd(h))
+        return -PAL_ERR_BADHANDLE;
+    if (h->kind != HANDLE_CONSOLE)
+        return -PAL_ERR_NOTTY;
+    if (when < PAL_TERM_NOW || when > PAL_TERM_FLUSH)
+        return -PAL_ERR_INVAL;
+    /* TCSETS, TCSETSW, TCSETSF follow TCGETS in the same order. */
+    long r = host_syscall3(__NR_ioctl, h->fd, HOST_TCGETS + 1 + when, mode);
+    return host_is_err(r) ? err(r) : 0;
+}
+
 static int attr_of_fd(int fd, bool console, struct pal_stream_attr *attr) {
     struct stat st;
     long r = host_syscall2(__NR_fstat, fd, &st);

@@ -102,6 +102,31 @@ static int g_rw_pipe[2] = {-1, -1};      /* page_writable's */
 #define RW_RECENT 8
 static volatile uint64_t g_rw_recent[RW_RECENT]; /* pages rewritten lately */
 static unsigned g_rw_recent_next;
+/* A fast-forked child's first traps rewrite a site only on its second
+ * trap: a rewrite (an mprotect pair and a private copy of the code page)
+ * costs several traps, and most children exec or exit right away. Sites
+ * trapped once are remembered in a small direct-mapped table (a stale or
+ * colliding entry only means an earlier or later rewrite). */
+#define RW_FORK_WINDOW 32
+#define RW_SEEN 64
+static unsigned g_rw_fork_traps; /* traps left in the window */
+static uint64_t g_rw_seen[RW_SEEN];
+
+void pal_linux_rewrite_forked(void) {
+    g_rw_fork_traps = RW_FORK_WINDOW;
+}
+
+/* Under g_rw_lock: false the first time the window sees site. */
+static bool rewrite_now(uint64_t site) {
+    if (!g_rw_fork_traps)
+        return true;
+    g_rw_fork_traps--;
+    uint64_t *slot = &g_rw_seen[(site >> 1) % RW_SEEN];
+    if (*slot == site)
+        return true;
+    *slot = site;
+    return false;
+}
 
 static struct pal_linux_tcb *tcb_self(void) {
     struct pal_linux_tcb *t;
@@ -258,6 +283,10 @@ void pal_linux_rewrite_site(uint64_t site) {
         return;
     while (__atomic_exchange_n(&g_rw_lock, 1, __ATOMIC_ACQUIRE))
         host_syscall0(__NR_sched_yield);
+    if (!rewrite_now(site)) {
+        __atomic_store_n(&g_rw_lock, 0, __ATOMIC_RELEASE);
+        return;
+    }
     long r = page_writable(site) ? pal_rw_cas16((void *)site, SITE_SYSCALL, SITE_CALL_RAX) : -1;
     if (r < 0) { /* not writable: the usual read-execute code page */
         uint64_t page = site & ~(PAGE - 1);

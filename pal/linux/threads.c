@@ -284,6 +284,7 @@ int pal_process_fork(pal_handle_t **stream) {
             host_syscall1(__NR_exit_group, 126);
         }
         pal_linux_thread_forked();
+        pal_linux_rewrite_forked();
         pal_stream_close(mine);
         *stream = theirs;
         return 0;
@@ -291,6 +292,24 @@ int pal_process_fork(pal_handle_t **stream) {
     pal_stream_close(theirs);
     *stream = mine;
     return 1;
+}
+
+/* The host pid: every instance of a run shares one Landlock domain, whose
+ * signal scope lets them signal each other and nothing outside. */
+uint64_t pal_process_wake_token(void) {
+    return (uint64_t)host_syscall0(__NR_getpid);
+}
+
+/* A process-directed PAL_HOST_SIGWAKE: the kernel gives it to a thread that
+ * does not block it (app code, or a libos wait's ppoll); the libos blocks
+ * it elsewhere (boot.c, rewrite.c), so it waits for the next such point. */
+int pal_process_wake(uint64_t token) {
+    if (!token || token > 0x7fffffff)
+        return -PAL_ERR_INVAL;
+    long r = host_syscall2(__NR_kill, (long)token, PAL_HOST_SIGWAKE);
+    if (r == -ESRCH)
+        return -PAL_ERR_NOTFOUND;
+    return host_is_err(r) && r != -EAGAIN ? pal_linux_err(r) : 0; /* EAGAIN: one is queued */
 }
 
 int pal_process_suspend(void) {

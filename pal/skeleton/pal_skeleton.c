@@ -78,6 +78,12 @@ int pal_stream_set_length(pal_handle_t *h, uint64_t length) {
 int pal_stream_flush(pal_handle_t *h) {
     return NI;
 }
+int pal_console_get_mode(pal_handle_t *h, struct pal_term_mode *mode) {
+    return NI;
+}
+int pal_console_set_mode(pal_handle_t *h, int when, const struct pal_term_mode *mode) {
+    return NI;
+}
 int pal_stream_attr_query(const char *uri, bool nofollow, struct pal_stream_attr *attr) {
     return NI;
 }

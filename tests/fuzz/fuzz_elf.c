@@ -33,6 +33,9 @@ __attribute__((weak)) bool libos_proc_tty_background(void) {
 __attribute__((weak)) long libos_proc_tty_read_check(void) {
     return 0;
 }
+__attribute__((weak)) long libos_proc_tty_change_check(void) {
+    return 0;
+}
 __attribute__((weak)) long libos_proc_tty_ioctl(unsigned int cmd, uint64_t arg) {
     (void)cmd, (void)arg;
     return -ENOTTY;

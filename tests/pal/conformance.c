@@ -427,6 +427,8 @@ static void test_file_io(void) {
     check(pal_stream_read(h, 5000, buf, 10) == 10 && all_bytes((uint8_t *)buf, 10, 0),
           "set_length: grown part reads as zeros");
     check_eq(pal_stream_flush(h), 0, "flush: file");
+    struct pal_term_mode tm;
+    check_eq(pal_console_get_mode(h, &tm), -PAL_ERR_NOTTY, "terminal mode of a file: NOTTY");
 
     struct pal_stream_attr set = {0};
     set.mode = 0640;
@@ -728,6 +730,21 @@ static void test_console(const struct pal_boot_info *boot) {
     check(pal_stream_attr_query("console:1", false, &uat) == 0 && uat.type == at.type &&
               uat.inode == at.inode,
           "console: attr_query by URI agrees with the handle");
+    /* Terminal modes: read back what was set on a terminal; NOTTY otherwise. */
+    struct pal_term_mode m, m2;
+    if (c && at.type == PAL_TYPE_CONSOLE) {
+        check_eq(pal_console_get_mode(c, &m), 0, "console: get_mode on a terminal");
+        m2 = m;
+        m2.lflag ^= 0x8; /* ECHO */
+        check_eq(pal_console_set_mode(c, PAL_TERM_DRAIN, &m2), 0, "console: set_mode");
+        check(pal_console_get_mode(c, &m2) == 0 && (m2.lflag ^ m.lflag) == 0x8,
+              "console: get_mode shows the new mode");
+        check_eq(pal_console_set_mode(c, PAL_TERM_NOW, &m), 0, "console: mode restored");
+        check_eq(pal_console_set_mode(c, 7, &m), -PAL_ERR_INVAL, "console: set_mode bad when");
+    } else if (c) {
+        check_eq(pal_console_get_mode(c, &m), -PAL_ERR_NOTTY, "console: get_mode, not a terminal");
+    }
+    check_eq(pal_console_get_mode(NULL, &m), -PAL_ERR_BADHANDLE, "console: get_mode NULL handle");
     check_eq(c ? pal_stream_close(c) : -1, 0, "console: close");
     static const char after[] = "# stdout still open after closing console:1\n";
     check_eq(pal_stream_write(boot->stdio[1], PAL_OFFSET_NONE, after, sizeof(after) - 1),

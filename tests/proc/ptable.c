@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -444,6 +445,22 @@ static void test_procfs(void) {
 
 static void test_tty(void) {
     CHECK(isatty(0), "stdin is a terminal");
+    /* Terminal modes reach the terminal: read back, and echo really off
+     * (what a shell's line editor relies on). */
+    struct termios t0, t1;
+    CHECK_OK(tcgetattr(0, &t0));
+    CHECK((t0.c_lflag & ICANON) && (t0.c_lflag & ECHO), "a fresh terminal is canonical with echo");
+    t1 = t0;
+    t1.c_lflag &= ~(ICANON | ECHO);
+    t1.c_cc[VMIN] = 1;
+    CHECK_OK(tcsetattr(0, TCSADRAIN, &t1));
+    struct termios t2;
+    CHECK(tcgetattr(0, &t2) == 0 && !(t2.c_lflag & (ICANON | ECHO)) && t2.c_cc[VMIN] == 1,
+          "tcgetattr shows the new mode");
+    CHECK_OK(tcsetattr(0, TCSANOW, &t0));
+    CHECK(tcgetattr(0, &t2) == 0 && t2.c_lflag == t0.c_lflag, "the old mode is back");
+    struct winsize ws;
+    CHECK(ioctl(0, TIOCGWINSZ, &ws) == 0, "TIOCGWINSZ works (%ux%u)", ws.ws_row, ws.ws_col);
     pid_t me = getpgrp();
     CHECK(tcgetpgrp(0) == me, "we are the foreground group");
     pid_t c = fork();

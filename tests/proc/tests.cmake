@@ -44,7 +44,7 @@ if(SABOT_PROC_MUSL AND TARGET sabot)
               --rc 0 --line "forks: ALL OK" -- ${forks_bin} ${mode})
     set_tests_properties(proc.forks.${mode}.native PROPERTIES TIMEOUT 60 LABELS "proc;native")
   endforeach()
-  foreach(mode loop threads shared vfork)
+  foreach(mode loop threads mmthreads shared vfork)
     add_test(NAME proc.forks.${mode}
       COMMAND sh ${SABOT_ITEST_SRC}/run_prog.sh --sabot $<TARGET_FILE:sabot>
               --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/forks.${mode} --rc 0
@@ -57,6 +57,30 @@ if(SABOT_PROC_MUSL AND TARGET sabot)
     set_tests_properties(proc.forks.${mode}.checkpoint PROPERTIES TIMEOUT 180
                          LABELS "proc;checkpoint")
   endforeach()
+  # Signals from another process wherever the target's threads are (busy
+  # in app code, in read, in pthread_join, stopped, just forked): natively,
+  # on both fork paths, and with every syscall a SIGSYS (no rewrite).
+  set(wake_bin ${CMAKE_CURRENT_BINARY_DIR}/wake-musl)
+  add_custom_command(OUTPUT ${wake_bin}
+    COMMAND ${SABOT_PROC_MUSL} -static -O1 -pthread -o ${wake_bin} ${CMAKE_CURRENT_LIST_DIR}/wake.c
+    DEPENDS ${CMAKE_CURRENT_LIST_DIR}/wake.c)
+  add_custom_target(proc_wake_program ALL DEPENDS ${wake_bin})
+  add_test(NAME proc.wake.native
+    COMMAND sh ${SABOT_ITEST_SRC}/run_prog.sh --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/wake.native
+            --rc 0 --line "wake: ALL OK" -- ${wake_bin})
+  set_tests_properties(proc.wake.native PROPERTIES TIMEOUT 60 LABELS "proc;native")
+  foreach(mode fast checkpoint)
+    add_test(NAME proc.wake.${mode}
+      COMMAND sh ${SABOT_ITEST_SRC}/run_prog.sh --sabot $<TARGET_FILE:sabot> --fork ${mode}
+              --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/wake.${mode} --rc 0
+              --line "wake: ALL OK" -- ${wake_bin})
+    set_tests_properties(proc.wake.${mode} PROPERTIES TIMEOUT 90 LABELS proc)
+  endforeach()
+  add_test(NAME proc.wake.sud
+    COMMAND sh -c "SABOT_REWRITE=0 exec sh \"$@\"" sh ${SABOT_ITEST_SRC}/run_prog.sh
+            --sabot $<TARGET_FILE:sabot> --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/wake.sud
+            --rc 0 --line "wake: ALL OK" -- ${wake_bin})
+  set_tests_properties(proc.wake.sud PROPERTIES TIMEOUT 90 LABELS proc)
   # sys.processes = 4: the first process and 3 children, then EAGAIN.
   add_test(NAME proc.forks.limit
     COMMAND sh -c "d=\"$0\"; mkdir -p \"$d\" && cd \"$d\" && printf '[loader]\\nenv_passthrough = [\"*\"]\\n[[fs.mounts]]\\npath = \"/\"\\ntype = \"host\"\\nsource = \"/\"\\n[sys]\\nprocesses = 4\\n' > m.toml && \"$1\" run -m m.toml -- \"$2\" limit 4"
@@ -119,9 +143,11 @@ endif()
 
 # An interactive busybox sh on a terminal (script(1)): job control with
 # process groups, the foreground group and stop/continue, as natively.
+# The input comes after a second, once the shell has prompted: typed
+# ahead, the terminal's echo and the banner race.
 if(SABOT_PROC_BUSYBOX AND SABOT_PROC_SCRIPT AND TARGET sabot)
   add_test(NAME proc.shell.interactive
-    COMMAND sh -c "mkdir -p \"$0\" && cd \"$0\" && script -qec \"$2 sh -i\" /dev/null < \"$3\" > native.txt 2>&1; script -qec \"$1 run --log-level none -- $2 sh -i\" /dev/null < \"$3\" > sabot.txt 2>&1; diff -u native.txt sabot.txt && echo 'interactive: ALL OK'"
+    COMMAND sh -c "mkdir -p \"$0\" && cd \"$0\" && { sleep 1; cat \"$3\"; } | script -qec \"$2 sh -i\" /dev/null > native.txt 2>&1; { sleep 1; cat \"$3\"; } | script -qec \"$1 run --log-level none -- $2 sh -i\" /dev/null > sabot.txt 2>&1; diff -u native.txt sabot.txt && echo 'interactive: ALL OK'"
             ${CMAKE_CURRENT_BINARY_DIR}/work/shell.interactive $<TARGET_FILE:sabot>
             ${SABOT_PROC_BUSYBOX} ${CMAKE_CURRENT_LIST_DIR}/interactive.txt)
   set_tests_properties(proc.shell.interactive PROPERTIES TIMEOUT 60 LABELS proc

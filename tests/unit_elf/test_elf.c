@@ -31,6 +31,9 @@ bool libos_proc_tty_background(void) {
 long libos_proc_tty_read_check(void) {
     return 0;
 }
+long libos_proc_tty_change_check(void) {
+    return 0;
+}
 long libos_proc_tty_ioctl(unsigned int cmd, uint64_t arg) {
     return -ENOTTY;
 }

@@ -301,6 +301,18 @@ int pal_stream_attr_query(const char *uri, bool nofollow, struct pal_stream_attr
     return 0;
 }
 
+int pal_console_get_mode(pal_handle_t *h, struct pal_term_mode *mode) {
+    if (!h)
+        return -PAL_ERR_BADHANDLE;
+    return ioctl(h->fd, TCGETS, mode) < 0 ? err(errno) : 0; /* the kernel's termios */
+}
+
+int pal_console_set_mode(pal_handle_t *h, int when, const struct pal_term_mode *mode) {
+    if (!h)
+        return -PAL_ERR_BADHANDLE;
+    return ioctl(h->fd, TCSETS + when, mode) < 0 ? err(errno) : 0;
+}
+
 int pal_stream_attr_query_handle(pal_handle_t *h, struct pal_stream_attr *attr) {
     struct stat s;
     if (fstat(h->fd, &s) < 0)

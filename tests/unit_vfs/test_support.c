@@ -30,6 +30,10 @@ long libos_proc_tty_read_check(void) {
     return 0;
 }
 
+long libos_proc_tty_change_check(void) {
+    return 0;
+}
+
 long libos_proc_tty_ioctl(unsigned int cmd, uint64_t arg) {
     return -ENOTTY;
 }

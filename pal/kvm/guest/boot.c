@@ -83,8 +83,35 @@ static void flush_if_asked(void) {
     }
 }
 
+/* Host signals the tender left in this vCPU's TCB (SIGINT etc. sent to the
+ * tender): each raises PAL_EVENT_INTERRUPT or _QUIT with its source. The
+ * context given is the PAL's own (not app code), so the libos only marks
+ * the signal pending and delivers it on its way back to the app. Before
+ * the libos is ready the host signal's default action: exit 128 + sig. */
+void kvm_host_ints(void) {
+    uint64_t bits = __atomic_exchange_n(&kvm_tcb_self()->host_int, 0, __ATOMIC_ACQ_REL);
+    static const int sig_of[] = {[PAL_INT_INTERRUPT] = 2,
+                                 [PAL_INT_TERMINATE] = 15,
+                                 [PAL_INT_HANGUP] = 1,
+                                 [PAL_INT_QUIT] = 3};
+    for (uint32_t src = PAL_INT_INTERRUPT; bits && src <= PAL_INT_QUIT; src++) {
+        if (!(bits & (1ULL << src)) || src == PAL_INT_WAKEUP)
+            continue;
+        enum pal_event ev =
+            src == PAL_INT_TERMINATE || src == PAL_INT_QUIT ? PAL_EVENT_QUIT : PAL_EVENT_INTERRUPT;
+        struct pal_context pal_ctx = {.rip = (uint64_t)&kvm_host_ints};
+        __asm__ volatile("mov %%rsp, %0" : "=r"(pal_ctx.rsp));
+        struct pal_event_info info = {.addr = pal_ctx.rip, .source = src};
+        if (!g_event_handlers[ev])
+            pal_process_exit(128 + sig_of[src]);
+        g_event_handlers[ev](ev, &info, &pal_ctx);
+    }
+}
+
 void kvm_syscall_dispatch(struct pal_context *ctx) {
     flush_if_asked();
+    if (__atomic_load_n(&kvm_tcb_self()->host_int, __ATOMIC_ACQUIRE))
+        kvm_host_ints();
     mark_fpstate(ctx->fpregs);
     pal_event_handler_t h = g_event_handlers[PAL_EVENT_SYSCALL];
     if (!h)
@@ -100,16 +127,24 @@ void kvm_exception_dispatch(struct pal_context *ctx, const struct kvm_exc_info *
     switch (x->vector) {
     case KVM_VEC_FLUSH: /* the tender redirected us here: flushed above */
         return;
-    case KVM_VEC_INTERRUPT: /* pal_thread_interrupt while in app code */
+    case KVM_VEC_INTERRUPT: /* pal_thread_interrupt or a host signal, in app code */
+        kvm_host_ints();    /* pending now; the wake-up below delivers them */
         ev = PAL_EVENT_INTERRUPT;
         info.source = PAL_INT_WAKEUP;
+        break;
+    case KVM_VEC_BUS: /* the tender found a shared file page gone (truncated) */
+        ev = PAL_EVENT_MEMFAULT;
+        info.addr = 0; /* not known */
+        info.host_code = PAL_FAULT_BUS;
         break;
     case 14: /* #PF */
         if (kvm_mem_fault(x->cr2, x->error))
             return;
         ev = PAL_EVENT_MEMFAULT;
         info.addr = x->cr2;
-        info.host_code = (x->error & 1) ? PAL_FAULT_PROTECTION : PAL_FAULT_UNMAPPED;
+        info.host_code = kvm_mem_bus(x->cr2) ? PAL_FAULT_BUS
+                         : (x->error & 1)    ? PAL_FAULT_PROTECTION
+                                             : PAL_FAULT_UNMAPPED;
         info.access = (x->error & 2)    ? PAL_PROT_WRITE
                       : (x->error & 16) ? PAL_PROT_EXEC
                                         : PAL_PROT_READ;
@@ -190,11 +225,18 @@ void kvm_guest_main(const struct kvm_boot *boot) {
     b->envp = (const char *const *)boot->envp;
     b->host_cwd = (const char *)boot->host_cwd;
     b->log_level = (int)boot->log_level;
+    b->ignored_interrupts = boot->ignored_interrupts;
     for (int i = 0; i < 3; i++)
         b->stdio[i] = tender_handle(i);
     b->log = kvm_handle_new(KH_LOG, 0);
     b->trace = boot->trace ? kvm_handle_new(KH_LOG, 1) : 0;
     b->main_thread = kvm_handle_new(KH_THREAD, 0);
+    if (boot->parent_stream) { /* started by pal_process_create: no manifest */
+        b->parent_stream = tender_handle((int64_t)boot->parent_stream - 1);
+        b->parent_stream->nonblocking = true;
+        b->manifest = NULL;
+        b->manifest_size = 0;
+    }
     pal_host_info(&b->host);
     pal_mem_query(&b->mem);
     libos_start(b);

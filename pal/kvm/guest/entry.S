@@ -235,14 +235,31 @@ kvm_idt_stubs: /* 0-21 exceptions, 32 LSTAR */
     jmp kvm_context_resume
 .endm
 
-syscall_user:
+/* A syscall: TCB_SYS_RIP = the app's rip after it, r11 = its rflags. */
+.macro SYSCALL_USER fn
     TO_PAL_STACK
     sub $8, %rsp               /* fpregs */
     push %r11                  /* rflags */
     push %gs:TCB_SYS_RIP     /* rip */
     mov %gs:TCB_SYS_RIP, %rcx /* Linux: rcx = rip, r11 = rflags */
     PUSH_GPRS
-    SAVE_FPU_AND_CALL kvm_syscall_dispatch
+    SAVE_FPU_AND_CALL \fn
+.endm
+
+syscall_user: /* kvm_rw_lstar rewrites the site, then serves the call */
+    SYSCALL_USER kvm_rw_lstar
+
+/* A rewritten site (`call *%rax`) slid through page 0 to here: rsp points
+ * at the return address (after the site), rax is the number. Pop it and
+ * take the flags into r11 (pushfq reuses the slot the call wrote), then
+ * the same path as the LSTAR entry, still at CPL3, without any exit. */
+    .balign 4096 /* >= image + 4 KiB: page 0's rel32 jump reaches it */
+    .globl kvm_rw_entry
+kvm_rw_entry:
+    pop %gs:TCB_SYS_RIP
+    pushfq
+    pop %r11
+    SYSCALL_USER kvm_rw_dispatch
 
     .globl kvm_exc_user
 kvm_exc_user:
@@ -287,7 +304,7 @@ exc_user:
     cld
     mov %r12, %rdi
     mov %r13, %rsi
-    call kvm_exception_dispatch
+    call kvm_rw_exception /* page 0 cases, then kvm_exception_dispatch */
     mov %r12, %rdi
     jmp kvm_context_resume
 

@@ -6,7 +6,8 @@
  * ud2 the #UD stub turns into a CR3 reload), on every vCPU (shootdown
  * through the tender). One lock covers frames and page tables.
  *
- * PTE software bits: 9 = allocated, 10 = has a frame, 52-54 = PAL_PROT_*. */
+ * PTE software bits: 9 = allocated, 10 = has a frame, 11 = shared (above
+ * RAM), 52-54 = PAL_PROT_*, 55 = past the end of the file (never present). */
 #include "pal_kvm.h"
 
 #define PTE_P 1ULL
@@ -15,6 +16,7 @@
 #define PTE_ALLOC (1ULL << 9)
 #define PTE_FRAME (1ULL << 10)
 #define PTE_FOREIGN (1ULL << 11) /* a shared-memory page above RAM: never freed here */
+#define PTE_BUS (1ULL << 55)     /* a shared page past the end of its file: SIGBUS */
 #define PTE_NX (1ULL << 63)
 #define PTE_ADDR 0x000ffffffffff000ULL
 #define PTE_PROT_SHIFT 52
@@ -27,6 +29,35 @@ static uint64_t g_va_top = MMAP_TOP;
 static kvm_lock_t g_mem_lock;
 static bool g_flush; /* under the lock: a flush is due at unlock */
 uint32_t g_kvm_threads = 1;
+
+/* Shared-memory slots the tender put above RAM (KVM_HC_SHMAP) and how many
+ * PTEs map each: when the last goes, the slot is given back to the tender
+ * (KVM_HC_SHUNMAP) once every TLB is flushed. Under g_mem_lock. */
+#define SHM_SLOTS 256
+static struct { uint64_t gpa, size, live; } g_shm[SHM_SLOTS];
+static uint64_t g_shm_gone[SHM_SLOTS];
+static int g_shm_ngone;
+
+static void shm_track(uint64_t gpa, uint64_t size) {
+    for (int i = 0; i < SHM_SLOTS; i++)
+        if (!g_shm[i].size) {
+            g_shm[i].gpa = gpa, g_shm[i].size = size, g_shm[i].live = size / KVM_PAGE;
+            return;
+        }
+}
+
+/* A PTE mapping guest physical pa (a shared page) was removed. */
+static void shm_put(uint64_t pa) {
+    for (int i = 0; i < SHM_SLOTS; i++)
+        if (g_shm[i].size && pa - g_shm[i].gpa < g_shm[i].size) {
+            if (--g_shm[i].live == 0) {
+                if (g_shm_ngone < SHM_SLOTS)
+                    g_shm_gone[g_shm_ngone++] = g_shm[i].gpa;
+                g_shm[i].size = 0;
+            }
+            return;
+        }
+}
 
 void kvm_tlb_flush_all(void) {
     kvm_tlb_flush();
@@ -71,9 +102,17 @@ static void phys_free(uint64_t pa) {
     g_free_count++;
 }
 
+/* The top of the mmap area moves down by a random amount of up to 1 TiB,
+ * as Linux randomises its mmap base: a new instance (pal_process_create)
+ * then does not put its own memory where the parent's app memory lies,
+ * which the checkpoint restores at the same addresses. */
+#define MMAP_RANDOM (1ULL << 40)
 void kvm_mem_init(uint64_t free_start, uint64_t mem_size) {
     g_phys_next = (free_start + KVM_PAGE - 1) & ~(KVM_PAGE - 1);
     g_phys_end = mem_size;
+    uint64_t r = 0;
+    if (pal_random(&r, sizeof(r)) == 0)
+        g_va_top = MMAP_TOP - (r % MMAP_RANDOM & ~(KVM_PAGE - 1));
 }
 
 /* ------------------------------------------------------- page tables */
@@ -171,6 +210,8 @@ static bool unmap_range(uint64_t va, uint64_t size) {
         uint64_t *pte = pte_of(va, false);
         if ((*pte & PTE_FRAME) && !(*pte & PTE_FOREIGN))
             phys_free(*pte & PTE_ADDR);
+        else if (*pte & PTE_FRAME)
+            shm_put(*pte & PTE_ADDR);
         flush |= (*pte & PTE_P) != 0;
         *pte = 0;
         va += KVM_PAGE;
@@ -207,6 +248,8 @@ static bool mem_fault_locked(uint64_t addr, uint64_t error) {
         return false;
     if (*pte & PTE_P)
         return true; /* a stale TLB entry; the fault dropped it */
+    if (*pte & PTE_BUS)
+        return false;
     if (*pte & PTE_FRAME) {
         *pte = pte_present(*pte & PTE_ADDR, prot) | (*pte & PTE_FOREIGN);
         return true;
@@ -271,8 +314,8 @@ static int pal_mem_protect_locked(void *addr, size_t size, uint32_t prot) {
         uint64_t *pte = pte_of(va + off, false);
         uint64_t old = *pte;
         if (old & PTE_FRAME) {
-            *pte = pte_present(old & PTE_ADDR, prot & 7) | (old & PTE_FOREIGN);
-            if (!prot)
+            *pte = pte_present(old & PTE_ADDR, prot & 7) | (old & (PTE_FOREIGN | PTE_BUS));
+            if (!prot || (old & PTE_BUS))
                 *pte &= ~PTE_P;
         } else {
             *pte = PTE_ALLOC | ((uint64_t)(prot & 7) << PTE_PROT_SHIFT);
@@ -350,9 +393,25 @@ int pal_mem_query(struct pal_mem_info *info) {
 static void mem_unlock(void) {
     bool flush = g_flush;
     g_flush = false;
+    uint64_t gone[SHM_SLOTS];
+    int ngone = g_shm_ngone;
+    kvm_memcpy(gone, g_shm_gone, (size_t)ngone * sizeof(gone[0]));
+    g_shm_ngone = 0;
     kvm_unlock(&g_mem_lock);
     if (flush)
         kvm_tlb_flush_all();
+    for (int i = 0; i < ngone; i++)
+        kvm_hc_call(KVM_HC_SHUNMAP, gone[i], 0, 0, 0, 0, 0);
+}
+
+/* Held across a fork (pal_process_fork): another vCPU in the middle of a
+ * page fault or an mmap would leave the lock and the page tables half
+ * done in the child, where that vCPU does not exist. */
+void kvm_mem_fork_lock(bool take) {
+    if (take)
+        kvm_lock(&g_mem_lock);
+    else
+        kvm_unlock(&g_mem_lock);
 }
 
 bool kvm_mem_fault(uint64_t addr, uint64_t error) {
@@ -398,9 +457,33 @@ int pal_mem_remap(void *old, size_t old_size, size_t new_size, uint32_t flags, v
     return r;
 }
 
-/* Maps [va, va+size) onto guest physical [gpa, gpa+size) (shared memory
- * the tender put above RAM), placed like pal_mem_alloc. */
 int kvm_mem_map_phys(void **addr, size_t size, uint64_t gpa, uint32_t prot, uint32_t flags) {
+    return kvm_mem_map_shared(addr, size, gpa, size, prot, flags);
+}
+
+/* The page at va is past the end of its file (a SIGBUS, not a SIGSEGV). */
+bool kvm_mem_bus(uint64_t va) {
+    kvm_lock(&g_mem_lock);
+    uint64_t *pte = va < USER_TOP ? pte_of(va & ~(KVM_PAGE - 1), false) : NULL;
+    bool r = pte && (*pte & PTE_BUS);
+    kvm_unlock(&g_mem_lock);
+    return r;
+}
+
+/* va is in shared memory (its waiters may be in other VMs). A hint read
+ * without the lock: page tables are never freed. */
+bool kvm_mem_shared(uint64_t va) {
+    if (va >= USER_TOP || empty_span(va))
+        return false;
+    uint64_t *pte = pte_of(va & ~(KVM_PAGE - 1), false);
+    return pte && (__atomic_load_n(pte, __ATOMIC_RELAXED) & PTE_FOREIGN);
+}
+
+/* Maps [va, va+size) onto guest physical [gpa, gpa+size) (shared memory
+ * the tender put above RAM), placed like pal_mem_alloc; pages from valid
+ * on (past the end of a file) fault with SIGBUS. */
+int kvm_mem_map_shared(void **addr, size_t size, uint64_t gpa, uint64_t valid, uint32_t prot,
+                       uint32_t flags) {
     kvm_lock(&g_mem_lock);
     size = page_up(size);
     int r = pal_mem_alloc_locked(addr, size, PAL_PROT_NONE, flags);
@@ -409,10 +492,71 @@ int kvm_mem_map_phys(void **addr, size_t size, uint64_t gpa, uint32_t prot, uint
         for (uint64_t off = 0; off < size; off += KVM_PAGE) {
             uint64_t *pte = pte_of(va + off, false);
             *pte = pte_present(gpa + off, prot & 7) | PTE_FOREIGN;
-            if (!(prot & 7))
+            if (off >= valid)
+                *pte |= PTE_BUS;
+            if (!(prot & 7) || off >= valid)
                 *pte &= ~PTE_P;
         }
+        shm_track(gpa, size);
     }
     mem_unlock();
+    if (r < 0)
+        kvm_hc_call(KVM_HC_SHUNMAP, gpa, 0, 0, 0, 0, 0); /* nothing maps it */
     return r;
+}
+
+/* ------------------------------------------------------- syscall rewrite */
+/* Reads n bytes at app address va through the direct map, without a
+ * fault (rewrite.c looks at code and stacks it cannot trust). Lock-free:
+ * page tables are never freed, and a frame freed meanwhile only gives
+ * stale bytes. False where a page is not present. */
+bool kvm_mem_peek(uint64_t va, void *out, size_t n) {
+    uint8_t *o = out;
+    while (n) {
+        if (va >= USER_TOP)
+            return false;
+        uint64_t *pte = pte_of(va & ~(KVM_PAGE - 1), false);
+        uint64_t e = pte ? __atomic_load_n(pte, __ATOMIC_RELAXED) : 0;
+        if (!(e & PTE_P))
+            return false;
+        uint64_t off = va & (KVM_PAGE - 1), chunk = KVM_PAGE - off;
+        chunk = chunk < n ? chunk : n;
+        kvm_memcpy(o, kvm_phys((e & PTE_ADDR) + off), chunk);
+        o += chunk, va += chunk, n -= chunk;
+    }
+    return true;
+}
+
+/* Replaces the 2 bytes old at app address va by new with one atomic store
+ * through the direct map: the app's mapping keeps its protection (no W+X
+ * window), and the frame cannot be freed meanwhile (the lock). Only the
+ * guest's own private frames: a shared-memory page is another VM's code
+ * too. va must not be the last byte of a cache line. */
+bool kvm_mem_patch16(uint64_t va, uint16_t old, uint16_t new_val) {
+    if (va >= USER_TOP || (va & 63) == 63)
+        return false;
+    kvm_lock(&g_mem_lock);
+    uint64_t *pte = pte_of(va & ~(KVM_PAGE - 1), false);
+    bool ok = pte && (*pte & PTE_P) && (*pte & PTE_FRAME) && !(*pte & PTE_FOREIGN);
+    if (ok) {
+        uint16_t *p = kvm_phys((*pte & PTE_ADDR) + (va & (KVM_PAGE - 1)));
+        ok = __atomic_compare_exchange_n(p, &old, new_val, false, __ATOMIC_SEQ_CST,
+                                         __ATOMIC_SEQ_CST);
+    }
+    kvm_unlock(&g_mem_lock);
+    return ok;
+}
+
+/* Maps guest physical page pa at virtual 0, read+execute only (x86 has no
+ * execute-only pages without protection keys). Recorded as allocated with
+ * no PAL protection: mmap cannot replace it (NOREPLACE sees it used) and
+ * every fault on it is the app's (kvm_mem_fault refuses it). */
+bool kvm_mem_map_page0(uint64_t pa) {
+    kvm_lock(&g_mem_lock);
+    uint64_t *pte = pte_of(0, true);
+    bool ok = pte && !(*pte & PTE_ALLOC);
+    if (ok)
+        *pte = pa | PTE_P | PTE_US | PTE_ALLOC | PTE_FRAME | PTE_FOREIGN;
+    kvm_unlock(&g_mem_lock);
+    return ok;
 }

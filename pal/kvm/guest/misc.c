@@ -231,8 +231,32 @@ int pal_thread_get_affinity(pal_handle_t *h, void *mask, size_t size) {
 }
 
 /* ------------------------------------------------- processes */
+/* The tender forks and its child builds a fresh VM from the image, booted
+ * with parent_stream set and args as argv (NUL-ended, one after another
+ * in the data window). */
 int pal_process_create(const char *const *args, pal_handle_t **stream) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    if (!stream)
+        return -PAL_ERR_INVAL;
+    uint8_t *d = kvm_hc_data() + KVM_DATA_PAYLOAD;
+    size_t len = 0, n = 0;
+    for (; args && args[n]; n++) {
+        size_t l = kvm_strlen(args[n]) + 1;
+        if (n >= 64 || len + l > 64 * 1024)
+            return -PAL_ERR_INVAL;
+        kvm_memcpy(d + len, args[n], l);
+        len += l;
+    }
+    int64_t id = kvm_hc_call(KVM_HC_PROCESS_CREATE, n, KVM_DATA_PAYLOAD, len, 0, 0, 0);
+    if (id < 0)
+        return (int)id;
+    pal_handle_t *h = kvm_handle_new(KH_TENDER, id);
+    if (!h) {
+        kvm_hc_call(KVM_HC_CLOSE, (uint64_t)id, 0, 0, 0, 0, 0);
+        return -PAL_ERR_NOMEM;
+    }
+    h->nonblocking = true;
+    *stream = h;
+    return 0;
 }
 /* The tender forks itself; the child tender builds a new VM over its
  * copy-on-write copy of guest memory with this vCPU's state, so both
@@ -241,7 +265,13 @@ int pal_process_fork(pal_handle_t **stream) {
     if (!stream)
         return -PAL_ERR_INVAL;
     volatile struct kvm_hc *hc = kvm_hc_page();
+    /* The PAL's locks are taken first: the child's copy of guest memory
+     * must not have one held by a vCPU it does not have. */
+    kvm_handle_pool_lock(true);
+    kvm_mem_fork_lock(true);
     int64_t r = kvm_hc_call(KVM_HC_FORK, 0, 0, 0, 0, 0, 0);
+    kvm_mem_fork_lock(false);
+    kvm_handle_pool_lock(false);
     if (r < 0)
         return (int)r;
     int64_t id = (int64_t)hc->a[1];
@@ -316,6 +346,8 @@ static int64_t tender_wait(struct kvm_wait *ws, size_t n, uint64_t timeout_us) {
     kvm_memcpy(kvm_hc_data(), ws, n * sizeof(*ws));
     int64_t r = kvm_hc_call(KVM_HC_WAIT, n, timeout_us, 0, 0, 0, 0);
     kvm_memcpy(ws, kvm_hc_data(), n * sizeof(*ws));
+    if (r == -PAL_ERR_INTERRUPTED && __atomic_load_n(&kvm_tcb_self()->host_int, __ATOMIC_ACQUIRE))
+        kvm_host_ints(); /* a host signal ended the wait */
     return r;
 }
 
@@ -453,7 +485,8 @@ int pal_addr_wait(uint32_t *addr, uint32_t expected, uint64_t *timeout_ns) {
 
 int pal_addr_wake(uint32_t *addr, uint32_t count) {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (!__atomic_load_n(addr_count(addr), __ATOMIC_SEQ_CST))
+    /* Sleepers on shared memory may be in other VMs: the tender knows. */
+    if (!__atomic_load_n(addr_count(addr), __ATOMIC_SEQ_CST) && !kvm_mem_shared((uint64_t)addr))
         return 0;
     int64_t r = kvm_hc_call(KVM_HC_WAKE, (uint64_t)addr, count, 0, 0, 0, 0);
     return r < 0 ? (int)r : (int)r;

@@ -30,8 +30,10 @@ struct kvm_tcb {
     pal_thread_fn start_fn;
     void *start_arg;
     uint64_t fs_base;
-    uint8_t pad[KVM_TCB_SIZE - 160];
+    uint64_t host_int; /* 160: host signals for this vCPU (1 << PAL_INT_*), set by the tender */
+    uint8_t pad[KVM_TCB_SIZE - 168];
 };
+_Static_assert(__builtin_offsetof(struct kvm_tcb, host_int) == KVM_TCB_HOST_INT, "TCB layout");
 _Static_assert(sizeof(struct kvm_tcb) == KVM_TCB_SIZE, "TCB layout");
 _Static_assert(__builtin_offsetof(struct kvm_tcb, exc_vec) == KVM_TCB_EXC_VEC, "TCB layout");
 _Static_assert(__builtin_offsetof(struct kvm_tcb, sys_rip) == KVM_TCB_SYS_RIP, "TCB layout");
@@ -72,10 +74,18 @@ static inline uint8_t *kvm_hc_data(void) {
 }
 /* Copies "uri" to the data window at off; returns its length or -PAL_ERR_*. */
 int64_t kvm_put_uri(uint64_t off, const char *uri);
+/* The same as kvm_hc_call through this vCPU's request ring (ring.c): host
+ * I/O that cannot block indefinitely, without a VM exit while the tender's
+ * ring server is awake. *deferred (if given) is set when the server left
+ * the call to a hypercall (it may block). */
+int64_t kvm_ring_call(uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                      uint64_t a5, bool *deferred);
 
 /* ---- boot, time (boot.c, misc.c) */
 extern const struct kvm_boot *g_kvm_boot;
 void kvm_time_init(void);
+/* Raises the host signals the tender left in this vCPU's TCB (boot.c). */
+void kvm_host_ints(void);
 
 /* ---- memory (memory.c) */
 void kvm_mem_init(uint64_t free_start, uint64_t mem_size);
@@ -89,7 +99,18 @@ void kvm_tlb_flush_all(void);
 /* Physically contiguous, zeroed guest memory (never freed); 0 if none. */
 uint64_t kvm_phys_alloc_contig(uint64_t size);
 int kvm_mem_map_phys(void **addr, size_t size, uint64_t gpa, uint32_t prot, uint32_t flags);
-extern uint32_t g_kvm_threads; /* running vCPUs */
+/* The same with the pages from valid on past the end of a file (SIGBUS). */
+int kvm_mem_map_shared(void **addr, size_t size, uint64_t gpa, uint64_t valid, uint32_t prot,
+                       uint32_t flags);
+bool kvm_mem_bus(uint64_t va);    /* va faults as past the end of its file */
+void kvm_mem_fork_lock(bool take); /* held across FORK */
+bool kvm_mem_shared(uint64_t va); /* va is shared memory (waiters in other VMs) */
+extern uint32_t g_kvm_threads;    /* running vCPUs */
+/* Syscall rewrite support (rewrite.c): fault-free reads of app memory,
+ * the atomic site store through the direct map, page 0. */
+bool kvm_mem_peek(uint64_t va, void *out, size_t n);
+bool kvm_mem_patch16(uint64_t va, uint16_t old, uint16_t new_val);
+bool kvm_mem_map_page0(uint64_t pa);
 
 /* ---- handles (streams.c) */
 enum kvm_handle_kind { KH_TENDER = 1, KH_LOG, KH_EVENT, KH_THREAD };
@@ -100,10 +121,12 @@ struct pal_handle {
     uint32_t nwait;  /* KH_EVENT: vCPUs sleeping on word in the tender */
     bool auto_clear; /* KH_EVENT */
     bool nonblocking;
-    bool memfd; /* a memfd: object (see pal_stream_map) */
+    bool memfd;   /* a memfd: object (see pal_stream_map) */
+    bool no_ring; /* calls on it block (console, FIFO...): hypercalls, not the ring */
 };
 pal_handle_t *kvm_handle_new(uint32_t kind, int64_t id);
 void kvm_handle_free(pal_handle_t *h);
+void kvm_handle_pool_lock(bool take); /* held across FORK */
 
 /* ---- small PAL heap and string helpers (util.c) */
 void *kvm_malloc(size_t size);

@@ -7,6 +7,19 @@ static bool is_tender(pal_handle_t *h) {
     return h && h->kind == KH_TENDER;
 }
 
+/* Host I/O through the request ring, or a hypercall for a handle whose
+ * calls may block (learnt from the ring server deferring one). */
+static int64_t io_call(pal_handle_t *h, uint32_t nr, uint64_t a0, uint64_t a1, uint64_t a2,
+                       uint64_t a3, uint64_t a4, uint64_t a5) {
+    if (h && h->no_ring)
+        return kvm_hc_call(nr, a0, a1, a2, a3, a4, a5);
+    bool deferred = false;
+    int64_t r = kvm_ring_call(nr, a0, a1, a2, a3, a4, a5, &deferred);
+    if (h && deferred)
+        h->no_ring = true;
+    return r;
+}
+
 int pal_stream_open(const char *uri, uint32_t access, uint32_t perm, uint32_t create,
                     uint32_t options, pal_handle_t **out) {
     if (!out)
@@ -14,7 +27,7 @@ int pal_stream_open(const char *uri, uint32_t access, uint32_t perm, uint32_t cr
     int64_t n = kvm_put_uri(0, uri);
     if (n < 0)
         return (int)n;
-    int64_t id = kvm_hc_call(KVM_HC_OPEN, 0, n, access, perm, create, options);
+    int64_t id = io_call(NULL, KVM_HC_OPEN, 0, n, access, perm, create, options);
     if (id < 0)
         return (int)id;
     pal_handle_t *h = kvm_handle_new(KH_TENDER, id);
@@ -23,6 +36,7 @@ int pal_stream_open(const char *uri, uint32_t access, uint32_t perm, uint32_t cr
         return -PAL_ERR_NOMEM;
     }
     h->nonblocking = options & PAL_OPTION_NONBLOCK;
+    h->no_ring = uri[0] == 'c'; /* console: reads block */
     h->memfd = uri[0] == 'm' && uri[1] == 'e' && uri[2] == 'm' && uri[3] == 'f' && uri[4] == 'd' &&
                uri[5] == ':';
     *out = h;
@@ -49,7 +63,7 @@ int64_t pal_stream_read(pal_handle_t *h, uint64_t offset, void *buf, size_t size
     do {
         size_t n = size - done > KVM_PAYLOAD_MAX ? KVM_PAYLOAD_MAX : size - done;
         uint64_t off = offset == PAL_OFFSET_NONE ? offset : offset + done;
-        int64_t r = kvm_hc_call(KVM_HC_READ, (uint64_t)h->id, off, KVM_DATA_PAYLOAD, n, 0, 0);
+        int64_t r = io_call(h, KVM_HC_READ, (uint64_t)h->id, off, KVM_DATA_PAYLOAD, n, 0, 0);
         if (r < 0)
             return done ? (int64_t)done : r;
         if ((uint64_t)r > n)
@@ -72,7 +86,7 @@ int64_t pal_stream_write(pal_handle_t *h, uint64_t offset, const void *buf, size
         size_t n = size - done > KVM_PAYLOAD_MAX ? KVM_PAYLOAD_MAX : size - done;
         uint64_t off = offset == PAL_OFFSET_NONE ? offset : offset + done;
         kvm_memcpy(kvm_hc_data() + KVM_DATA_PAYLOAD, (const uint8_t *)buf + done, n);
-        int64_t r = kvm_hc_call(KVM_HC_WRITE, (uint64_t)h->id, off, KVM_DATA_PAYLOAD, n, 0, 0);
+        int64_t r = io_call(h, KVM_HC_WRITE, (uint64_t)h->id, off, KVM_DATA_PAYLOAD, n, 0, 0);
         if (r < 0)
             return done ? (int64_t)done : r;
         if ((uint64_t)r > n)
@@ -87,11 +101,25 @@ int64_t pal_stream_write(pal_handle_t *h, uint64_t offset, const void *buf, size
 int64_t pal_stream_seek(pal_handle_t *h, int64_t offset, uint32_t whence) {
     if (!is_tender(h))
         return -PAL_ERR_BADHANDLE;
-    return kvm_hc_call(KVM_HC_SEEK, (uint64_t)h->id, (uint64_t)offset, whence, 0, 0, 0);
+    return io_call(h, KVM_HC_SEEK, (uint64_t)h->id, (uint64_t)offset, whence, 0, 0, 0);
 }
 
+/* A memfd opened again in the tender (a new host open file description). */
 int pal_stream_reopen(pal_handle_t *h, pal_handle_t **out) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    if (!is_tender(h) || !out)
+        return -PAL_ERR_BADHANDLE;
+    int64_t id = kvm_hc_call(KVM_HC_REOPEN, (uint64_t)h->id, 0, 0, 0, 0, 0);
+    if (id < 0)
+        return (int)id;
+    pal_handle_t *n = kvm_handle_new(KH_TENDER, id);
+    if (!n) {
+        kvm_hc_call(KVM_HC_CLOSE, (uint64_t)id, 0, 0, 0, 0, 0);
+        return -PAL_ERR_NOMEM;
+    }
+    n->memfd = h->memfd;
+    n->nonblocking = h->nonblocking;
+    *out = n;
+    return 0;
 }
 
 int pal_stream_close(pal_handle_t *h) {
@@ -99,14 +127,14 @@ int pal_stream_close(pal_handle_t *h) {
         return -PAL_ERR_BADHANDLE;
     int r = 0;
     if (h->kind == KH_TENDER)
-        r = (int)kvm_hc_call(KVM_HC_CLOSE, (uint64_t)h->id, 0, 0, 0, 0, 0);
+        r = (int)io_call(h, KVM_HC_CLOSE, (uint64_t)h->id, 0, 0, 0, 0, 0);
     kvm_handle_free(h);
     return r;
 }
 
 int pal_stream_delete(const char *uri) {
     int64_t n = kvm_put_uri(0, uri);
-    return n < 0 ? (int)n : (int)kvm_hc_call(KVM_HC_DELETE, 0, n, 0, 0, 0, 0);
+    return n < 0 ? (int)n : (int)io_call(NULL, KVM_HC_DELETE, 0, n, 0, 0, 0, 0);
 }
 
 int pal_stream_shutdown(pal_handle_t *h, uint32_t how) {
@@ -115,32 +143,33 @@ int pal_stream_shutdown(pal_handle_t *h, uint32_t how) {
     return (int)kvm_hc_call(KVM_HC_SHUTDOWN, (uint64_t)h->id, how, 0, 0, 0, 0);
 }
 
-/* File mappings are copies: the file is read into fresh guest memory.
- * A shared writable mapping is allowed only for memfd: objects (the
- * libos's process table, tmpfs files) and is then coherent only within
- * itself, which is enough for one process in one VM. Real sharing needs
- * memory files kept in guest memory: not yet (docs/kvm.md). */
+/* A shared mapping is the object's own host pages (a memfd or a host
+ * file mapped MAP_SHARED in the tender, put into guest physical memory as
+ * a slot of its own): coherent with reads and writes, other mappings and
+ * other processes. A private mapping is a copy: the file is read into
+ * fresh guest memory. A shared read-only mapping the tender cannot make
+ * (no slot left, a host file that cannot be mapped) is a copy too. */
 int pal_stream_map(pal_handle_t *h, void **addr, uint32_t prot, uint32_t flags, uint64_t offset,
                    size_t size) {
     if (!is_tender(h) || !addr)
         return -PAL_ERR_BADHANDLE;
-    if ((flags & PAL_MAP_SHARED) && (prot & PAL_PROT_WRITE) && !h->memfd)
-        return -PAL_ERR_NOTSUPPORTED;
     if (!size || (offset & (KVM_PAGE - 1)))
         return -PAL_ERR_INVAL;
     uint32_t place = flags & (PAL_MEM_FIXED | PAL_MEM_NOREPLACE | PAL_MEM_HINT);
     void *p = *addr;
-    if ((flags & PAL_MAP_SHARED) && h->memfd) {
-        /* The memfd's own pages, put into guest physical memory by the
-         * tender: coherent between mappings and with forked children. */
+    if (flags & PAL_MAP_SHARED) {
+        bool write = prot & PAL_PROT_WRITE;
         uint64_t sz = (size + KVM_PAGE - 1) & ~(KVM_PAGE - 1);
-        int64_t gpa = kvm_hc_call(KVM_HC_SHMAP, (uint64_t)h->id, offset, sz, 0, 0, 0);
-        if (gpa < 0)
+        volatile struct kvm_hc *hc = kvm_hc_page();
+        int64_t gpa = kvm_hc_call(KVM_HC_SHMAP, (uint64_t)h->id, offset, sz, write, 0, 0);
+        if (gpa >= 0) {
+            int r = kvm_mem_map_shared(&p, sz, (uint64_t)gpa, hc->a[1], prot, place);
+            if (r == 0)
+                *addr = p;
+            return r;
+        }
+        if (write || gpa == -PAL_ERR_BADHANDLE)
             return (int)gpa;
-        int r = kvm_mem_map_phys(&p, sz, (uint64_t)gpa, prot, place);
-        if (r == 0)
-            *addr = p;
-        return r;
     }
     int r = pal_mem_alloc(&p, size, PAL_PROT_READ | PAL_PROT_WRITE, place);
     if (r < 0)
@@ -162,7 +191,7 @@ int pal_stream_map(pal_handle_t *h, void **addr, uint32_t prot, uint32_t flags, 
 int pal_stream_set_length(pal_handle_t *h, uint64_t length) {
     if (!is_tender(h))
         return -PAL_ERR_BADHANDLE;
-    return (int)kvm_hc_call(KVM_HC_SET_LENGTH, (uint64_t)h->id, length, 0, 0, 0, 0);
+    return (int)io_call(h, KVM_HC_SET_LENGTH, (uint64_t)h->id, length, 0, 0, 0, 0);
 }
 
 int pal_stream_flush(pal_handle_t *h) {
@@ -170,14 +199,14 @@ int pal_stream_flush(pal_handle_t *h) {
         return 0;
     if (!is_tender(h))
         return -PAL_ERR_BADHANDLE;
-    return (int)kvm_hc_call(KVM_HC_FLUSH, (uint64_t)h->id, 0, 0, 0, 0, 0);
+    return (int)io_call(h, KVM_HC_FLUSH, (uint64_t)h->id, 0, 0, 0, 0, 0);
 }
 
 int pal_stream_attr_query(const char *uri, bool nofollow, struct pal_stream_attr *attr) {
     int64_t n = kvm_put_uri(0, uri);
     if (n < 0)
         return (int)n;
-    int r = (int)kvm_hc_call(KVM_HC_ATTR, 0, n, nofollow, KVM_DATA_PAYLOAD, 0, 0);
+    int r = (int)io_call(NULL, KVM_HC_ATTR, 0, n, nofollow, KVM_DATA_PAYLOAD, 0, 0);
     if (r == 0)
         kvm_memcpy(attr, kvm_hc_data() + KVM_DATA_PAYLOAD, sizeof(*attr));
     return r;
@@ -196,7 +225,7 @@ int pal_stream_attr_query_handle(pal_handle_t *h, struct pal_stream_attr *attr) 
     }
     if (!is_tender(h))
         return -PAL_ERR_BADHANDLE;
-    int r = (int)kvm_hc_call(KVM_HC_ATTR_HANDLE, (uint64_t)h->id, KVM_DATA_PAYLOAD, 0, 0, 0, 0);
+    int r = (int)io_call(h, KVM_HC_ATTR_HANDLE, (uint64_t)h->id, KVM_DATA_PAYLOAD, 0, 0, 0, 0);
     if (r == 0) {
         kvm_memcpy(attr, kvm_hc_data() + KVM_DATA_PAYLOAD, sizeof(*attr));
         attr->nonblocking = h->nonblocking;
@@ -210,14 +239,14 @@ int pal_stream_attr_set_handle(pal_handle_t *h, uint32_t mask, const struct pal_
     if (mask & PAL_ATTR_NONBLOCK)
         h->nonblocking = attr->nonblocking;
     kvm_memcpy(kvm_hc_data() + KVM_DATA_PAYLOAD, attr, sizeof(*attr));
-    return (int)kvm_hc_call(KVM_HC_ATTR_SET, (uint64_t)h->id, mask, KVM_DATA_PAYLOAD, 0, 0, 0);
+    return (int)io_call(h, KVM_HC_ATTR_SET, (uint64_t)h->id, mask, KVM_DATA_PAYLOAD, 0, 0, 0);
 }
 
 int pal_fs_info(const char *uri, struct pal_fs_info *info) {
     int64_t n = kvm_put_uri(0, uri);
     if (n < 0)
         return (int)n;
-    int r = (int)kvm_hc_call(KVM_HC_FS_INFO, 0, n, KVM_DATA_PAYLOAD, 0, 0, 0);
+    int r = (int)io_call(NULL, KVM_HC_FS_INFO, 0, n, KVM_DATA_PAYLOAD, 0, 0, 0);
     if (r == 0)
         kvm_memcpy(info, kvm_hc_data() + KVM_DATA_PAYLOAD, sizeof(*info));
     return r;
@@ -227,7 +256,7 @@ int pal_stream_rename(pal_handle_t *h, const char *new_uri) {
     if (!is_tender(h))
         return -PAL_ERR_BADHANDLE;
     int64_t n = kvm_put_uri(0, new_uri);
-    return n < 0 ? (int)n : (int)kvm_hc_call(KVM_HC_RENAME, (uint64_t)h->id, 0, n, 0, 0, 0);
+    return n < 0 ? (int)n : (int)io_call(h, KVM_HC_RENAME, (uint64_t)h->id, 0, n, 0, 0, 0);
 }
 
 int64_t pal_stream_readdir(pal_handle_t *h, void *buf, size_t size) {
@@ -235,7 +264,7 @@ int64_t pal_stream_readdir(pal_handle_t *h, void *buf, size_t size) {
         return -PAL_ERR_BADHANDLE;
     if (size > KVM_PAYLOAD_MAX)
         size = KVM_PAYLOAD_MAX;
-    int64_t r = kvm_hc_call(KVM_HC_READDIR, (uint64_t)h->id, KVM_DATA_PAYLOAD, size, 0, 0, 0);
+    int64_t r = io_call(h, KVM_HC_READDIR, (uint64_t)h->id, KVM_DATA_PAYLOAD, size, 0, 0, 0);
     if (r > 0) {
         if ((uint64_t)r > size)
             return -PAL_ERR_IO;
@@ -248,7 +277,7 @@ int pal_stream_link(const char *target, const char *uri, bool symbolic) {
     int64_t t = kvm_put_uri(0, target), n = kvm_put_uri(KVM_DATA_URI2, uri);
     if (t < 0 || n < 0)
         return (int)(t < 0 ? t : n);
-    return (int)kvm_hc_call(KVM_HC_LINK, 0, t, KVM_DATA_URI2, n, symbolic, 0);
+    return (int)io_call(NULL, KVM_HC_LINK, 0, t, KVM_DATA_URI2, n, symbolic, 0);
 }
 
 int64_t pal_stream_readlink(const char *uri, char *buf, size_t size) {
@@ -257,7 +286,7 @@ int64_t pal_stream_readlink(const char *uri, char *buf, size_t size) {
         return n;
     if (size > KVM_PAYLOAD_MAX)
         size = KVM_PAYLOAD_MAX;
-    int64_t r = kvm_hc_call(KVM_HC_READLINK, 0, n, KVM_DATA_PAYLOAD, size, 0, 0);
+    int64_t r = io_call(NULL, KVM_HC_READLINK, 0, n, KVM_DATA_PAYLOAD, size, 0, 0);
     if (r > 0) {
         if ((uint64_t)r > size)
             return -PAL_ERR_IO;
@@ -279,6 +308,7 @@ static int new_tender_handle(int64_t id, pal_handle_t **out) {
         return -PAL_ERR_NOMEM;
     }
     h->nonblocking = true;
+    h->no_ring = true; /* pipes and sockets: their calls are hypercalls */
     *out = h;
     return 0;
 }
@@ -289,11 +319,25 @@ int pal_stream_accept(pal_handle_t *h, uint32_t options, pal_handle_t **client) 
     return new_tender_handle(kvm_hc_call(KVM_HC_ACCEPT, (uint64_t)h->id, options, 0, 0, 0, 0),
                              client);
 }
+/* One byte carrying one handle (SCM_RIGHTS in the tender), as on the
+ * Linux PAL. */
 int pal_stream_send_handle(pal_handle_t *h, pal_handle_t *cargo) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    char byte = 'H';
+    struct pal_iovec iov = {&byte, 1};
+    struct pal_msg m = {.iov = &iov, .iov_count = 1, .handles = &cargo, .handle_count = 1};
+    int64_t r = pal_socket_send(h, &m);
+    return r < 0 ? (int)r : 0;
 }
 int pal_stream_recv_handle(pal_handle_t *h, pal_handle_t **cargo) {
-    return -PAL_ERR_NOTIMPLEMENTED;
+    char byte;
+    struct pal_iovec iov = {&byte, 1};
+    struct pal_msg m = {.iov = &iov, .iov_count = 1, .handles = cargo, .handle_count = 1};
+    int64_t r = pal_socket_recv(h, &m);
+    if (r < 0)
+        return (int)r;
+    if (r == 0 || m.handle_count != 1)
+        return r == 0 ? -PAL_ERR_PIPE : -PAL_ERR_INVAL;
+    return 0;
 }
 
 int pal_stream_pair(uint32_t type, uint32_t options, pal_handle_t **a, pal_handle_t **b) {
@@ -430,4 +474,23 @@ int pal_socket_option(pal_handle_t *h, uint32_t opt, bool set, uint64_t *val) {
     if (r == 0 && !set)
         *val = hc->a[3];
     return r;
+}
+
+int pal_console_get_mode(pal_handle_t *h, struct pal_term_mode *mode) {
+    if (!is_tender(h))
+        return h && h->kind == KH_LOG ? -PAL_ERR_NOTTY : -PAL_ERR_BADHANDLE;
+    int r = (int)kvm_hc_call(KVM_HC_TERM, (uint64_t)h->id, 0, KVM_DATA_PAYLOAD, 0, 0, 0);
+    if (r == 0)
+        kvm_memcpy(mode, kvm_hc_data() + KVM_DATA_PAYLOAD, sizeof(*mode));
+    return r;
+}
+
+int pal_console_set_mode(pal_handle_t *h, int when, const struct pal_term_mode *mode) {
+    if (!is_tender(h))
+        return h && h->kind == KH_LOG ? -PAL_ERR_NOTTY : -PAL_ERR_BADHANDLE;
+    if (when < PAL_TERM_NOW || when > PAL_TERM_FLUSH)
+        return -PAL_ERR_INVAL;
+    kvm_memcpy(kvm_hc_data() + KVM_DATA_PAYLOAD, mode, sizeof(*mode));
+    return (int)kvm_hc_call(KVM_HC_TERM, (uint64_t)h->id, 1 + (uint64_t)when, KVM_DATA_PAYLOAD, 0,
+                            0, 0);
 }

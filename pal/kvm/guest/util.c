@@ -57,6 +57,15 @@ pal_handle_t *kvm_handle_new(uint32_t kind, int64_t id) {
     return h;
 }
 
+/* Fork copies guest memory as it is: no other vCPU may hold the lock then
+ * (it would stay held in the child, where that vCPU does not exist). */
+void kvm_handle_pool_lock(bool take) {
+    if (take)
+        kvm_lock(&g_pool_lock);
+    else
+        kvm_unlock(&g_pool_lock);
+}
+
 void kvm_handle_free(pal_handle_t *h) {
     kvm_lock(&g_pool_lock);
     h->kind = 0;

@@ -1,13 +1,20 @@
-/* The tender confines itself once the VM is set up: no new privileges and
- * a libseccomp allowlist of the host syscalls that serving the guest needs
- * (the Linux PAL's stream and socket code, the vCPU threads, KVM ioctls on
- * the VM's own fds). Anything else kills the tender. */
+/* The tender confines itself once the VM is set up: no new privileges,
+ * Landlock (host files beneath the manifest's mounts, read-only where they
+ * are; TCP bind/connect to the granted ports; abstract sockets and signals
+ * scoped: the ruleset the runtime plans for the Linux PAL too, with the
+ * same insecure__ refusals where the kernel lacks it, runtime/sandbox.c),
+ * and a libseccomp allowlist of the host syscalls that serving the guest
+ * needs (the Linux PAL's stream and socket code, the vCPU threads, KVM
+ * ioctls on the VM's own fds). Anything else kills the tender. Landlock
+ * holds even where the tender's own request checks had a hole. */
 #include <errno.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "tender.h"
 
@@ -69,6 +76,7 @@ static const int s_plain[] = {
     SCMP_SYS(rt_sigreturn),
     SCMP_SYS(rt_sigaction),
     SCMP_SYS(sigaltstack),
+    SCMP_SYS(rt_sigtimedwait), /* host signals for the guest (vm.c) */
     SCMP_SYS(tgkill),
     SCMP_SYS(getpid),
     SCMP_SYS(gettid),
@@ -106,6 +114,9 @@ static const unsigned long s_ioctls[] = {
     /* the gdbstub (--gdb) */
     KVM_GET_FPU,
     0x5401 /* TCGETS */,
+    0x5402 /* TCSETS */,
+    0x5403 /* TCSETSW */,
+    0x5404 /* TCSETSF */,
     0x5413 /* TIOCGWINSZ */,
     0x541b /* FIONREAD */,
 };
@@ -148,5 +159,16 @@ int kvm_tender_confine(void) {
     if (!r)
         r = seccomp_load(ctx);
     seccomp_release(ctx);
+    return r;
+}
+
+int kvm_tender_landlock(int fd) {
+    if (fd <= 2)
+        return 0;
+    int r = 0;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+        syscall(SYS_landlock_restrict_self, fd, 0) < 0)
+        r = -errno;
+    close(fd);
     return r;
 }

@@ -52,7 +52,8 @@ static struct {
     struct {
         uint64_t addr;
         uint8_t orig;
-        bool pending; /* not in guest memory yet */
+        uint8_t kinds; /* bit 0: gdb's Z0 (software), bit 1: Z1 (hardware) */
+        bool pending;  /* not in guest memory yet */
     } bp[NBP];
     int nbp;
     /* image addresses: the hlt the trap gates point at, the iretq before
@@ -555,20 +556,24 @@ static bool bp_arm(int i) {
 
 /* An address not mapped yet (the app before the libos loads it) stays
  * pending until the libos enters a program. */
-static bool bp_insert(uint64_t a) {
-    if (bp_find(a) >= 0)
+static bool bp_insert(uint64_t a, uint8_t kind) {
+    int i = bp_find(a);
+    if (i >= 0) {
+        g.bp[i].kinds |= kind;
         return true;
+    }
     if (g.nbp == NBP || a == g.jump_to)
         return false;
     g.bp[g.nbp].addr = a;
+    g.bp[g.nbp].kinds = kind;
     g.bp[g.nbp].pending = true;
     bp_arm(g.nbp++);
     return true;
 }
 
-static bool bp_remove(uint64_t a) {
+static bool bp_remove(uint64_t a, uint8_t kind) {
     int i = bp_find(a);
-    if (i < 0)
+    if (i < 0 || (g.bp[i].kinds &= (uint8_t)~kind))
         return true;
     if (!g.bp[i].pending)
         guest_copy(a, &g.bp[i].orig, 1, true);
@@ -590,7 +595,7 @@ static void hide_bps(uint64_t a, uint8_t *buf, size_t n) {
 
 static void bp_remove_all(void) {
     while (g.nbp)
-        bp_remove(g.bp[0].addr);
+        bp_remove(g.bp[0].addr, 0xff);
 }
 
 /* ------------------------------------------------------- vCPUs */
@@ -895,15 +900,20 @@ static void serve(int self) {
         case 'z': {
             const char *q = p + 2;
             bool on = p[0] == 'Z';
-            if (p[1] >= '1' && p[1] <= '4') { /* no debug registers under kvm_pvm */
+            /* kvm_pvm loads no guest debug registers: a hardware breakpoint
+             * (Z1, gdb's hbreak) is an int3 like Z0, kept apart so removing
+             * one kind leaves the other; watchpoints (Z2-Z4) are not offered. */
+            if (p[1] >= '2' && p[1] <= '4') {
                 reply("");
                 break;
             }
-            if (p[1] != '0' || *q++ != ',' || !hex_u64(&q, &a) || *q++ != ',' || !hex_u64(&q, &l)) {
+            uint8_t kind = p[1] == '1' ? 2 : 1;
+            if ((p[1] != '0' && p[1] != '1') || *q++ != ',' || !hex_u64(&q, &a) || *q++ != ',' ||
+                !hex_u64(&q, &l)) {
                 reply("E01");
                 break;
             }
-            reply((on ? bp_insert(a) : bp_remove(a)) ? "OK" : "E01");
+            reply((on ? bp_insert(a, kind) : bp_remove(a, kind)) ? "OK" : "E01");
             break;
         }
         case 'v':
@@ -1012,11 +1022,14 @@ static void undebug(void) {
 }
 
 /* A step of the app's `syscall` at rip: an int3 after it instead of TF.
- * True if set. */
-static bool step_over_syscall(int slot, uint64_t rip) {
+ * A site the guest rewrote (`call *%rax` with a number in rax: through
+ * page 0, pal/kvm/guest/rewrite.c) is stepped over the same way. True if
+ * set. */
+static bool step_over_syscall(int slot, uint64_t rip, uint64_t rax) {
     uint8_t ins[2], cc = 0xcc;
-    if (rip >= 0x0000800000000000ULL || guest_copy(rip, ins, 2, false) != 2 || ins[0] != 0x0f ||
-        ins[1] != 0x05 || guest_copy(rip + 2, &g.step_over_orig[slot], 1, false) != 1 ||
+    if (rip >= 0x0000800000000000ULL || guest_copy(rip, ins, 2, false) != 2 ||
+        !((ins[0] == 0x0f && ins[1] == 0x05) || (ins[0] == 0xff && ins[1] == 0xd0 && rax < PAGE)) ||
+        guest_copy(rip + 2, &g.step_over_orig[slot], 1, false) != 1 ||
         guest_copy(rip + 2, &cc, 1, true) != 1)
         return false;
     g.step_over[slot] = rip + 2;
@@ -1029,7 +1042,7 @@ static void resume_trapped(struct kvm_vcpu *v, bool step) {
     struct kvm_regs r;
     if (!frame_rw(v->slot, f, false) || ioctl(v->fd, KVM_GET_REGS, &r) < 0)
         return;
-    if (step && step_over_syscall(v->slot, f[F_RIP]))
+    if (step && step_over_syscall(v->slot, f[F_RIP], r.rax))
         step = false;
     f[F_RFLAGS] = step ? f[F_RFLAGS] | 0x100 : f[F_RFLAGS] & ~0x100ULL;
     frame_rw(v->slot, f, true);
@@ -1050,11 +1063,68 @@ static void resume_all(void) {
             resume_trapped(v, step);
         } else if (step) {
             struct kvm_regs r;
-            if (ioctl(v->fd, KVM_GET_REGS, &r) == 0 && !step_over_syscall(i, r.rip)) {
+            if (ioctl(v->fd, KVM_GET_REGS, &r) == 0 && !step_over_syscall(i, r.rip, r.rax)) {
                 r.rflags |= 0x100;
                 ioctl(v->fd, KVM_SET_REGS, &r);
             }
         }
+    }
+}
+
+/* Ctrl-C while the guest runs: a watcher thread polls the connection
+ * whenever no session owns it (g.stopped clear). On input it takes the
+ * session itself (stopped set first, so a vCPU trapping meanwhile leaves
+ * the report to it), kicks every vCPU out of KVM_RUN (those blocked in a
+ * tender call park when it returns), and reports SIGINT for gdb's current
+ * thread, or the first live one. */
+static int interrupt_slot(void) {
+    if (alive(g.cur))
+        return g.cur;
+    for (int i = 0; i < KVM_MAX_VCPUS; i++)
+        if (alive(i))
+            return i;
+    return -1;
+}
+
+static void *watch_interrupts(void *arg) {
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&g.lock);
+        while (g.fd >= 0 && !g.vm->exiting && g.stopped)
+            pthread_cond_wait(&g.cv, &g.lock);
+        int fd = g.fd;
+        pthread_mutex_unlock(&g.lock);
+        if (fd < 0 || g.vm->exiting)
+            return NULL;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        struct timespec ts = {0, 200000000}; /* ppoll: what confine.c allows */
+        if (ppoll(&p, 1, &ts, NULL) <= 0)
+            continue;
+        pthread_mutex_lock(&g.lock);
+        bool mine = !g.stopped && g.fd >= 0;
+        if (mine)
+            g.stopped = 1;
+        pthread_mutex_unlock(&g.lock);
+        if (!mine)
+            continue; /* a session took it: its serve reads the bytes */
+        int c = get_byte();
+        int slot = interrupt_slot();
+        if (c == 3 && slot >= 0) {
+            stop_others(NULL);
+            snprintf(g.out, sizeof(g.out), "T02thread:%x;", slot + 1);
+            reply(g.out);
+            serve(slot);
+            if (g.fd < 0) {
+                undebug();
+                for (int i = 0; i < KVM_MAX_VCPUS; i++)
+                    g.mode[i] = MODE_CONT;
+            }
+            resume_all();
+        }
+        pthread_mutex_lock(&g.lock);
+        g.stopped = 0;
+        pthread_cond_broadcast(&g.cv);
+        pthread_mutex_unlock(&g.lock);
     }
 }
 
@@ -1118,6 +1188,16 @@ void kvm_gdb_start(struct kvm_vm *vm, struct kvm_vcpu *v0, const void *image, si
         fprintf(stderr, "sabot: kvm: gdb: the guest image has no trap hlt/iretq: no "
                         "breakpoints or steps\n");
     }
+    pthread_mutex_lock(&g.lock);
+    g.stopped = 1; /* before the watcher: the first session owns the socket */
+    pthread_mutex_unlock(&g.lock);
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &a, watch_interrupts, NULL) != 0)
+        fprintf(stderr, "sabot: kvm: gdb: no Ctrl-C while the guest runs (no thread)\n");
+    pthread_attr_destroy(&a);
     session(v0, "", false); /* gdb asks with '?' first */
 }
 

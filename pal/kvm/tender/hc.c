@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@
 struct slot {
     pal_handle_t *h;
     char *path;
+    int plain; /* ring server: 1 a file, directory or memfd, -1 not, 0 not known yet */
 };
 static struct slot g_handles[MAX_HANDLES];
 /* vCPU threads serve requests concurrently: the table's slots change
@@ -207,6 +209,7 @@ static int64_t new_handle(pal_handle_t *h, const char *uri) {
             if (path && !g_handles[i].path)
                 break;
             g_handles[i].h = h;
+            g_handles[i].plain = 0;
             pthread_mutex_unlock(&g_handles_lock);
             return i;
         }
@@ -380,6 +383,24 @@ static int64_t hc_handle_call(const struct req *q, uint32_t nr, const uint64_t *
         return pal_stream_set_length(h, a[1]);
     case KVM_HC_FLUSH:
         return pal_stream_flush(h);
+    case KVM_HC_TERM: {
+        struct pal_term_mode m;
+        if (!data_ok(a[2], sizeof(m)) || a[1] > 1 + PAL_TERM_FLUSH)
+            return -PAL_ERR_INVAL;
+        if (a[1] == 0) {
+            int r = pal_console_get_mode(h, &m);
+            if (r == 0)
+                memcpy(q->data + a[2], &m, sizeof(m));
+            return r;
+        }
+        memcpy(&m, q->data + a[2], sizeof(m));
+        return pal_console_set_mode(h, (int)a[1] - 1, &m);
+    }
+    case KVM_HC_REOPEN: { /* the Linux PAL's reopen: memfds only */
+        pal_handle_t *h2;
+        int r = pal_stream_reopen(h, &h2);
+        return r < 0 ? r : new_handle(h2, "");
+    }
     }
     return -PAL_ERR_INVAL;
 }
@@ -597,6 +618,96 @@ int kvm_hc_handle_fd(uint64_t id) {
     return h ? kvm_hostio_fd(h) : -1;
 }
 
+/* A handle's host fd for a shared mapping; *writable: the fd is open for
+ * writing and, when the host path is known, its mount is read-write (a
+ * read-only mount never yields a writable fd, checked again anyway). */
+int kvm_hc_map_fd(uint64_t id, bool *writable) {
+    int fd = kvm_hc_handle_fd(id);
+    if (fd < 0)
+        return -1;
+    int fl = fcntl(fd, F_GETFL);
+    *writable = fl >= 0 && (fl & O_ACCMODE) == O_RDWR;
+    pthread_mutex_lock(&g_handles_lock);
+    char *path = g_handles[id].path ? strdup(g_handles[id].path) : NULL;
+    pthread_mutex_unlock(&g_handles_lock);
+    if (path && path_allowed(path, true) < 0)
+        *writable = false;
+    free(path);
+    return fd;
+}
+
+/* In the child tender of a PROCESS_CREATE (only the calling thread runs):
+ * a fresh instance starts with the consoles and its stream only. */
+void kvm_hc_keep_only(int64_t keep) {
+    pthread_mutex_init(&g_handles_lock, NULL); /* another thread may have held it */
+    for (int i = 3; i < MAX_HANDLES; i++)
+        if (i != keep && g_handles[i].h)
+            drop_handle(i);
+}
+
+/* ------------------------------------------------ request rings */
+/* Whether the host object behind handle id cannot block a call: a regular
+ * file (memfds too) or a directory. Consoles, pipes, sockets, FIFOs and
+ * devices go to the vCPU's own thread. Cached per handle id. */
+static bool plain_handle(uint64_t id) {
+    if (id >= MAX_HANDLES || !g_handles[id].h)
+        return true; /* fails at once (BADHANDLE) */
+    int p = __atomic_load_n(&g_handles[id].plain, __ATOMIC_RELAXED);
+    if (!p) {
+        struct stat st;
+        int fd = kvm_hc_handle_fd(id);
+        p = fd >= 0 && fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) ? 1 : -1;
+        __atomic_store_n(&g_handles[id].plain, p, __ATOMIC_RELAXED);
+    }
+    return p > 0;
+}
+
+/* An open of a file that exists as a regular file or directory (or does
+ * not exist: it is created or fails), a dir: or a memfd:. The URI is read
+ * again by the call itself: a guest that swaps it meanwhile for a FIFO
+ * only stalls the ring server, which then serves nobody but itself. */
+static bool plain_open(const struct kvm_hc *hc, const uint8_t *data) {
+    char uri[MAX_URI];
+    struct req q = {.data = (uint8_t *)data};
+    if (get_uri(&q, hc->a[0], hc->a[1], uri) < 0)
+        return true; /* fails at once */
+    if (!strncmp(uri, "dir:", 4) || !strncmp(uri, "memfd:", 6))
+        return true;
+    if (strncmp(uri, "file:", 5))
+        return false;
+    struct stat st;
+    if (stat(uri + 5, &st) < 0)
+        return errno == ENOENT;
+    return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
+}
+
+bool kvm_hc_ring_offthread(const struct kvm_hc *hc, const uint8_t *data) {
+    switch (hc->nr) {
+    case KVM_HC_NOP:
+    case KVM_HC_RANDOM:
+    case KVM_HC_ATTR:
+    case KVM_HC_READLINK:
+    case KVM_HC_DELETE:
+    case KVM_HC_FS_INFO:
+    case KVM_HC_LINK:
+        return true;
+    case KVM_HC_OPEN:
+        return plain_open(hc, data);
+    case KVM_HC_CLOSE:
+    case KVM_HC_READ:
+    case KVM_HC_WRITE:
+    case KVM_HC_SEEK:
+    case KVM_HC_ATTR_HANDLE:
+    case KVM_HC_ATTR_SET:
+    case KVM_HC_READDIR:
+    case KVM_HC_SET_LENGTH:
+    case KVM_HC_FLUSH:
+    case KVM_HC_RENAME:
+        return plain_handle(hc->a[0]);
+    }
+    return false; /* TIME (thread clocks), and anything else */
+}
+
 int kvm_hc_serve(uint8_t *mem, uint64_t mem_size, struct kvm_hc *shared, int *status) {
     (void)mem_size;
     return kvm_hc_serve_vcpu(NULL, NULL, shared, mem + KVM_GPA_DATA, status);
@@ -630,6 +741,8 @@ int kvm_hc_serve_vcpu(struct kvm_vm *vm, struct kvm_vcpu *v, struct kvm_hc *shar
     case KVM_HC_READDIR:
     case KVM_HC_SET_LENGTH:
     case KVM_HC_FLUSH:
+    case KVM_HC_REOPEN:
+    case KVM_HC_TERM:
         r = hc_handle_call(&q, hc.nr, hc.a);
         break;
     case KVM_HC_ATTR:
@@ -674,8 +787,13 @@ int kvm_hc_serve_vcpu(struct kvm_vm *vm, struct kvm_vcpu *v, struct kvm_hc *shar
         shared->a[3] = hc.a[3];
         shared->a[4] = hc.a[4];
         break;
+    case KVM_HC_RING_WAIT:
+        r = vm && v ? kvm_ring_wait(vm, v, hc.a[0], hc.a[1] != 0) : -PAL_ERR_NOTIMPLEMENTED;
+        break;
     case KVM_HC_SHMAP:
     case KVM_HC_FORK:
+    case KVM_HC_PROCESS_CREATE:
+    case KVM_HC_SHUNMAP:
         r = vm && v ? kvm_vcpu_call(vm, v, hc.nr, hc.a, data, &action) : -PAL_ERR_NOTIMPLEMENTED;
         shared->a[1] = hc.a[1];
         break;

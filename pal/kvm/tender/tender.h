@@ -22,8 +22,10 @@ struct kvm_tender_config {
     uint64_t mem_size; /* guest memory; 0: limits.memory or the default */
     const void *image; /* guest ELF; NULL: the one built into the tender */
     size_t image_size;
-    bool no_confine; /* tests that poke the tender after set-up */
-    int gdb_port;    /* > 0: wait for gdb on 127.0.0.1:gdb_port (gdbstub.c) */
+    bool no_confine;      /* tests that poke the tender after set-up */
+    int gdb_port;         /* > 0: wait for gdb on 127.0.0.1:gdb_port (gdbstub.c) */
+    bool syscall_rewrite; /* pal.syscall_rewrite: the guest rewrites syscall sites */
+    int landlock_fd; /* > 2: Landlock ruleset the tender restricts itself to (runtime/sandbox.c) */
 };
 
 /* Runs the guest to its end. Returns 0 with the guest's exit status in
@@ -51,6 +53,10 @@ struct kvm_vcpu {
     int in_run;                      /* in KVM_RUN (running guest code) */
     uint64_t wait_gpa[KVM_WAIT_MAX]; /* words it sleeps on, under g_wait_lock */
     int nwait;
+    /* its request ring (ring.c): entries are served under ring_lock;
+     * ring_next is the tender's own count of served entries */
+    pthread_mutex_t ring_lock;
+    uint32_t ring_next, ring_deferred; /* deferred: seq + 1 the server left */
 };
 
 struct kvm_vm {
@@ -65,10 +71,12 @@ struct kvm_vm {
     uint64_t tsc_khz;
     pthread_mutex_t lock;
     pthread_cond_t cv; /* vCPU state changes, exit */
-    /* shared memory slots above RAM (KVM_HC_SHMAP), kept across fork */
+    /* shared memory slots above RAM (KVM_HC_SHMAP), kept across fork;
+     * size 0: a free entry (KVM_HC_SHUNMAP); shm_count: entries used so far */
     struct kvm_shm {
         uint64_t gpa, size;
         void *host;
+        bool readonly;
     } shm[256];
     int shm_count;
     uint64_t shm_next;
@@ -95,9 +103,28 @@ int kvm_hc_handle_fd(uint64_t id);
 /* A connected stream pair as two tender handle ids; 0 or -PAL_ERR_*. */
 int kvm_hc_new_pair(int64_t *a, int64_t *b);
 void kvm_hc_close_id(int64_t id);
+/* The host fd to map for handle id (-1: none); *writable as mapped. */
+int kvm_hc_map_fd(uint64_t id, bool *writable);
+/* A PROCESS_CREATE child: closes every handle but the consoles and keep. */
+void kvm_hc_keep_only(int64_t keep);
+
+/* Whether a ring request may be served by the ring server thread (it
+ * cannot block indefinitely: files, directories, memfds). */
+bool kvm_hc_ring_offthread(const struct kvm_hc *hc, const uint8_t *data);
+
+/* Request rings (ring.c). reset: THREAD_START (the ring starts at the
+ * guest's head); wait: KVM_HC_RING_WAIT; stop: the VM ends (false if the
+ * server did not stop). */
+void kvm_ring_reset(struct kvm_vm *vm, struct kvm_vcpu *v);
+int64_t kvm_ring_wait(struct kvm_vm *vm, struct kvm_vcpu *v, uint64_t seq, bool wake);
+bool kvm_ring_stop(void);
 
 /* No new privileges and the tender's seccomp allowlist (confine.c). */
 int kvm_tender_confine(void);
+/* Restricts the tender's own host file access and TCP ports to the
+ * Landlock ruleset fd (the manifest's plan, runtime/sandbox.c) and closes
+ * it; no-op for fd <= 2. Before kvm_tender_confine (seccomp forbids it). */
+int kvm_tender_landlock(int fd);
 
 /* Thread, wait and TLB calls (vm.c); a the request's arguments. */
 int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, uint64_t *a,

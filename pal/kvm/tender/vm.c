@@ -19,6 +19,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -265,6 +267,7 @@ static int fill_boot(struct kvm_vm *vm, const struct kvm_tender_config *cfg, uin
     ((char *)gpa(vm, b->manifest - KVM_VA_DMAP))[cfg->manifest_size] = 0;
     b->log_level = cfg->log_level;
     b->trace = cfg->trace_fd >= 0;
+    b->syscall_rewrite = cfg->syscall_rewrite;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     b->cpu_count = ncpu < 1 ? 1 : ncpu > KVM_MAX_VCPUS ? KVM_MAX_VCPUS : (uint32_t)ncpu;
     b->host_uid = getuid();
@@ -492,6 +495,11 @@ static int vcpu_loop(struct kvm_vm *vm, struct kvm_vcpu *v, char *err, size_t er
                     fprintf(stderr, "kvm vcpu %d interrupted\n", v->slot);
                 continue;
             }
+            /* A shared file page the host cannot give (the file shrank
+             * under the mapping): SIGBUS for the app, as on Linux (the
+             * address is not known here). */
+            if (errno == EFAULT && redirect(vm, v, KVM_VEC_BUS))
+                continue;
             return fail(err, err_size, errno, "KVM_RUN: %s", strerror(errno));
         }
         struct kvm_run *run = v->run;
@@ -652,15 +660,97 @@ static uint32_t pal_wait_events(short r) {
            ((r & POLLHUP) ? PAL_WAIT_HANGUP : 0) | ((r & POLLRDHUP) ? PAL_WAIT_PEER_CLOSED : 0);
 }
 
+/* ---- words in shared memory (SHMAP slots): host futexes, so waiters and
+ * wakers in other VMs (other processes of the sandbox) and other mappings
+ * of the same file meet: the kernel keys a shared futex by the page. The
+ * tender never reads or writes the word itself (a slot the guest gives
+ * back meanwhile only makes the futex call fail with EFAULT). */
+
+/* The host address of the word at guest virtual va when it lies in a
+ * shared-memory slot, else NULL. */
+static uint32_t *shm_word(struct kvm_vm *vm, uint64_t va) {
+    if (va & 3)
+        return NULL;
+    uint64_t table = KVM_GPA_PT, g = 0;
+    for (int level = 3; level >= 0; level--) {
+        if (table + PAGE > vm->mem_size)
+            return NULL;
+        uint64_t e = __atomic_load_n(
+            (uint64_t *)gpa(vm, table + ((va >> (12 + 9 * level)) & 511) * 8), __ATOMIC_ACQUIRE);
+        if (!(e & 1) || (level == 1 && (e & 0x80)))
+            return NULL; /* 2 MiB pages are only the direct map */
+        table = e & 0x000ffffffffff000ULL;
+        g = table + (va & (PAGE - 1));
+    }
+    uint32_t *w = NULL;
+    pthread_mutex_lock(&vm->lock);
+    for (int i = 0; i < vm->shm_count; i++) {
+        const struct kvm_shm *e = &vm->shm[i];
+        if (e->size && g >= e->gpa && g - e->gpa <= e->size - 4)
+            w = (uint32_t *)((uint8_t *)e->host + (g - e->gpa));
+    }
+    pthread_mutex_unlock(&vm->lock);
+    return w;
+}
+
+static long host_futex(uint32_t *w, int op, uint32_t val, const struct timespec *ts) {
+    return syscall(SYS_futex, w, op, val, ts, NULL, 0);
+}
+
+/* One word in shared memory, us timeout (~0: none). It sleeps in 50 ms
+ * slices (an interrupt that came just before the wait is seen at the
+ * next), and after about a second goes back to the guest as woken (it
+ * re-checks and waits again): a wake from another VM that came while this
+ * vCPU was not in the futex costs at most that long. */
+static int64_t shm_wait(struct kvm_vcpu *v, uint32_t *w, struct kvm_wait *ws, uint64_t us,
+                        uint8_t *data) {
+    int64_t r = 0;
+    for (int n = 0; n < 20; n++) {
+        if (__atomic_exchange_n(&v->interrupt, 0, __ATOMIC_ACQ_REL)) {
+            r = -PAL_ERR_INTERRUPTED;
+            break;
+        }
+        uint64_t slice = us < 50000 ? us : 50000;
+        struct timespec ts = {(time_t)(slice / 1000000), (long)(slice % 1000000) * 1000};
+        long f = host_futex(w, 0 /* FUTEX_WAIT, shared */, ws->expected, &ts);
+        if (f == 0)
+            break; /* woken: the guest re-checks */
+        if (errno == EAGAIN) {
+            ws->revents = PAL_WAIT_READ;
+            r = 1;
+            break;
+        }
+        if (errno == EFAULT) {
+            r = -PAL_ERR_INVAL;
+            break;
+        }
+        if (errno == ETIMEDOUT && us != ~0ULL && (us -= slice) == 0) {
+            r = -PAL_ERR_TIMEOUT;
+            break;
+        }
+    }
+    uint64_t drain;
+    while (read(v->efd, &drain, 8) == 8) {
+    }
+    memcpy(data, ws, sizeof(*ws));
+    return r;
+}
+
 /* KVM_HC_WAIT: the vCPU registers the words it sleeps on, re-checks them
  * (a waker that changed a word after that finds us registered), then
- * sleeps in ppoll on its eventfd and the handles' host fds. */
+ * sleeps in ppoll on its eventfd and the handles' host fds. A single word
+ * in shared memory is a host futex wait instead (shm_wait). */
 static int64_t hc_wait(struct kvm_vm *vm, struct kvm_vcpu *v, const uint64_t *a, uint8_t *data) {
     uint64_t n = a[0];
     if (n > KVM_WAIT_MAX)
         return -PAL_ERR_INVAL;
     struct kvm_wait ws[KVM_WAIT_MAX];
     memcpy(ws, data, n * sizeof(ws[0]));
+    if (n == 1 && ws[0].kind == 0 && gva_to_gpa(vm, ws[0].va_or_id) < 0) {
+        uint32_t *w = shm_word(vm, ws[0].va_or_id);
+        ws[0].revents = 0;
+        return w ? shm_wait(v, w, &ws[0], a[1], data) : -PAL_ERR_INVAL;
+    }
     int64_t g[KVM_WAIT_MAX];
     struct pollfd pf[KVM_WAIT_MAX + 1];
     int np = 1, ready = 0;
@@ -781,6 +871,7 @@ static int64_t hc_thread_start(struct kvm_vm *vm, const uint64_t *a) {
         return -PAL_ERR_INVAL;
     }
     v->hc_gpa = hc;
+    kvm_ring_reset(vm, v); /* its ring starts where the guest's head is */
     __atomic_store_n(&v->interrupt, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&v->flush, 0, __ATOMIC_RELEASE);
     pthread_mutex_lock(&vm->lock);
@@ -800,59 +891,114 @@ static int64_t hc_thread_start(struct kvm_vm *vm, const uint64_t *a) {
 
 /* ------------------------------------------------------- shared memory */
 #define SHM_MAX (64ULL << 30)
+#define SHM_SLOTS ((int)(sizeof(((struct kvm_vm *)0)->shm) / sizeof(((struct kvm_vm *)0)->shm[0])))
 
 static int add_slot(struct kvm_vm *vm, int i) {
     struct kvm_userspace_memory_region reg = {.slot = (uint32_t)i + 1,
+                                              .flags = vm->shm[i].readonly ? KVM_MEM_READONLY : 0,
                                               .guest_phys_addr = vm->shm[i].gpa,
                                               .memory_size = vm->shm[i].size,
                                               .userspace_addr = (uint64_t)vm->shm[i].host};
     return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &reg) < 0 ? -errno : 0;
 }
 
-/* a[0] tender handle of a memfd (or ~0: new anonymous shared memory),
- * a[1] offset, a[2] size -> the GPA the guest maps it at. */
-static int64_t hc_shmap(struct kvm_vm *vm, const uint64_t *a) {
+/* The lowest 2 MiB-aligned guest physical range of size bytes above RAM
+ * that no slot uses (freed ranges are used again); 0 if none is left. */
+static uint64_t shm_place(struct kvm_vm *vm, uint64_t size) {
+    uint64_t base = (vm->mem_size + MB2 + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
+    uint64_t g = base;
+    for (int i = 0; i < vm->shm_count; i++) {
+        const struct kvm_shm *e = &vm->shm[i];
+        if (e->size && g < e->gpa + e->size && e->gpa < g + size) {
+            g = (e->gpa + e->size + MB2 - 1) & ~(MB2 - 1);
+            i = -1; /* check the moved range against every slot again */
+        }
+    }
+    return g + size <= base + SHM_MAX * 2 ? g : 0;
+}
+
+/* a[0] tender handle of a memfd or a host file (or ~0: new anonymous
+ * shared memory), a[1] offset, a[2] size, a[3] bit 0: must be writable ->
+ * the GPA the guest maps it at. The host pages are mapped MAP_SHARED, so
+ * the guest sees the file (or memfd) itself; they are writable only when
+ * the handle's host fd is open for writing under a read-write mount (else
+ * the slot is read-only for KVM too). a[1] returns how many bytes of the
+ * mapping the file covers now: the guest makes the pages past them fault
+ * (SIGBUS, as Linux), never touching them here (the host would fault). */
+static int64_t hc_shmap(struct kvm_vm *vm, uint64_t *a) {
     uint64_t off = a[1], size = a[2];
     if (!size || (size | off) & (PAGE - 1) || size > SHM_MAX || off > SHM_MAX)
         return -PAL_ERR_INVAL;
-    pthread_mutex_lock(&vm->lock);
+    bool anon = a[0] == ~0ULL, writable = true;
+    int fd = anon ? memfd_create("sabot-kvm-shm", MFD_CLOEXEC) : kvm_hc_map_fd(a[0], &writable);
+    if (fd < 0)
+        return anon ? -PAL_ERR_NOMEM : -PAL_ERR_BADHANDLE;
     int64_t r = -PAL_ERR_NOMEM;
-    int fd = -1;
-    if (!vm->shm_next)
-        vm->shm_next = (vm->mem_size + MB2 + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
-    if (vm->shm_count >= (int)(sizeof(vm->shm) / sizeof(vm->shm[0])) ||
-        vm->shm_next + size > vm->shm_next - vm->shm_next % (1ULL << 30) + SHM_MAX * 2)
+    pthread_mutex_lock(&vm->lock);
+    int i = 0;
+    while (i < vm->shm_count && vm->shm[i].size)
+        i++;
+    uint64_t g = i < SHM_SLOTS ? shm_place(vm, size) : 0;
+    if (!g)
         goto out;
-    bool anon = a[0] == ~0ULL;
-    fd = anon ? memfd_create("sabot-kvm-shm", MFD_CLOEXEC) : kvm_hc_handle_fd(a[0]);
-    if (fd < 0) {
-        r = anon ? -PAL_ERR_NOMEM : -PAL_ERR_BADHANDLE;
+    if ((a[3] & 1) && !writable) {
+        r = -PAL_ERR_DENIED;
         goto out;
     }
     if (anon && ftruncate(fd, (off_t)size) < 0)
         goto out;
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+    struct stat st;
+    uint64_t valid = size;
+    if (!anon && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        uint64_t end = ((uint64_t)st.st_size + PAGE - 1) & ~(PAGE - 1);
+        valid = end <= off ? 0 : end - off < size ? end - off : size;
+    }
+    void *p = mmap(NULL, size, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED, fd, (off_t)off);
     if (p == MAP_FAILED) {
-        r = -PAL_ERR_INVAL;
+        r = errno == EACCES   ? -PAL_ERR_DENIED
+            : errno == ENODEV ? -PAL_ERR_NOTSUPPORTED
+                              : -PAL_ERR_INVAL;
         goto out;
     }
-    int i = vm->shm_count;
-    vm->shm[i] = (struct kvm_shm){vm->shm_next, size, p};
+    vm->shm[i] = (struct kvm_shm){g, size, p, !writable};
     if (add_slot(vm, i) < 0) {
         munmap(p, size);
+        vm->shm[i].size = 0;
         goto out;
     }
-    vm->shm_count++;
-    r = (int64_t)vm->shm_next;
-    vm->shm_next += (size + MB2 - 1) & ~(MB2 - 1);
+    if (i == vm->shm_count)
+        vm->shm_count++;
+    r = (int64_t)g;
+    a[1] = valid;
 out:
-    if (a[0] == ~0ULL && fd >= 0)
+    pthread_mutex_unlock(&vm->lock);
+    if (anon)
         close(fd); /* the mapping keeps the memory */
+    return r;
+}
+
+/* a[0] the GPA of a slot: the guest has no page left mapping it. */
+static int64_t hc_shunmap(struct kvm_vm *vm, const uint64_t *a) {
+    int64_t r = -PAL_ERR_INVAL;
+    pthread_mutex_lock(&vm->lock);
+    for (int i = 0; i < vm->shm_count; i++) {
+        struct kvm_shm *e = &vm->shm[i];
+        if (!e->size || e->gpa != a[0])
+            continue;
+        struct kvm_shm old = *e;
+        e->size = 0;
+        add_slot(vm, i); /* size 0 deletes the slot */
+        munmap(old.host, old.size);
+        r = 0;
+        break;
+    }
     pthread_mutex_unlock(&vm->lock);
     return r;
 }
 
 /* ------------------------------------------------------- fork */
+static void host_sig_start(struct kvm_vm *vm);
+
 /* The calling vCPU's state, read while it is stopped in the hypercall. */
 struct vcpu_state {
     struct kvm_regs regs;
@@ -888,7 +1034,7 @@ static int rebuild_vm(struct kvm_vm *vm, struct kvm_vcpu *v, const struct vcpu_s
     if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &reg) < 0)
         return -errno;
     for (int i = 0; i < vm->shm_count; i++) {
-        int r = add_slot(vm, i);
+        int r = vm->shm[i].size ? add_slot(vm, i) : 0;
         if (r < 0)
             return r;
     }
@@ -904,6 +1050,7 @@ static int rebuild_vm(struct kvm_vm *vm, struct kvm_vcpu *v, const struct vcpu_s
     tl_run = v->run;
     vm->forked_child = true;
     kvm_gdb_forked_child();
+    host_sig_start(vm);
     return 0;
 }
 
@@ -944,6 +1091,229 @@ static int64_t hc_fork(struct kvm_vm *vm, struct kvm_vcpu *v, uint64_t *a) {
     }
     a[1] = (uint64_t)ce;
     return 0;
+}
+
+/* ------------------------------------------------------- host signals */
+/* SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to the tender become the
+ * guest's PAL_EVENT_INTERRUPT / PAL_EVENT_QUIT with their source, as on the
+ * Linux PAL. They are blocked in every tender thread and taken by a thread
+ * of their own (sigwaitinfo), which leaves the source in a running vCPU's
+ * TCB (host_int) and interrupts it like pal_thread_interrupt: in app code
+ * it is redirected to the PAL's exception path, in a tender wait the wait
+ * ends (PAL_ERR_INTERRUPTED); the PAL raises the event either way (also on
+ * its next syscall entry), and the libos delivers the signal. */
+static const int g_host_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+static void host_sig_set(sigset_t *set) {
+    sigemptyset(set);
+    for (unsigned i = 0; i < sizeof(g_host_sigs) / sizeof(g_host_sigs[0]); i++)
+        sigaddset(set, g_host_sigs[i]);
+}
+
+static int host_sig_source(int sig) {
+    return sig == SIGINT    ? PAL_INT_INTERRUPT
+           : sig == SIGHUP  ? PAL_INT_HANGUP
+           : sig == SIGQUIT ? PAL_INT_QUIT
+                            : PAL_INT_TERMINATE;
+}
+
+/* The host signals that were ignored when the tender started (nohup). */
+static uint32_t host_sig_ignored(void) {
+    uint32_t bits = 0;
+    for (unsigned i = 0; i < sizeof(g_host_sigs) / sizeof(g_host_sigs[0]); i++) {
+        struct sigaction old;
+        if (sigaction(g_host_sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            bits |= 1U << host_sig_source(g_host_sigs[i]);
+    }
+    return bits;
+}
+
+static volatile uint64_t *tcb_word(struct kvm_vm *vm, int slot, uint64_t off) {
+    return (volatile uint64_t *)gpa(vm,
+                                    va_to_gpa(vm->sym_tcbs) + (uint64_t)slot * KVM_TCB_SIZE + off);
+}
+
+/* Held while host_interrupt touches guest memory: the VM is torn down
+ * only under it, once exiting is set. */
+static pthread_mutex_t g_host_sig_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void host_interrupt(struct kvm_vm *vm, int source) {
+    struct kvm_vcpu *t = NULL;
+    pthread_mutex_lock(&g_host_sig_lock);
+    pthread_mutex_lock(&vm->lock);
+    for (int i = 0; i < KVM_MAX_VCPUS && !vm->exiting && !t; i++)
+        if (vm->vcpus[i].state == VCPU_RUNNING)
+            t = &vm->vcpus[i];
+    pthread_mutex_unlock(&vm->lock);
+    if (!t) {
+        pthread_mutex_unlock(&g_host_sig_lock);
+        return;
+    }
+    volatile uint64_t *w = tcb_word(vm, t->slot, KVM_TCB_HOST_INT);
+    __atomic_fetch_or(w, 1ULL << source, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&t->interrupt, 1, __ATOMIC_RELEASE);
+    kick(t);
+    /* Stopped in PAL code, it cannot be redirected and may go back to app
+     * code that never exits: kick until the PAL took the signal. */
+    for (int i = 0; i < 2000 && __atomic_load_n(w, __ATOMIC_ACQUIRE); i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+        if (__atomic_load_n(&vm->exiting, __ATOMIC_ACQUIRE))
+            break;
+        if (__atomic_load_n(&t->in_run, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&t->interrupt, 1, __ATOMIC_RELEASE);
+            kick(t);
+        }
+    }
+    pthread_mutex_unlock(&g_host_sig_lock);
+}
+
+static void *host_sig_thread(void *arg) {
+    struct kvm_vm *vm = arg;
+    sigset_t set;
+    host_sig_set(&set);
+    for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&set, &si);
+        if (sig > 0)
+            host_interrupt(vm, host_sig_source(sig));
+    }
+    return NULL;
+}
+
+/* Blocks the host signals in the calling thread (threads made from now on
+ * inherit that) and starts the thread that takes them. Also in a fork's
+ * child tender: the thread does not survive fork. */
+static void host_sig_start(struct kvm_vm *vm) {
+    sigset_t set;
+    host_sig_set(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    pthread_t th;
+    if (pthread_create(&th, NULL, host_sig_thread, vm) == 0)
+        pthread_detach(th);
+}
+
+/* ------------------------------------------------------- process_create */
+/* What a fresh instance needs of the first one: the image and the boot
+ * page as the tender filled it (host facts it cannot ask for once
+ * confined: uname, uid). Set by kvm_tender_run. */
+static const uint8_t *g_image;
+static size_t g_image_size;
+static const struct kvm_tender_config *g_cfg;
+static struct kvm_boot g_boot0;
+#define CREATE_ARGS_MAX 64
+
+/* In the child tender of a PROCESS_CREATE (only this thread runs): the
+ * copy of the VM is thrown away and a fresh one is built from the image,
+ * with boot info carrying the stream to the parent and args as argv. The
+ * guest's exit ends this process. */
+static __attribute__((noreturn)) void fresh_instance(struct kvm_vm *vm, const char *const *args,
+                                                     int64_t stream) {
+    char err[256] = "";
+    pthread_mutex_init(&vm->lock, NULL);
+    pthread_cond_init(&vm->cv, NULL);
+    pthread_mutex_init(&g_wait_lock, NULL);
+    kvm_gdb_forked_child();
+    kvm_hc_keep_only(stream);
+    for (int i = 0; i < KVM_MAX_VCPUS; i++) {
+        struct kvm_vcpu *w = &vm->vcpus[i];
+        if (w->fd >= 0)
+            close(w->fd);
+        if (w->efd >= 0)
+            close(w->efd);
+        *w = (struct kvm_vcpu){.slot = i, .fd = -1, .efd = -1, .state = VCPU_UNUSED};
+    }
+    for (int i = 0; i < vm->shm_count; i++)
+        if (vm->shm[i].size)
+            munmap(vm->shm[i].host, vm->shm[i].size);
+    vm->shm_count = 0;
+    close(vm->vm_fd);
+    munmap(vm->mem, vm->mem_size);
+    vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+    vm->strings_used = 0;
+    vm->exiting = vm->status = 0;
+    vm->forked_child = true;
+    struct kvm_userspace_memory_region reg = {
+        .slot = 0, .memory_size = vm->mem_size, .userspace_addr = (uint64_t)vm->mem};
+    struct image_syms syms = {0};
+    struct kvm_vcpu *v0 = &vm->vcpus[0];
+    int r = vm->mem == MAP_FAILED || vm->vm_fd < 0 ||
+                    ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &reg) < 0
+                ? -ENOMEM
+                : load_image(vm, g_image, g_image_size, &syms, err, sizeof(err));
+    if (r == 0) {
+        setup_gdt(vm);
+        setup_tss_slot(vm, 0);
+        setup_idt(vm, gpa(vm, va_to_gpa(vm->sym_idt_stubs)));
+        struct kvm_boot *b = gpa(vm, KVM_GPA_BOOT);
+        *b = g_boot0;
+        static const char *const none[] = {NULL};
+        b->argv = put_vec(vm, args);
+        b->envp = put_vec(vm, none);
+        b->exec_path = b->manifest = b->manifest_size = 0;
+        b->manifest_name = put_str(vm, g_cfg->manifest_name ? g_cfg->manifest_name : "manifest");
+        b->host_cwd = put_str(vm, g_cfg->host_cwd ? g_cfg->host_cwd : "/");
+        b->free_start = vm->free_start;
+        b->boot_realtime = now_ns(CLOCK_REALTIME);
+        b->boot_monotonic = now_ns(CLOCK_MONOTONIC);
+        b->parent_stream = (uint64_t)stream + 1;
+        if ((r = vcpu_create(vm, v0)) == 0)
+            r = setup_vcpu(vm, v0, vm->entry, 0, KVM_VA_DMAP + KVM_GPA_BOOT);
+    }
+    if (r == 0) {
+        v0->hc_gpa = KVM_GPA_HC;
+        v0->state = VCPU_RUNNING;
+        v0->thread = pthread_self();
+        v0->has_thread = true;
+        host_sig_start(vm);
+        r = vcpu_loop(vm, v0, err, sizeof(err)); /* the guest's exit does not return */
+    }
+    fprintf(stderr, "sabot: kvm: cannot run a new instance: %s\n", err[0] ? err : strerror(-r));
+    _exit(127);
+}
+
+/* a[0] count of args, NUL-ended one after another at data[a[1]..+a[2]]
+ * -> the parent's end of a stream to the new instance. */
+static int64_t hc_process_create(struct kvm_vm *vm, struct kvm_vcpu *v, uint64_t *a,
+                                 uint8_t *data) {
+    (void)v;
+    uint64_t n = a[0], off = a[1], len = a[2];
+    if (n > CREATE_ARGS_MAX || off > KVM_DATA_SIZE || len > KVM_DATA_SIZE - off ||
+        len > 64 * 1024 || (n && (!len || data[off + len - 1])))
+        return -PAL_ERR_INVAL;
+    char *buf = malloc(len + 1);
+    const char *args[CREATE_ARGS_MAX + 1];
+    if (!buf)
+        return -PAL_ERR_NOMEM;
+    memcpy(buf, data + off, len); /* copied once, then checked */
+    uint64_t k = 0;
+    for (uint64_t at = 0; at < len && k <= n; at += strlen(buf + at) + 1)
+        args[k++] = buf + at;
+    if (k != n || (n && buf[len - 1])) {
+        free(buf);
+        return -PAL_ERR_INVAL;
+    }
+    args[n] = NULL;
+    int64_t pe, ce;
+    int r = kvm_hc_new_pair(&pe, &ce);
+    if (r < 0) {
+        free(buf);
+        return r;
+    }
+    pthread_mutex_lock(&vm->lock); /* the child starts with it free (re-initialised) */
+    pid_t pid = fork();
+    if (pid == 0)
+        fresh_instance(vm, args, ce);
+    pthread_mutex_unlock(&vm->lock);
+    free(buf);
+    kvm_hc_close_id(ce);
+    if (pid < 0) {
+        kvm_hc_close_id(pe);
+        return -PAL_ERR_NOMEM;
+    }
+    return pe;
 }
 
 int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, uint64_t *a,
@@ -997,7 +1367,13 @@ int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, uint64
         return hc_wait(vm, v, a, data);
     case KVM_HC_WAKE: {
         int64_t g = gva_to_gpa(vm, a[0]);
-        return g < 0 ? -PAL_ERR_INVAL : wake_gpa(vm, (uint64_t)g, a[1]);
+        if (g >= 0)
+            return wake_gpa(vm, (uint64_t)g, a[1]);
+        uint32_t *w = shm_word(vm, a[0]);
+        long f = w ? host_futex(w, 1 /* FUTEX_WAKE, shared */,
+                                a[1] > INT32_MAX ? INT32_MAX : (uint32_t)a[1], NULL)
+                   : -1;
+        return f < 0 ? -PAL_ERR_INVAL : f;
     }
     case KVM_HC_TLB_SHOOTDOWN:
         for (int i = 0; i < KVM_MAX_VCPUS; i++) {
@@ -1017,6 +1393,10 @@ int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, uint64
         return hc_shmap(vm, a);
     case KVM_HC_FORK:
         return hc_fork(vm, v, a);
+    case KVM_HC_SHUNMAP:
+        return hc_shunmap(vm, a);
+    case KVM_HC_PROCESS_CREATE:
+        return hc_process_create(vm, v, a, data);
     }
     return -PAL_ERR_NOTIMPLEMENTED;
 }
@@ -1163,6 +1543,8 @@ int kvm_tender_run(const struct kvm_tender_config *cfg, int *status, char *err, 
         int tsc_khz = ioctl(vm.vcpus[0].fd, KVM_GET_TSC_KHZ, 0);
         vm.tsc_khz = tsc_khz > 0 ? (uint64_t)tsc_khz : 0;
         r = fill_boot(&vm, cfg, vm.tsc_khz);
+        g_image = img, g_image_size = img_size, g_cfg = cfg;
+        memcpy(&g_boot0, gpa(&vm, KVM_GPA_BOOT), sizeof(g_boot0));
         if (r < 0)
             fail(err, err_size, -r, "argv, environment and manifest do not fit in %llu KiB",
                  KVM_STRINGS_SIZE >> 10);
@@ -1179,8 +1561,14 @@ int kvm_tender_run(const struct kvm_tender_config *cfg, int *status, char *err, 
         r = kvm_gdb_listen(cfg->gdb_port, err, err_size); /* before confinement */
     if (r == 0) {
         install_kick_handler();
+        ((struct kvm_boot *)gpa(&vm, KVM_GPA_BOOT))->ignored_interrupts = host_sig_ignored();
+        g_boot0.ignored_interrupts =
+            ((struct kvm_boot *)gpa(&vm, KVM_GPA_BOOT))->ignored_interrupts;
+        host_sig_start(&vm);
         /* From here on the tender only serves the guest. */
-        if (!cfg->no_confine && (r = kvm_tender_confine()) < 0)
+        if (!cfg->no_confine && (r = kvm_tender_landlock(cfg->landlock_fd)) < 0)
+            fail(err, err_size, -r, "confining the tender (Landlock): %s", strerror(-r));
+        if (r == 0 && !cfg->no_confine && (r = kvm_tender_confine()) < 0)
             fail(err, err_size, -r, "confining the tender (seccomp): %s", strerror(-r));
     }
     if (r == 0) {
@@ -1203,9 +1591,14 @@ int kvm_tender_run(const struct kvm_tender_config *cfg, int *status, char *err, 
             if (vm.vcpus[i].fd >= 0)
                 kick(&vm.vcpus[i]);
     }
-    bool stopped = join_threads(&vm);
+    bool stopped = kvm_ring_stop(); /* the ring server first: it uses handles */
+    stopped = join_threads(&vm) && stopped;
     if (stopped)
         kvm_hc_fini();
+    pthread_mutex_lock(&vm.lock);
+    vm.exiting = 1;
+    pthread_mutex_unlock(&vm.lock);
+    pthread_mutex_lock(&g_host_sig_lock); /* kept: later host signals find the VM gone */
     vm_close(&vm, stopped);
     if (stopped)
         libos_manifest_free(m);
