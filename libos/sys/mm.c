@@ -47,6 +47,13 @@ void libos_mm_thaw(void) {
     __atomic_store_n(&g_mm_frozen, false, __ATOMIC_RELEASE);
 }
 
+/* A host-forked child: another thread may have held the gate's lock. */
+void libos_mm_after_fork(void) {
+    g_mm_gate = (struct libos_lock)LIBOS_LOCK_INIT;
+    g_mm_changers = 0;
+    g_mm_frozen = false;
+}
+
 /* Is [start, end) free of app memory? */
 static bool range_free(uint64_t start, uint64_t end) {
     struct libos_vma v;

@@ -750,9 +750,16 @@ long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint6
     pal_handle_t *stream;
     int r = -PAL_ERR_NOTIMPLEMENTED;
     if (!g_manifest->fork_checkpoint) {
-        libos_malloc_fork_lock(); /* no other thread may hold the heap across fork */
+        /* No other thread may be inside an mm call (its locks, the VMA
+         * table) or hold the heap across the host fork. */
+        libos_mm_freeze();
+        libos_malloc_fork_lock();
         r = pal_process_fork(&stream);
         libos_malloc_fork_unlock();
+        if (r == 0)
+            libos_mm_after_fork();
+        else
+            libos_mm_thaw();
     }
     if (r == -PAL_ERR_NOTIMPLEMENTED) { /* the portable path: a new instance */
         struct ck_fork_args a = {

@@ -87,6 +87,8 @@ void pal_linux_rewrite_site(uint64_t site);
 /* In a fast-forked child: rewrite sites of its first traps only when they
  * trap again (most children exec or exit at once). */
 void pal_linux_rewrite_forked(void);
+void pal_linux_rewrite_fork_lock(void);
+void pal_linux_rewrite_fork_unlock(void);
 struct host_siginfo;
 struct host_ucontext;
 bool pal_linux_rewrite_async(int sig, struct host_ucontext *uc);

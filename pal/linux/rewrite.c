@@ -112,8 +112,21 @@ static unsigned g_rw_recent_next;
 static unsigned g_rw_fork_traps; /* traps left in the window */
 static uint64_t g_rw_seen[RW_SEEN];
 
+/* Around a host fork: no rewrite may be half done (a code page left
+ * read-write, the lock held by a thread the child does not have). */
+void pal_linux_rewrite_fork_lock(void) {
+    while (__atomic_exchange_n(&g_rw_lock, 1, __ATOMIC_ACQUIRE))
+        host_syscall0(__NR_sched_yield);
+}
+
+void pal_linux_rewrite_fork_unlock(void) {
+    __atomic_store_n(&g_rw_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* The child; its lock was taken by pal_linux_rewrite_fork_lock. */
 void pal_linux_rewrite_forked(void) {
     g_rw_fork_traps = RW_FORK_WINDOW;
+    pal_linux_rewrite_fork_unlock();
 }
 
 /* Under g_rw_lock: false the first time the window sees site. */

@@ -271,7 +271,10 @@ int pal_process_fork(pal_handle_t **stream) {
     int r = pal_stream_pair(PAL_SOCK_STREAM, 0, &mine, &theirs);
     if (r < 0)
         return r;
+    pal_linux_rewrite_fork_lock();
     long pid = host_syscall5(__NR_clone, HOST_SIGCHLD, 0, 0, 0, 0);
+    if (pid != 0)
+        pal_linux_rewrite_fork_unlock();
     if (host_is_err(pid)) {
         pal_stream_close(mine);
         pal_stream_close(theirs);
