@@ -77,7 +77,7 @@ _Static_assert(__builtin_offsetof(struct pal_context, fpregs) == CTX_FPREGS, "ct
 _Static_assert(PAL_ALTSTACK_SIZE == RW_ALTSTACK_SIZE, "altstack");
 
 #define PAGE 4096UL
-#define MAX_INSN 15 /* bytes, x86 */
+#define MAX_INSN 15          /* bytes, x86 */
 #define SITE_SYSCALL 0x050f  /* 0f 05, little-endian */
 #define SITE_CALL_RAX 0xd0ff /* ff d0 */
 #define FP_XSTATE_MAGIC1 0x46505853U
