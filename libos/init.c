@@ -11,7 +11,7 @@
 
 const struct pal_boot_info *g_boot;
 struct libos_manifest *g_manifest;
-struct libos_process g_process;
+struct libos_process g_process __attribute__((aligned(64)));
 static struct libos_thread g_main_thread;
 
 void shim_init(void);

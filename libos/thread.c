@@ -27,9 +27,10 @@
 #define CLONE_CHILD_SETTID 0x01000000
 #define CSIGNAL 0xff
 
-static struct libos_thread *g_thread_list;
-static struct libos_lock g_thread_lock = LIBOS_LOCK_INIT;
-static int g_app_threads; /* live app threads; the last one's exit ends the process */
+static LIBOS_FORK_HOT struct libos_thread *g_thread_list;
+static LIBOS_FORK_HOT struct libos_lock g_thread_lock = LIBOS_LOCK_INIT;
+static LIBOS_FORK_HOT int
+    g_app_threads; /* live app threads; the last one's exit ends the process */
 
 void libos_thread_register(struct libos_thread *t) {
     libos_lock(&g_thread_lock);
@@ -130,7 +131,7 @@ void libos_waitq_remove(struct libos_waitq *q, struct libos_waiter *w) {
     libos_unlock(&q->lock);
 }
 
-static uint64_t g_wake_seq;
+static LIBOS_FORK_HOT uint64_t g_wake_seq;
 
 void libos_waitq_wake_all(struct libos_waitq *q) {
     __atomic_store_n(&q->seq, __atomic_add_fetch(&g_wake_seq, 1, __ATOMIC_RELAXED),

@@ -17,6 +17,10 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 #define LIBOS_PAGE_SIZE 4096UL
+/* Globals written around every fork (locks, heap lists) share a section so
+ * they share pages: each page written after a fork is copied, in the parent
+ * and the child alike (the PAL's PAL_FORK_HOT names the same section). */
+#define LIBOS_FORK_HOT __attribute__((section(".data.fork_hot")))
 #define LIBOS_PATH_MAX 4096
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -101,19 +105,20 @@ struct libos_sigextra {
     struct libos_sigextra *next;
 };
 struct libos_process {
+    /* First the fields every fork writes, on one page; the tables after. */
+    struct libos_lock lock;
     uint32_t pid, ppid, pgid, sid;
+    uint64_t sigpending; /* process-directed pending signals */
     uint32_t uid, gid, euid, egid, suid, sgid;
     uint32_t umask;
-    struct linux_rlimit rlimits[RLIMIT_NLIMITS];
-    struct linux_sigaction sigactions[LINUX_NSIG];
-    struct libos_lock lock;
     char *exec_path; /* libos path of the running program */
     int pdeathsig, dumpable;
-    uint64_t sigpending;          /* process-directed pending signals */
-    struct linux_siginfo siginfo[LINUX_NSIG];
-    struct libos_sigextra *sigextra[LINUX_NSIG]; /* more queued real-time instances */
     bool no_new_privs;
     int exit_status;
+    struct linux_rlimit rlimits[RLIMIT_NLIMITS];
+    struct linux_sigaction sigactions[LINUX_NSIG];
+    struct linux_siginfo siginfo[LINUX_NSIG];
+    struct libos_sigextra *sigextra[LINUX_NSIG]; /* more queued real-time instances */
 };
 extern struct libos_process g_process;
 extern const struct pal_boot_info *g_boot;
@@ -122,23 +127,23 @@ extern struct libos_manifest *g_manifest;
 /* Per-thread state, reached through the PAL's libos slot at %gs:8. */
 struct libos_thread {
     uint32_t tid;
-    int refcount;                 /* list + users (signal senders) */
-    bool internal;                /* a libos service thread, not an app thread */
+    int refcount;  /* list + users (signal senders) */
+    bool internal; /* a libos service thread, not an app thread */
     bool exited;
-    pal_handle_t *pal_thread;     /* for pal_thread_interrupt; NULL for main until set */
-    pal_handle_t *wake_event;     /* auto-clear; set to wake the thread from a wait */
-    struct libos_thread *next;    /* in g_thread_list */
+    pal_handle_t *pal_thread;  /* for pal_thread_interrupt; NULL for main until set */
+    pal_handle_t *wake_event;  /* auto-clear; set to wake the thread from a wait */
+    struct libos_thread *next; /* in g_thread_list */
     uint64_t sigmask;
     uint32_t *clear_child_tid;
     struct pal_context *ctx; /* registers of the syscall being served */
     void *robust_list;
     uint64_t altstack_sp, altstack_size;
     uint32_t altstack_flags;
-    char comm[16];                            /* prctl(PR_SET_NAME) */
-    uint64_t saved_sigmask;       /* ppoll/pselect/sigsuspend: mask to restore */
-    bool restore_sigmask;         /* ...after this syscall (or its handler) */
-    uint64_t sigpending;                      /* signals waiting for delivery */
-    struct linux_siginfo siginfo[LINUX_NSIG]; /* info of each pending signal */
+    char comm[16];                               /* prctl(PR_SET_NAME) */
+    uint64_t saved_sigmask;                      /* ppoll/pselect/sigsuspend: mask to restore */
+    bool restore_sigmask;                        /* ...after this syscall (or its handler) */
+    uint64_t sigpending;                         /* signals waiting for delivery */
+    struct linux_siginfo siginfo[LINUX_NSIG];    /* info of each pending signal */
     struct libos_sigextra *sigextra[LINUX_NSIG]; /* more queued real-time instances */
 };
 static inline struct libos_thread *libos_current_thread(void) {

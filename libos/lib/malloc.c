@@ -1,6 +1,8 @@
 /* The libos heap. Small blocks come from power-of-two size classes carved
  * out of 64 KiB chunks; large blocks get their own pages. Every block has a
- * 16-byte header holding its usable size, so free/realloc need no lookup. */
+ * 16-byte header holding its usable size, so free/realloc need no lookup.
+ * A chunk is carved as blocks are asked for, not all at once: untouched
+ * pages cost nothing, while every touched page is copied by each fork. */
 #include "libos.h"
 
 #define MIN_SHIFT 4  /* 16 bytes */
@@ -13,8 +15,9 @@ struct free_block {
     struct free_block *next;
 };
 
-static struct free_block *g_free_lists[NCLASSES];
-static struct libos_lock g_heap_lock = LIBOS_LOCK_INIT;
+static LIBOS_FORK_HOT struct free_block *g_free_lists[NCLASSES];
+static LIBOS_FORK_HOT char *g_carve[NCLASSES], *g_carve_end[NCLASSES]; /* being carved */
+static LIBOS_FORK_HOT struct libos_lock g_heap_lock = LIBOS_LOCK_INIT;
 
 static int size_class(size_t size) {
     int c = 0;
@@ -30,17 +33,24 @@ static void *pages_alloc(size_t size) {
     return p;
 }
 
-static bool refill(int c) {
-    size_t bsize = ((size_t)1 << (c + MIN_SHIFT)) + HDR;
-    char *chunk = pages_alloc(CHUNK_SIZE);
-    if (!chunk)
-        return false;
-    for (size_t off = 0; off + bsize <= CHUNK_SIZE; off += bsize) {
-        struct free_block *b = (struct free_block *)(chunk + off);
-        b->next = g_free_lists[c];
-        g_free_lists[c] = b;
+/* A block of class c from the free list or the chunk being carved. */
+static void *take_block(int c) {
+    struct free_block *b = g_free_lists[c];
+    if (b) {
+        g_free_lists[c] = b->next;
+        return b;
     }
-    return true;
+    size_t bsize = ((size_t)1 << (c + MIN_SHIFT)) + HDR;
+    if (g_carve_end[c] - g_carve[c] < (ptrdiff_t)bsize) {
+        char *chunk = pages_alloc(CHUNK_SIZE);
+        if (!chunk)
+            return NULL;
+        g_carve[c] = chunk;
+        g_carve_end[c] = chunk + CHUNK_SIZE;
+    }
+    void *p = g_carve[c];
+    g_carve[c] += bsize;
+    return p;
 }
 
 void *libos_malloc(size_t size) {
@@ -58,13 +68,10 @@ void *libos_malloc(size_t size) {
     }
     int c = size_class(size);
     libos_lock(&g_heap_lock);
-    if (!g_free_lists[c] && !refill(c)) {
-        libos_unlock(&g_heap_lock);
-        return NULL;
-    }
-    struct free_block *b = g_free_lists[c];
-    g_free_lists[c] = b->next;
+    struct free_block *b = take_block(c);
     libos_unlock(&g_heap_lock);
+    if (!b)
+        return NULL;
     *(size_t *)b = (size_t)1 << (c + MIN_SHIFT);
     return (char *)b + HDR;
 }

@@ -4,7 +4,7 @@
 
 static struct libos_vma *g_vmas;
 static size_t g_vma_count, g_vma_cap;
-static struct libos_lock g_vma_lock = LIBOS_LOCK_INIT;
+static LIBOS_FORK_HOT struct libos_lock g_vma_lock = LIBOS_LOCK_INIT;
 
 /* Index of the first VMA whose end is above addr. */
 static size_t first_above(uint64_t addr) {

@@ -11,9 +11,9 @@
  * checkpoint fork reads memory while the other threads run, so changes to
  * the address space (mmap, munmap, mprotect, mremap, brk) wait while it
  * does: it would otherwise read memory another thread just unmapped. */
-static struct libos_lock g_mm_gate = LIBOS_LOCK_INIT;
-static int g_mm_changers;
-static bool g_mm_frozen;
+static LIBOS_FORK_HOT struct libos_lock g_mm_gate = LIBOS_LOCK_INIT;
+static LIBOS_FORK_HOT int g_mm_changers;
+static LIBOS_FORK_HOT bool g_mm_frozen;
 
 /* Enter as a changer (frozen == false) or as the one freezer. */
 static void mm_gate_enter(bool freeze) {

@@ -107,11 +107,11 @@ struct child_link {
 
 static struct proc_table *g_table;
 static pal_handle_t *g_table_handle;
-static struct proc_entry *g_me;
-static struct child_link *g_links;
-static struct libos_lock g_links_lock = LIBOS_LOCK_INIT;
-static struct libos_lock g_drain_lock = LIBOS_LOCK_INIT; /* one drainer of the mailbox */
-static struct libos_waitq g_child_waitq = LIBOS_WAITQ_INIT;
+static LIBOS_FORK_HOT struct proc_entry *g_me;
+static LIBOS_FORK_HOT struct child_link *g_links;
+static LIBOS_FORK_HOT struct libos_lock g_links_lock = LIBOS_LOCK_INIT;
+static LIBOS_FORK_HOT struct libos_lock g_drain_lock = LIBOS_LOCK_INIT; /* one drainer */
+static LIBOS_FORK_HOT struct libos_waitq g_child_waitq = LIBOS_WAITQ_INIT;
 static pal_handle_t *g_parent_stream;  /* held open: the parent watches it */
 static int g_mailbox_state;            /* 0: no mailbox thread yet */
 static uint32_t g_stopped;             /* futex word the stopped threads sleep on */
@@ -163,9 +163,9 @@ static void table_lock(void) {
  * process goes straight for the lock, and on a busy CPU it would preempt
  * us and spin while we hold it. Only the lock holder touches these. */
 #define DEFERRED_WAKES 64
-static struct proc_entry *g_wake_later[DEFERRED_WAKES];
-static uint64_t g_wake_token_later[DEFERRED_WAKES];
-static int g_wakes_later;
+static LIBOS_FORK_HOT struct proc_entry *g_wake_later[DEFERRED_WAKES];
+static LIBOS_FORK_HOT uint64_t g_wake_token_later[DEFERRED_WAKES];
+static LIBOS_FORK_HOT int g_wakes_later;
 
 static void wake_now(struct proc_entry *e, uint64_t token) {
     if (token)

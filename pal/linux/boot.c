@@ -209,13 +209,11 @@ int pal_linux_tcb_init(struct pal_linux_tcb **out) {
         return -PAL_ERR_NOMEM;
     pal_memset(tcb, 0, sizeof(*tcb));
     tcb->abi.self = tcb;
-    long r = host_syscall6(__NR_mmap, 0, PAL_ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (host_is_err(r))
-        return pal_linux_err(r);
-    tcb->altstack = (void *)r;
+    tcb->altstack = pal_linux_mmap_anon(PAL_ALTSTACK_SIZE);
+    if (!tcb->altstack)
+        return -PAL_ERR_NOMEM;
     struct host_stack ss = {.ss_sp = tcb->altstack, .ss_size = PAL_ALTSTACK_SIZE};
-    r = host_syscall2(__NR_sigaltstack, &ss, 0);
+    long r = host_syscall2(__NR_sigaltstack, &ss, 0);
     if (host_is_err(r))
         return pal_linux_err(r);
     r = host_syscall2(__NR_arch_prctl, HOST_ARCH_SET_GS, tcb);

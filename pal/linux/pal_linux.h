@@ -57,11 +57,13 @@ struct pal_handle {
 
 /* Host signal the PAL uses to interrupt a thread (pal_thread_interrupt). */
 #define PAL_HOST_SIGWAKE 44
+/* Written around every fork: kept with the libos's LIBOS_FORK_HOT globals. */
+#define PAL_FORK_HOT __attribute__((section(".data.fork_hot")))
 
 /* Per-thread records of the Linux PAL (threads.c). */
 struct pal_thread_info {
-    volatile int host_tid;    /* cleared by the kernel when the thread is gone */
-    void *stack;              /* PAL stack of threads the PAL created */
+    volatile int host_tid; /* cleared by the kernel when the thread is gone */
+    void *stack;           /* PAL stack of threads the PAL created */
     size_t stack_size;
     struct pal_linux_tcb *tcb;
     pal_thread_fn fn;
@@ -98,6 +100,8 @@ __attribute__((noreturn)) void pal_rewrite_slow_exit(struct pal_context *ctx);
 /* Turn on Syscall User Dispatch for the calling thread (boot.c). */
 int pal_linux_sud_enable(void);
 
+/* Private anonymous read-write memory, as pal_mem_alloc maps it; NULL on failure. */
+void *pal_linux_mmap_anon(size_t size);
 /* Small PAL-private heap for handles and strings (mmap-backed). */
 void *pal_linux_malloc(size_t size);
 void pal_linux_free(void *p);

@@ -95,7 +95,7 @@ uint64_t g_pal_rw_xmask; /* XSAVE components of the app (no AMX tiles) */
 static uint32_t g_rw_fx_sw[12]
     __attribute__((aligned(8))); /* the kernel's fx_sw_bytes for that layout */
 static uint32_t g_rw_xsize;      /* XSAVE image size, standard format */
-static volatile int g_rw_lock;
+static PAL_FORK_HOT volatile int g_rw_lock;
 static volatile uint64_t g_rw_busy_page; /* page being rewritten, or 0 */
 static volatile uint64_t g_rw_sites;     /* count, for the log */
 static int g_rw_pipe[2] = {-1, -1};      /* page_writable's */
@@ -109,7 +109,7 @@ static unsigned g_rw_recent_next;
  * colliding entry only means an earlier or later rewrite). */
 #define RW_FORK_WINDOW 32
 #define RW_SEEN 64
-static unsigned g_rw_fork_traps; /* traps left in the window */
+static PAL_FORK_HOT unsigned g_rw_fork_traps; /* traps left in the window */
 static uint64_t g_rw_seen[RW_SEEN];
 
 /* Around a host fork: no rewrite may be half done (a code page left

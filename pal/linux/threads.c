@@ -18,7 +18,7 @@
 long pal_host_clone(unsigned long flags, void *stack, volatile int *ptid, volatile int *ctid,
                     void *tls, void (*start)(struct pal_handle *));
 
-static struct pal_thread_info *g_dead_threads;
+static PAL_FORK_HOT struct pal_thread_info *g_dead_threads;
 static struct pal_thread_info *g_main_thread_info;
 static volatile int g_dead_lock;
 
@@ -74,17 +74,16 @@ int pal_thread_create(pal_thread_fn fn, void *arg, pal_handle_t **out) {
     reap_dead();
     struct pal_thread_info *t = pal_linux_malloc(sizeof(*t));
     struct pal_handle *h = pal_linux_handle_new(HANDLE_THREAD, -1);
-    long stack = host_syscall6(__NR_mmap, 0, PAL_THREAD_STACK, PROT_READ | PROT_WRITE,
-                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (!t || !h || host_is_err(stack)) {
+    void *stack = pal_linux_mmap_anon(PAL_THREAD_STACK);
+    if (!t || !h || !stack) {
         pal_linux_free(t);
         pal_linux_handle_free(h);
-        if (!host_is_err(stack))
+        if (stack)
             host_syscall2(__NR_munmap, stack, PAL_THREAD_STACK);
         return -PAL_ERR_NOMEM;
     }
     pal_memset(t, 0, sizeof(*t));
-    t->stack = (void *)stack;
+    t->stack = stack;
     t->stack_size = PAL_THREAD_STACK;
     t->fn = fn;
     t->arg = arg;
@@ -233,10 +232,9 @@ int pal_process_create(const char *const *args, pal_handle_t **stream) {
         return r;
     const struct pal_boot_info *b = pal_linux_boot_info();
     char nums[4][24];
-    const char *argv[5 + 64 + 1] = {loader, fmt_int(nums[0], handle_fd(theirs)),
-                                    fmt_int(nums[1], handle_fd(b->log)),
-                                    fmt_int(nums[2], handle_fd(b->trace)),
-                                    fmt_int(nums[3], b->log_level)};
+    const char *argv[5 + 64 + 1] = {
+        loader, fmt_int(nums[0], handle_fd(theirs)), fmt_int(nums[1], handle_fd(b->log)),
+        fmt_int(nums[2], handle_fd(b->trace)), fmt_int(nums[3], b->log_level)};
     for (size_t i = 0; i < nargs; i++)
         argv[5 + i] = args[i];
     argv[5 + nargs] = NULL;

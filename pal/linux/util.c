@@ -110,14 +110,16 @@ int pal_linux_err(long r) {
 }
 
 /* PAL heap: 16..2048-byte size classes from 64 KiB arenas, bigger blocks
- * straight from mmap. An 16-byte header records the size. */
+ * straight from mmap. A 16-byte header records the size. Arenas are carved
+ * as blocks are asked for: every touched page is copied by each fork. */
 #define HEAP_CLASSES 8
 #define ARENA 65536
 struct free_node {
     struct free_node *next;
 };
-static struct free_node *g_pal_free[HEAP_CLASSES];
-static volatile int g_pal_heap_lock;
+static PAL_FORK_HOT struct free_node *g_pal_free[HEAP_CLASSES];
+static PAL_FORK_HOT char *g_pal_carve[HEAP_CLASSES], *g_pal_carve_end[HEAP_CLASSES];
+static PAL_FORK_HOT volatile int g_pal_heap_lock;
 
 static void heap_lock(void) {
     while (__atomic_exchange_n(&g_pal_heap_lock, 1, __ATOMIC_ACQUIRE))
@@ -127,9 +129,11 @@ static void heap_unlock(void) {
     __atomic_store_n(&g_pal_heap_lock, 0, __ATOMIC_RELEASE);
 }
 
-static void *host_mmap_anon(size_t size) {
-    long r = host_syscall6(__NR_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                           -1, 0);
+/* The flags are the libos's (pal_mem_alloc): neighbouring mappings with the
+ * same flags merge into one host VMA, and each VMA costs every fork. */
+void *pal_linux_mmap_anon(size_t size) {
+    long r = host_syscall6(__NR_mmap, 0, size, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     return host_is_err(r) ? NULL : (void *)r;
 }
 
@@ -139,28 +143,30 @@ void *pal_linux_malloc(size_t size) {
         c++;
     if (c == HEAP_CLASSES) {
         size_t total = (size + 16 + 4095) & ~4095UL;
-        char *p = host_mmap_anon(total);
+        char *p = pal_linux_mmap_anon(total);
         if (!p)
             return NULL;
         *(size_t *)p = total;
         return p + 16;
     }
     heap_lock();
-    if (!g_pal_free[c]) {
-        char *a = host_mmap_anon(ARENA);
-        if (!a) {
-            heap_unlock();
-            return NULL;
-        }
-        size_t bs = (16UL << c) + 16;
-        for (size_t off = 0; off + bs <= ARENA; off += bs) {
-            struct free_node *n = (struct free_node *)(a + off);
-            n->next = g_pal_free[c];
-            g_pal_free[c] = n;
-        }
-    }
     struct free_node *n = g_pal_free[c];
-    g_pal_free[c] = n->next;
+    size_t bs = (16UL << c) + 16;
+    if (n) {
+        g_pal_free[c] = n->next;
+    } else {
+        if (g_pal_carve_end[c] - g_pal_carve[c] < (long)bs) {
+            char *a = pal_linux_mmap_anon(ARENA);
+            if (!a) {
+                heap_unlock();
+                return NULL;
+            }
+            g_pal_carve[c] = a;
+            g_pal_carve_end[c] = a + ARENA;
+        }
+        n = (struct free_node *)g_pal_carve[c];
+        g_pal_carve[c] += bs;
+    }
     heap_unlock();
     *(size_t *)n = (size_t)c;
     return (char *)n + 16;

@@ -26,3 +26,16 @@ target_compile_options(test_unit_vfs PRIVATE ${SABOT_HOSTED_FLAGS} -fno-builtin-
 target_link_libraries(test_unit_vfs PRIVATE ${CMOCKA_LIBRARY} ${SABOT_HOSTED_LINK})
 add_test(NAME unit_vfs COMMAND test_unit_vfs)
 set_tests_properties(unit_vfs PROPERTIES LABELS unit TIMEOUT 60)
+
+# The libos heap (libos/lib/malloc.c) over the same fake PAL.
+add_executable(test_unit_heap
+  ${CMAKE_CURRENT_LIST_DIR}/test_heap.c
+  ${CMAKE_CURRENT_LIST_DIR}/fake_pal.c
+  ${SABOT_ROOT}/libos/lib/malloc.c
+  ${SABOT_ROOT}/libos/lib/lock.c)
+target_include_directories(test_unit_heap PRIVATE ${LIBOS_INCLUDE} ${PAL_INCLUDE}
+                           ${CMAKE_CURRENT_LIST_DIR})
+target_compile_options(test_unit_heap PRIVATE ${SABOT_HOSTED_FLAGS})
+target_link_libraries(test_unit_heap PRIVATE ${CMOCKA_LIBRARY} ${SABOT_HOSTED_LINK})
+add_test(NAME unit_heap COMMAND test_unit_heap)
+set_tests_properties(unit_heap PROPERTIES LABELS unit TIMEOUT 60)
