@@ -55,11 +55,12 @@ bool libos_vma_file_name(uint64_t dev, uint64_t ino, char *buf, size_t size);
 long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_file *f,
                   uint64_t off);
 
-/* A fork (either path) happens between these: address-space changes by
- * other threads (mmap, munmap, mprotect, mremap, brk) wait meanwhile. */
+/* A fork (either path) happens between these: they hold the lock that
+ * address-space changes (mmap, munmap, mprotect, mremap, brk) take one at
+ * a time, so other threads' changes wait meanwhile. */
 void libos_mm_freeze(void);
 void libos_mm_thaw(void);
-/* The fast fork freezes too; its child starts with the gate open. */
+/* The fast fork freezes too; its child starts with the lock free. */
 void libos_mm_after_fork(void);
 
 /* A fault at addr just below a MAP_GROWSDOWN mapping: grow it; true if the

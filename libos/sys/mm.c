@@ -7,51 +7,34 @@
 #include "libos_syscalls.h"
 #include "libos_vfs.h"
 
-/* Linux's fork holds mmap_lock while it copies the address space. The
- * checkpoint fork reads memory while the other threads run, so changes to
- * the address space (mmap, munmap, mprotect, mremap, brk) wait while it
- * does: it would otherwise read memory another thread just unmapped. */
-static LIBOS_FORK_HOT struct libos_lock g_mm_gate = LIBOS_LOCK_INIT;
-static LIBOS_FORK_HOT int g_mm_changers;
-static LIBOS_FORK_HOT bool g_mm_frozen;
+/* Address-space changes (mmap, munmap, mprotect, mremap, brk) are made one
+ * at a time, as under Linux's mmap_lock: each is a host call and then a
+ * VMA-list update, and another thread's change in between leaves the list
+ * wrong (an munmap once dropped from the list a mapping that another
+ * thread's mmap had just been given in the freed range). A fork holds the
+ * lock too: the checkpoint fork reads memory while the other threads run,
+ * and the fast fork's child must inherit a list that matches its memory. */
+static LIBOS_FORK_HOT struct libos_lock g_mm_lock = LIBOS_LOCK_INIT;
 
-/* Enter as a changer (frozen == false) or as the one freezer. */
-static void mm_gate_enter(bool freeze) {
-    for (;;) {
-        libos_lock(&g_mm_gate);
-        bool ok = !g_mm_frozen;
-        if (ok && freeze)
-            g_mm_frozen = true;
-        else if (ok)
-            g_mm_changers++;
-        libos_unlock(&g_mm_gate);
-        if (ok)
-            return;
-        pal_thread_yield();
-    }
+static void mm_lock(void) {
+    libos_lock(&g_mm_lock);
 }
 
-static void mm_change_end(void) {
-    libos_lock(&g_mm_gate);
-    g_mm_changers--;
-    libos_unlock(&g_mm_gate);
+static void mm_unlock(void) {
+    libos_unlock(&g_mm_lock);
 }
 
 void libos_mm_freeze(void) {
-    mm_gate_enter(true);
-    while (__atomic_load_n(&g_mm_changers, __ATOMIC_ACQUIRE))
-        pal_thread_yield();
+    mm_lock();
 }
 
 void libos_mm_thaw(void) {
-    __atomic_store_n(&g_mm_frozen, false, __ATOMIC_RELEASE);
+    mm_unlock();
 }
 
-/* A host-forked child: another thread may have held the gate's lock. */
+/* A host-forked child: only the forking thread, which held the lock. */
 void libos_mm_after_fork(void) {
-    g_mm_gate = (struct libos_lock)LIBOS_LOCK_INIT;
-    g_mm_changers = 0;
-    g_mm_frozen = false;
+    g_mm_lock = (struct libos_lock)LIBOS_LOCK_INIT;
 }
 
 /* Is [start, end) free of app memory? */
@@ -260,9 +243,9 @@ static long do_mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t
 }
 
 long libos_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off) {
-    mm_gate_enter(false);
+    mm_lock();
     long r = do_mmap(addr, len, prot, flags, fd, off);
-    mm_change_end();
+    mm_unlock();
     return r;
 }
 
@@ -304,9 +287,9 @@ static long do_munmap(void *addr, size_t len) {
 }
 
 long libos_sys_munmap(void *addr, size_t len) {
-    mm_gate_enter(false);
+    mm_lock();
     long r = do_munmap(addr, len);
-    mm_change_end();
+    mm_unlock();
     return r;
 }
 
@@ -339,9 +322,9 @@ static long do_mprotect(void *addr, size_t len, int prot) {
 }
 
 long libos_sys_mprotect(void *addr, size_t len, int prot) {
-    mm_gate_enter(false);
+    mm_lock();
     long r = do_mprotect(addr, len, prot);
-    mm_change_end();
+    mm_unlock();
     return r;
 }
 
@@ -452,9 +435,9 @@ out:
 }
 
 long libos_sys_brk(void *addr) {
-    mm_gate_enter(false);
+    mm_lock();
     long r = do_brk(addr);
-    mm_change_end();
+    mm_unlock();
     return r;
 }
 
@@ -528,7 +511,7 @@ static long do_mremap(void *old_addr, size_t old_size, size_t new_size, int flag
     }
     if (new_size <= old_size) {
         if (new_size < old_size)
-            libos_sys_munmap((void *)(old + new_size), old_size - new_size);
+            do_munmap((void *)(old + new_size), old_size - new_size);
         return (long)old;
     }
     /* Grow in place when the pages after it are free. */
@@ -552,9 +535,9 @@ static long do_mremap(void *old_addr, size_t old_size, size_t new_size, int flag
 }
 
 long libos_sys_mremap(void *old_addr, size_t old_size, size_t new_size, int flags, void *new_addr) {
-    mm_gate_enter(false);
+    mm_lock();
     long r = do_mremap(old_addr, old_size, new_size, flags, new_addr);
-    mm_change_end();
+    mm_unlock();
     return r;
 }
 

@@ -1,7 +1,9 @@
 /* fork at volume, fork from a thread while others run and hold locks, the
  * process limit, and what a child shares with its parent: shared memory,
- * file offsets, pipes. Usage: forks loop|threads|limit|shared N */
+ * file offsets, pipes; and address-space changes racing in two threads.
+ * Usage: forks loop|threads|mmthreads|mmrace|limit|shared|vfork N */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -59,6 +61,27 @@ static void *churn(void *arg) {
     return NULL;
 }
 
+/* Maps a page, uses it as a syscall buffer, unmaps it, while churn() maps
+ * and unmaps next to it: the kernel hands out the range churn just freed,
+ * and a page the program holds must stay its memory (an munmap racing
+ * with an mmap once dropped the new page from sabot's view: EFAULT). */
+static int g_page_errno;
+static void *page_user(void *arg) {
+    int fd = *(int *)arg, bad = 0;
+    for (int i = 0; i < 20000 && !bad; i++) {
+        char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            continue;
+        p[0] = 'x';
+        if (write(fd, p, 1) != 1) {
+            bad = i + 1;
+            g_page_errno = errno;
+        }
+        munmap(p, 4096);
+    }
+    return (void *)(intptr_t)bad;
+}
+
 static void *forker(void *arg) {
     int bad = 0;
     for (int i = 0; i < 50; i++) {
@@ -68,7 +91,12 @@ static void *forker(void *arg) {
             _exit(p ? 0 : 1);
         }
         int st = -1;
-        bad += waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+        pid_t w = waitpid(pid, &st, 0);
+        if (w != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            if (!bad++) /* what went wrong, once */
+                printf("info fork %d: pid %d, waitpid %d (errno %d), status %#x\n", i, (int)pid,
+                       (int)w, errno, st);
+        }
     }
     return (void *)(intptr_t)bad;
 }
@@ -182,6 +210,19 @@ int main(int argc, char **argv) {
             pthread_join(th[i], NULL);
         CHECK(bad == NULL, "50 forks from a thread while 4 others run malloc and locks%s (%d bad)",
               mm ? ", one maps and unmaps" : "", (int)(intptr_t)bad);
+    } else if (!strcmp(argv[1], "mmrace")) {
+        int fd = open("/dev/null", O_WRONLY);
+        pthread_t c, u;
+        void *bad;
+        pthread_create(&c, NULL, churn, NULL);
+        pthread_create(&u, NULL, page_user, &fd);
+        pthread_join(u, &bad);
+        g_stop = 1;
+        pthread_join(c, NULL);
+        CHECK(bad == NULL,
+              "20000 pages mapped, written from and unmapped while another thread "
+              "maps and unmaps (%s)",
+              bad ? strerror(g_page_errno) : "every write went through");
     } else { /* limit: n processes in all may live */
         pid_t kids[64];
         int made = 0, err = 0;

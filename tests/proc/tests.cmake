@@ -37,19 +37,22 @@ if(SABOT_PROC_MUSL AND TARGET sabot)
     COMMAND ${SABOT_PROC_MUSL} -static -O1 -o ${forks_bin} ${CMAKE_CURRENT_LIST_DIR}/forks.c
     DEPENDS ${CMAKE_CURRENT_LIST_DIR}/forks.c)
   add_custom_target(proc_programs ALL DEPENDS ${forks_bin})
-  foreach(mode shared vfork)
+  foreach(mode shared vfork mmrace)
     add_test(NAME proc.forks.${mode}.native
       COMMAND sh ${SABOT_ITEST_SRC}/run_prog.sh
               --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/forks.${mode}.native
               --rc 0 --line "forks: ALL OK" -- ${forks_bin} ${mode})
     set_tests_properties(proc.forks.${mode}.native PROPERTIES TIMEOUT 60 LABELS "proc;native")
   endforeach()
-  foreach(mode loop threads mmthreads shared vfork)
+  foreach(mode loop threads mmthreads shared vfork mmrace)
     add_test(NAME proc.forks.${mode}
       COMMAND sh ${SABOT_ITEST_SRC}/run_prog.sh --sabot $<TARGET_FILE:sabot>
               --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/forks.${mode} --rc 0
               --line "forks: ALL OK" -- ${forks_bin} ${mode} 1000)
     set_tests_properties(proc.forks.${mode} PROPERTIES TIMEOUT 120 LABELS proc)
+    if(mode STREQUAL "mmrace")
+      continue() # no fork in it
+    endif()
     add_test(NAME proc.forks.${mode}.checkpoint
       COMMAND sh ${SABOT_ITEST_SRC}/run_prog.sh --sabot $<TARGET_FILE:sabot> --fork checkpoint
               --workdir ${CMAKE_CURRENT_BINARY_DIR}/work/forks.${mode}.checkpoint --rc 0

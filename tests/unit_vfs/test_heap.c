@@ -13,7 +13,11 @@
 
 #include <cmocka.h>
 
-#include "libos.h"
+/* libos.h's Linux ABI macros clash with <sys/mman.h>: the heap's API only. */
+void *libos_malloc(size_t size);
+void *libos_calloc(size_t n, size_t size);
+void *libos_realloc(void *p, size_t size);
+void libos_free(void *p);
 
 #define PAGE 4096
 
