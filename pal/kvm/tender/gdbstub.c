@@ -1071,6 +1071,27 @@ static void resume_all(void) {
     }
 }
 
+/* The stop is over: sessions and the Ctrl-C watcher may start again. */
+static void end_stop(void) {
+    pthread_mutex_lock(&g.lock);
+    g.stopped = 0;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.lock);
+}
+
+/* Serves gdb while every vCPU is stopped, then lets them run as it said
+ * (all of them, without a debugger, if gdb went away). */
+static void serve_and_resume(int slot) {
+    serve(slot);
+    if (g.fd < 0) {
+        undebug();
+        for (int i = 0; i < KVM_MAX_VCPUS; i++)
+            g.mode[i] = MODE_CONT;
+    }
+    resume_all();
+    end_stop();
+}
+
 /* Ctrl-C while the guest runs: a watcher thread polls the connection
  * whenever no session owns it (g.stopped clear). On input it takes the
  * session itself (stopped set first, so a vCPU trapping meanwhile leaves
@@ -1113,18 +1134,10 @@ static void *watch_interrupts(void *arg) {
             stop_others(NULL);
             snprintf(g.out, sizeof(g.out), "T02thread:%x;", slot + 1);
             reply(g.out);
-            serve(slot);
-            if (g.fd < 0) {
-                undebug();
-                for (int i = 0; i < KVM_MAX_VCPUS; i++)
-                    g.mode[i] = MODE_CONT;
-            }
-            resume_all();
+            serve_and_resume(slot);
+        } else {
+            end_stop();
         }
-        pthread_mutex_lock(&g.lock);
-        g.stopped = 0;
-        pthread_cond_broadcast(&g.cv);
-        pthread_mutex_unlock(&g.lock);
     }
 }
 
@@ -1136,17 +1149,7 @@ static void session(struct kvm_vcpu *self, const char *why, bool announce) {
     stop_others(self);
     if (announce)
         stop_reply(self->slot, why);
-    serve(self->slot);
-    if (g.fd < 0) { /* gone: run on without a debugger */
-        undebug();
-        for (int i = 0; i < KVM_MAX_VCPUS; i++)
-            g.mode[i] = MODE_CONT;
-    }
-    resume_all();
-    pthread_mutex_lock(&g.lock);
-    g.stopped = 0;
-    pthread_cond_broadcast(&g.cv);
-    pthread_mutex_unlock(&g.lock);
+    serve_and_resume(self->slot);
 }
 
 static uint64_t image_sym(const uint8_t *img, size_t size, const char *name) {

@@ -326,12 +326,5 @@ bool kvm_ring_stop(void) {
         return true;
     __atomic_add_fetch(&g_ring.wake, 1, __ATOMIC_RELEASE);
     syscall(SYS_futex, &g_ring.wake, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 200000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    return pthread_timedjoin_np(g_ring.thread, NULL, &ts) == 0;
+    return kvm_join_within(g_ring.thread, 200);
 }

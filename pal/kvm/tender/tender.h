@@ -126,6 +126,8 @@ int kvm_tender_confine(void);
  * it; no-op for fd <= 2. Before kvm_tender_confine (seccomp forbids it). */
 int kvm_tender_landlock(int fd);
 
+/* Joins t if it ends within ms milliseconds; false if it does not (vm.c). */
+bool kvm_join_within(pthread_t t, long ms);
 /* Thread, wait and TLB calls (vm.c); a the request's arguments. */
 int64_t kvm_vcpu_call(struct kvm_vm *vm, struct kvm_vcpu *v, uint32_t nr, uint64_t *a,
                       uint8_t *data, int *action);

@@ -1007,17 +1007,30 @@ struct vcpu_state {
     struct kvm_xcrs xcrs;
 };
 
+static void close_vcpu_fds(struct kvm_vcpu *w) {
+    if (w->fd >= 0)
+        close(w->fd);
+    if (w->efd >= 0)
+        close(w->efd);
+    w->fd = w->efd = -1;
+}
+
+bool kvm_join_within(pthread_t t, long ms) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += ms % 1000 * 1000000;
+    ts.tv_sec += ms / 1000 + ts.tv_nsec / 1000000000;
+    ts.tv_nsec %= 1000000000;
+    return pthread_timedjoin_np(t, NULL, &ts) == 0;
+}
+
 /* In the child: a new VM over this process's copy-on-write copy of the
  * guest memory (and the same shared slots), one vCPU in the forking
  * thread's slot with its state. The parent's vCPU threads are gone. */
 static int rebuild_vm(struct kvm_vm *vm, struct kvm_vcpu *v, const struct vcpu_state *st) {
     for (int i = 0; i < KVM_MAX_VCPUS; i++) {
         struct kvm_vcpu *w = &vm->vcpus[i];
-        if (w->fd >= 0)
-            close(w->fd);
-        if (w->efd >= 0)
-            close(w->efd);
-        w->fd = w->efd = -1;
+        close_vcpu_fds(w);
         w->run = NULL; /* the old mapping stays: it belongs to the old vCPU */
         w->has_thread = false;
         w->cpuid_set = false;
@@ -1217,10 +1230,7 @@ static __attribute__((noreturn)) void fresh_instance(struct kvm_vm *vm, const ch
     kvm_hc_keep_only(stream);
     for (int i = 0; i < KVM_MAX_VCPUS; i++) {
         struct kvm_vcpu *w = &vm->vcpus[i];
-        if (w->fd >= 0)
-            close(w->fd);
-        if (w->efd >= 0)
-            close(w->efd);
+        close_vcpu_fds(w);
         *w = (struct kvm_vcpu){.slot = i, .fd = -1, .efd = -1, .state = VCPU_UNUSED};
     }
     for (int i = 0; i < vm->shm_count; i++)
@@ -1490,14 +1500,7 @@ static bool join_threads(struct kvm_vm *vm) {
         struct kvm_vcpu *v = &vm->vcpus[i];
         if (!v->has_thread)
             continue;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 200000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        if (pthread_timedjoin_np(v->thread, NULL, &ts) == 0)
+        if (kvm_join_within(v->thread, 200))
             v->has_thread = false;
         else
             all = false;
