@@ -11,12 +11,16 @@
 
 const struct pal_boot_info *g_boot;
 struct libos_manifest *g_manifest;
-struct libos_process g_process __attribute__((aligned(64)));
-static struct libos_thread g_main_thread;
+/* Both start with the fields a fork writes; among the other such globals
+ * (LIBOS_FORK_HOT) their first pages are all a fork copies of them. */
+static struct linux_siginfo g_process_siginfo[LINUX_NSIG], g_main_siginfo[LINUX_NSIG];
+LIBOS_FORK_HOT struct libos_process g_process
+    __attribute__((aligned(64))) = {.siginfo = g_process_siginfo};
+static LIBOS_FORK_HOT struct libos_thread g_main_thread = {.siginfo = g_main_siginfo};
 
 void shim_init(void);
 
-void libos_exit_process(int status) {
+LIBOS_FORK_TEXT void libos_exit_process(int status) {
     libos_proc_exiting();
     libos_proc_report_exit((status & 0xff) << 8);
     pal_process_exit(status);

@@ -111,6 +111,21 @@ long libos_thread_init(struct libos_thread *t) {
     return libos_errno_from_pal(pal_event_create(false, true, &t->wake_event));
 }
 
+/* The forking thread's wake event, shared with the parent's thread; a fork
+ * child closes it once it has its own (ensure_wake_event). */
+static LIBOS_FORK_HOT pal_handle_t *g_forked_wake;
+
+static long ensure_wake_event(struct libos_thread *t) {
+    if (t->wake_event)
+        return 0;
+    long r = libos_thread_init(t);
+    if (r == 0 && g_forked_wake) {
+        pal_stream_close(g_forked_wake);
+        g_forked_wake = NULL;
+    }
+    return r;
+}
+
 /* ------------------------------------------------------------ waiting */
 
 void libos_waitq_add(struct libos_waitq *q, struct libos_waiter *w) {
@@ -142,8 +157,14 @@ void libos_waitq_wake_all(struct libos_waitq *q) {
     libos_unlock(&q->lock);
 }
 
+/* A thread waking itself is not waiting: its wait's caller re-checks what
+ * it waits for after registering, and only a wake inside libos_thread_wait
+ * (its mailbox poll) comes too late for that; a flag covers it without an
+ * event to set and consume. Host signal handlers use the event instead. */
 void libos_thread_wake(struct libos_thread *t) {
-    if (t->wake_event)
+    if (t == libos_current_thread())
+        t->self_woken = true;
+    else if (t->wake_event)
         pal_event_set(t->wake_event);
 }
 
@@ -152,9 +173,14 @@ void libos_thread_wake(struct libos_thread *t) {
 long libos_thread_wait(size_t n, pal_handle_t *const *handles, const uint32_t *events,
                        uint32_t *revents, uint64_t *timeout_ns) {
     struct libos_thread *t = libos_current_thread();
+    t->self_woken = false;
     libos_proc_mailbox_poll(); /* posted before a wake that was spent elsewhere */
     if (libos_signal_pending())
         return -EINTR;
+    if (t->self_woken)
+        return 0; /* the poll changed what the caller waits for: re-check */
+    if (ensure_wake_event(t) < 0)
+        return -ENOMEM;
     libos_vdso_maybe_sync(); /* blocking anyway: keep the vDSO's rate refined */
     pal_handle_t *hs_local[WAIT_STACK_HANDLES + 1];
     uint32_t ev_local[WAIT_STACK_HANDLES + 1], rev_local[WAIT_STACK_HANDLES + 1];
@@ -248,9 +274,11 @@ static int internal_thread_main(void *arg) {
 /* Service threads get no tid: app-visible tids stay as Linux would number
  * them. */
 static struct libos_thread *thread_alloc(bool internal) {
-    struct libos_thread *t = libos_calloc(1, sizeof(*t));
+    struct libos_thread *t =
+        libos_calloc(1, sizeof(*t) + LINUX_NSIG * sizeof(struct linux_siginfo));
     if (!t)
         return NULL;
+    t->siginfo = (struct linux_siginfo *)(t + 1);
     if (libos_thread_init(t) < 0) {
         libos_free(t);
         return NULL;
@@ -265,6 +293,8 @@ static struct libos_thread *thread_alloc(bool internal) {
 /* pal_thread_create for t, holding a reference of ours across it: the new
  * thread may exit and drop its own before the PAL stores its handle. */
 static long start_pal_thread(struct libos_thread *t, pal_thread_fn fn, struct thread_start *s) {
+    if (ensure_wake_event(libos_current_thread()) < 0) /* others may wake us from now on */
+        return -ENOMEM;
     __atomic_add_fetch(&t->refcount, 1, __ATOMIC_ACQ_REL);
     long r = libos_errno_from_pal(pal_thread_create(fn, s, &t->pal_thread));
     libos_thread_put(t);
@@ -427,8 +457,8 @@ __attribute__((noreturn)) void libos_thread_exit(int status) {
 }
 
 /* In a forked child only the calling thread exists, under a new tid. Its
- * wake event was shared with the parent's thread: make a fresh one. */
-void libos_thread_after_fork(uint32_t tid) {
+ * wake event was shared with the parent's thread: it gets a fresh one. */
+LIBOS_FORK_TEXT void libos_thread_after_fork(uint32_t tid) {
     struct libos_thread *self = libos_current_thread();
     g_thread_lock = (struct libos_lock)LIBOS_LOCK_INIT;
     g_thread_list = NULL;
@@ -438,10 +468,12 @@ void libos_thread_after_fork(uint32_t tid) {
     self->tid = tid;
     self->sigpending = 0;
     self->next = NULL;
-    pal_handle_t *old = self->wake_event;
-    if (pal_event_create(false, true, &self->wake_event) < 0)
-        libos_panic("cannot create a wake event in a forked child");
-    if (old)
-        pal_stream_close(old);
+    /* Made at the first wait (or thread start): a child that only runs
+     * and exits never pays for it. Until then no other thread exists that
+     * could wake this one. */
+    if (self->wake_event) { /* else the one inherited is still to close */
+        g_forked_wake = self->wake_event;
+        self->wake_event = NULL;
+    }
     libos_thread_register(self);
 }

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -89,6 +91,19 @@ static __attribute__((noreturn)) void boot_kvm(struct sabot_prepared *p,
     _exit(status);
 }
 
+/* glibc registers an rseq area for this thread, which becomes the app's;
+ * the kernel writes it whenever the thread resumes after preemption or a
+ * signal. Neither the PAL nor the libos uses it, and after every fast fork
+ * that write cost the parent and the child a copy-on-write fault each. */
+static void drop_rseq(void) {
+    if (!__rseq_size)
+        return;
+    void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+    /* Unregistering needs the registered length: glibc registers at least
+     * the original 32-byte area even where __rseq_size counts fewer. */
+    syscall(SYS_rseq, area, __rseq_size < 32 ? 32 : __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
+}
+
 static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabot_sandbox *sb) {
     if (p->pal_kvm)
         boot_kvm(p, sb);
@@ -132,6 +147,7 @@ static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabo
     };
     /* No libc code runs after this: flush what it buffered. */
     fflush(NULL);
+    drop_rseq();
     pal_linux_boot(&cfg);
 }
 

@@ -20,8 +20,8 @@ static long enosys(long nr) {
     return -ENOSYS;
 }
 
-void shim_syscall_dispatch(enum pal_event ev, const struct pal_event_info *info,
-                           struct pal_context *ctx) {
+LIBOS_FORK_TEXT void shim_syscall_dispatch(enum pal_event ev, const struct pal_event_info *info,
+                                           struct pal_context *ctx) {
     struct libos_thread *t = libos_current_thread();
     struct pal_context *saved = t->ctx;
     t->ctx = ctx;

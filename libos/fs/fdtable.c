@@ -10,7 +10,7 @@ struct fd_slot {
     bool cloexec;
 };
 
-static struct libos_lock g_fd_lock = LIBOS_LOCK_INIT;
+static LIBOS_FORK_HOT struct libos_lock g_fd_lock = LIBOS_LOCK_INIT;
 static struct fd_slot *g_fds;
 static int g_fd_cap;
 
@@ -142,6 +142,6 @@ void libos_fd_close_on_exec(void) {
 }
 
 /* In a forked child: a lock another thread held at fork time is free. */
-void libos_fd_after_fork(void) {
+LIBOS_FORK_TEXT void libos_fd_after_fork(void) {
     g_fd_lock = (struct libos_lock)LIBOS_LOCK_INIT;
 }

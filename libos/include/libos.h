@@ -21,6 +21,9 @@
  * they share pages: each page written after a fork is copied, in the parent
  * and the child alike (the PAL's PAL_FORK_HOT names the same section). */
 #define LIBOS_FORK_HOT __attribute__((section(".data.fork_hot")))
+/* Code a fork child runs, grouped likewise: the child maps text afresh, a
+ * fault per 64 KiB window it touches (the linker gathers .text.hot.*). */
+#define LIBOS_FORK_TEXT __attribute__((section(".text.hot.fork")))
 #define LIBOS_PATH_MAX 4096
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -117,7 +120,7 @@ struct libos_process {
     int exit_status;
     struct linux_rlimit rlimits[RLIMIT_NLIMITS];
     struct linux_sigaction sigactions[LINUX_NSIG];
-    struct linux_siginfo siginfo[LINUX_NSIG];
+    struct linux_siginfo *siginfo;               /* [LINUX_NSIG]: see libos_thread */
     struct libos_sigextra *sigextra[LINUX_NSIG]; /* more queued real-time instances */
 };
 extern struct libos_process g_process;
@@ -130,6 +133,7 @@ struct libos_thread {
     int refcount;  /* list + users (signal senders) */
     bool internal; /* a libos service thread, not an app thread */
     bool exited;
+    bool self_woken;           /* libos_thread_wake from itself: its wait re-checks */
     pal_handle_t *pal_thread;  /* for pal_thread_interrupt; NULL for main until set */
     pal_handle_t *wake_event;  /* auto-clear; set to wake the thread from a wait */
     struct libos_thread *next; /* in g_thread_list */
@@ -139,11 +143,13 @@ struct libos_thread {
     void *robust_list;
     uint64_t altstack_sp, altstack_size;
     uint32_t altstack_flags;
-    char comm[16];                               /* prctl(PR_SET_NAME) */
-    uint64_t saved_sigmask;                      /* ppoll/pselect/sigsuspend: mask to restore */
-    bool restore_sigmask;                        /* ...after this syscall (or its handler) */
-    uint64_t sigpending;                         /* signals waiting for delivery */
-    struct linux_siginfo siginfo[LINUX_NSIG];    /* info of each pending signal */
+    char comm[16];          /* prctl(PR_SET_NAME) */
+    uint64_t saved_sigmask; /* ppoll/pselect/sigsuspend: mask to restore */
+    bool restore_sigmask;   /* ...after this syscall (or its handler) */
+    uint64_t sigpending;    /* signals waiting for delivery */
+    /* [LINUX_NSIG], info of each pending signal: 8 KiB kept apart, so the
+     * struct's head shares its page with other globals a fork writes. */
+    struct linux_siginfo *siginfo;
     struct libos_sigextra *sigextra[LINUX_NSIG]; /* more queued real-time instances */
 };
 static inline struct libos_thread *libos_current_thread(void) {

@@ -2,7 +2,7 @@
  * lock could deadlock against the interrupted holder on the same thread. */
 #include "libos.h"
 
-void libos_lock(struct libos_lock *l) {
+LIBOS_FORK_TEXT void libos_lock(struct libos_lock *l) {
     int spins = 0;
     while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)) {
         while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED)) {
@@ -16,6 +16,6 @@ void libos_lock(struct libos_lock *l) {
     }
 }
 
-void libos_unlock(struct libos_lock *l) {
+LIBOS_FORK_TEXT void libos_unlock(struct libos_lock *l) {
     __atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }

@@ -53,7 +53,7 @@ static void *take_block(int c) {
     return p;
 }
 
-void *libos_malloc(size_t size) {
+LIBOS_FORK_TEXT void *libos_malloc(size_t size) {
     if (size == 0)
         size = 1;
     if (size > ((size_t)1 << MAX_SHIFT)) {
@@ -80,7 +80,7 @@ static size_t block_size(void *p) {
     return *(size_t *)((char *)p - HDR);
 }
 
-void libos_free(void *p) {
+LIBOS_FORK_TEXT void libos_free(void *p) {
     if (!p)
         return;
     size_t size = block_size(p);
@@ -97,7 +97,7 @@ void libos_free(void *p) {
     libos_unlock(&g_heap_lock);
 }
 
-void *libos_calloc(size_t n, size_t size) {
+LIBOS_FORK_TEXT void *libos_calloc(size_t n, size_t size) {
     if (size && n > (size_t)-1 / size)
         return NULL;
     void *p = libos_malloc(n * size);
@@ -125,6 +125,6 @@ void libos_malloc_fork_lock(void) {
     libos_lock(&g_heap_lock);
 }
 
-void libos_malloc_fork_unlock(void) {
+LIBOS_FORK_TEXT void libos_malloc_fork_unlock(void) {
     libos_unlock(&g_heap_lock);
 }

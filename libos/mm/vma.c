@@ -156,7 +156,7 @@ bool libos_vma_covered(uint64_t start, uint64_t end) {
 }
 
 /* App pointers: every page must be app memory with the needed access. */
-bool libos_user_range_ok(const void *addr, size_t size, bool write) {
+LIBOS_FORK_TEXT bool libos_user_range_ok(const void *addr, size_t size, bool write) {
     uint64_t a = (uint64_t)addr;
     if (size == 0)
         return true;

@@ -189,7 +189,7 @@ static void reset_fpu(struct pal_context *ctx) {
 
 static struct libos_thread *g_exec_thread; /* the thread running execve */
 
-void libos_exec_doomed_check(void) {
+LIBOS_FORK_TEXT void libos_exec_doomed_check(void) {
     struct libos_thread *x = __atomic_load_n(&g_exec_thread, __ATOMIC_ACQUIRE);
     struct libos_thread *t = libos_current_thread();
     if (x && x != t && t && !t->internal)

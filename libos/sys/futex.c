@@ -388,7 +388,7 @@ long libos_sys_futex(uint32_t *addr, int op, uint32_t val, const struct linux_ti
 
 /* In a forked child no other thread exists: nobody waits, nobody holds a
  * bucket. */
-void libos_futex_after_fork(void) {
+LIBOS_FORK_TEXT void libos_futex_after_fork(void) {
     for (int i = 0; i < NBUCKETS; i++) /* stores only where needed: each is a page copy */
         if (g_buckets[i].head || g_buckets[i].lock.locked)
             g_buckets[i] = (struct futex_bucket){LIBOS_LOCK_INIT, NULL};

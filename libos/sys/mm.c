@@ -33,7 +33,7 @@ void libos_mm_thaw(void) {
 }
 
 /* A host-forked child: only the forking thread, which held the lock. */
-void libos_mm_after_fork(void) {
+LIBOS_FORK_TEXT void libos_mm_after_fork(void) {
     g_mm_lock = (struct libos_lock)LIBOS_LOCK_INIT;
 }
 

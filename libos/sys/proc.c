@@ -76,14 +76,16 @@ struct proc_entry {
     uint32_t nthreads;
     uint64_t start_ns;
     char comm[16];
-    char exe[256];
-    uint32_t cmdline_len;
-    char cmdline[1024];
     uint64_t wake_token; /* pal_process_wake's name for the owner; 0: wake word */
     /* The mailbox: without a wake token a mailbox thread sleeps on wake. */
     uint32_t wake;
     uint32_t mb_head, mb_tail;
     struct proc_msg mb[MBOX_SLOTS];
+    /* Last, what only /proc reads: a fork or an exit touches (and, in a
+     * new child, faults in) fewer pages of the shared table. */
+    uint32_t cmdline_len;
+    char exe[256];
+    char cmdline[1024];
 };
 
 struct proc_table {
@@ -109,13 +111,14 @@ static struct proc_table *g_table;
 static pal_handle_t *g_table_handle;
 static LIBOS_FORK_HOT struct proc_entry *g_me;
 static LIBOS_FORK_HOT struct child_link *g_links;
+static LIBOS_FORK_HOT struct child_link *g_spare_link; /* for the next fork */
 static LIBOS_FORK_HOT struct libos_lock g_links_lock = LIBOS_LOCK_INIT;
 static LIBOS_FORK_HOT struct libos_lock g_drain_lock = LIBOS_LOCK_INIT; /* one drainer */
 static LIBOS_FORK_HOT struct libos_waitq g_child_waitq = LIBOS_WAITQ_INIT;
-static pal_handle_t *g_parent_stream;  /* held open: the parent watches it */
-static int g_mailbox_state;            /* 0: no mailbox thread yet */
-static uint32_t g_stopped;             /* futex word the stopped threads sleep on */
-static struct libos_thread *g_exiting; /* the thread ending the process */
+static LIBOS_FORK_HOT pal_handle_t *g_parent_stream;  /* held open: the parent watches it */
+static LIBOS_FORK_HOT int g_mailbox_state;            /* 0: no mailbox thread yet */
+static LIBOS_FORK_HOT uint32_t g_stopped;             /* futex word the stopped threads sleep on */
+static LIBOS_FORK_HOT struct libos_thread *g_exiting; /* the thread ending the process */
 
 /* PALs without process wakes (optional in pal.h): a mailbox thread. */
 __attribute__((weak)) uint64_t pal_process_wake_token(void) {
@@ -133,7 +136,7 @@ __attribute__((weak)) int pal_process_wake(uint64_t token) {
  * busy machine, by the very process it woke), so after a short spin the
  * waiter sleeps on a host futex instead of spinning and yielding (0: free,
  * 1: held, 2: held with sleepers). */
-static void table_mutex_lock(uint32_t *w) {
+LIBOS_FORK_TEXT static void table_mutex_lock(uint32_t *w) {
     for (int spins = 0; spins < 100; spins++) {
         uint32_t free = 0;
         if (__atomic_compare_exchange_n(w, &free, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
@@ -144,12 +147,12 @@ static void table_mutex_lock(uint32_t *w) {
         pal_addr_wait(w, 2, NULL);
 }
 
-static void table_mutex_unlock(uint32_t *w) {
+LIBOS_FORK_TEXT static void table_mutex_unlock(uint32_t *w) {
     if (__atomic_exchange_n(w, 0, __ATOMIC_RELEASE) == 2)
         pal_addr_wake(w, 1);
 }
 
-static void table_lock(void) {
+LIBOS_FORK_TEXT static void table_lock(void) {
     /* Past the exit report no other thread of ours may take the lock: the
      * process may end under it and leave the sandbox locked. */
     struct libos_thread *ex = __atomic_load_n(&g_exiting, __ATOMIC_ACQUIRE);
@@ -167,17 +170,21 @@ static LIBOS_FORK_HOT struct proc_entry *g_wake_later[DEFERRED_WAKES];
 static LIBOS_FORK_HOT uint64_t g_wake_token_later[DEFERRED_WAKES];
 static LIBOS_FORK_HOT int g_wakes_later;
 
-static void wake_now(struct proc_entry *e, uint64_t token) {
+LIBOS_FORK_TEXT static void wake_now(struct proc_entry *e, uint64_t token) {
     if (token)
         pal_process_wake(token);
     else
         pal_addr_wake(&e->wake, 1);
 }
 
-static void table_unlock(void) {
-    struct proc_entry *es[DEFERRED_WAKES];
-    uint64_t tokens[DEFERRED_WAKES];
+LIBOS_FORK_TEXT static void table_unlock(void) {
+    /* Most unlocks wake none or one; a bulk kill's surplus is woken still
+     * under the lock (a deep stack here cost the fork path a page). */
+    struct proc_entry *es[8];
+    uint64_t tokens[8];
     int n = g_wakes_later;
+    for (; n > 8; n--)
+        wake_now(g_wake_later[n - 1], g_wake_token_later[n - 1]);
     for (int i = 0; i < n; i++)
         es[i] = g_wake_later[i], tokens[i] = g_wake_token_later[i];
     g_wakes_later = 0;
@@ -186,12 +193,16 @@ static void table_unlock(void) {
         wake_now(es[i], tokens[i]);
 }
 
-static struct proc_entry *find_locked(uint32_t pid) {
+/* alloc_locked puts pid at the first free slot from pid % PROC_SLOTS on,
+ * so the search starts there (a slot freed since only costs the rest). */
+LIBOS_FORK_TEXT static struct proc_entry *find_locked(uint32_t pid) {
     if (!pid)
         return NULL;
-    for (int i = 0; i < PROC_SLOTS; i++)
+    for (int n = 0; n < PROC_SLOTS; n++) {
+        int i = (pid + n) % PROC_SLOTS;
         if (g_table->pid_of[i] == pid)
             return &g_table->e[i];
+    }
     return NULL;
 }
 
@@ -212,7 +223,9 @@ static struct proc_entry *alloc_locked(uint32_t pid) {
         if (g_table->pid_of[i])
             continue;
         struct proc_entry *e = &g_table->e[i];
-        memset(e, 0, offsetof(struct proc_entry, mb));
+        memset(e, 0, offsetof(struct proc_entry, mb)); /* the mailbox: by head/tail */
+        e->cmdline_len = 0;
+        e->exe[0] = '\0';
         e->pid = pid;
         e->state = PS_RUNNING;
         g_table->pid_of[i] = pid;
@@ -223,7 +236,7 @@ static struct proc_entry *alloc_locked(uint32_t pid) {
 
 /* Queue m for e and bump its wake word (lock held; the caller wakes).
  * Standard signals already queued merge, as pending signals do. */
-static long post_locked(struct proc_entry *e, const struct proc_msg *m) {
+LIBOS_FORK_TEXT static long post_locked(struct proc_entry *e, const struct proc_msg *m) {
     e->wake++;
     for (uint32_t i = e->mb_head; m->type == M_SIGNAL && m->sig < 32 && i != e->mb_tail; i++) {
         const struct proc_msg *q = &e->mb[i % MBOX_SLOTS];
@@ -237,7 +250,7 @@ static long post_locked(struct proc_entry *e, const struct proc_msg *m) {
 }
 
 /* Lock held: e is woken when the lock is dropped. */
-static void wake_entry(struct proc_entry *e) {
+LIBOS_FORK_TEXT static void wake_entry(struct proc_entry *e) {
     for (int i = 0; i < g_wakes_later; i++)
         if (g_wake_later[i] == e && g_wake_token_later[i] == e->wake_token)
             return;
@@ -257,7 +270,7 @@ static long post_signal_locked(struct proc_entry *e, int sig) {
 }
 
 /* Tell e's parent (if any, lock held) that e changed: code CLD_*. */
-static void notify_parent_locked(struct proc_entry *e, int code, int status) {
+LIBOS_FORK_TEXT static void notify_parent_locked(struct proc_entry *e, int code, int status) {
     struct proc_entry *p = find_locked(e->ppid);
     if (!p || p->state == PS_ZOMBIE)
         return;
@@ -276,7 +289,7 @@ static void exit_code_of(int wait_status, int *code, int *status) {
 /* e ended with wait_status (lock held): it waits as a zombie for its
  * parent (or goes at once if it has none), and its children move to the
  * first process. */
-static void exit_locked(struct proc_entry *e, int wait_status) {
+LIBOS_FORK_TEXT static void exit_locked(struct proc_entry *e, int wait_status) {
     uint32_t pid = e->pid;
     if (g_table->init_pid == pid)
         g_table->init_pid = 0;
@@ -449,7 +462,7 @@ void libos_proc_exec(const char *exe, const char *args, size_t args_len, const c
     table_unlock();
 }
 
-void libos_reset_locks_after_fork(void) {
+LIBOS_FORK_TEXT void libos_reset_locks_after_fork(void) {
     g_process.lock = (struct libos_lock)LIBOS_LOCK_INIT;
     g_links_lock = (struct libos_lock)LIBOS_LOCK_INIT;
     g_drain_lock = (struct libos_lock)LIBOS_LOCK_INIT;
@@ -543,27 +556,31 @@ static void child_changed(const struct proc_msg *m) {
 /* Act on what other processes posted: signals, child changes. A woken
  * wait or interrupt does it (or the mailbox thread), and wait() first, so
  * a child's SIGCHLD is raised before wait can return it (as on Linux). */
-static bool drain_mailbox(void) {
-    struct proc_msg msgs[MBOX_SLOTS];
-    size_t n = 0;
+LIBOS_FORK_TEXT static bool drain_mailbox(void) {
+    struct proc_msg msgs[8]; /* a few at a time: a shallow stack */
+    size_t n, total = 0;
     libos_lock(&g_drain_lock); /* messages act in the order they came */
-    table_lock();
-    while (g_me->mb_head != g_me->mb_tail)
-        msgs[n++] = g_me->mb[g_me->mb_head++ % MBOX_SLOTS];
-    table_unlock();
-    for (size_t i = 0; i < n; i++) {
-        if (msgs[i].type == M_SIGNAL)
-            signal_arrived(&msgs[i]);
-        else if (msgs[i].type == M_CHILD)
-            child_changed(&msgs[i]);
-        else if (msgs[i].type == M_WAKE)
-            libos_waitq_wake_all(&g_child_waitq);
-    }
+    do {
+        n = 0;
+        table_lock();
+        while (n < 8 && g_me->mb_head != g_me->mb_tail)
+            msgs[n++] = g_me->mb[g_me->mb_head++ % MBOX_SLOTS];
+        table_unlock();
+        for (size_t i = 0; i < n; i++) {
+            if (msgs[i].type == M_SIGNAL)
+                signal_arrived(&msgs[i]);
+            else if (msgs[i].type == M_CHILD)
+                child_changed(&msgs[i]);
+            else if (msgs[i].type == M_WAKE)
+                libos_waitq_wake_all(&g_child_waitq);
+        }
+        total += n;
+    } while (n == 8);
     libos_unlock(&g_drain_lock);
-    return n != 0;
+    return total != 0;
 }
 
-void libos_proc_mailbox_poll(void) {
+LIBOS_FORK_TEXT void libos_proc_mailbox_poll(void) {
     struct proc_entry *me = g_me;
     if (me && __atomic_load_n(&me->mb_head, __ATOMIC_ACQUIRE) !=
                   __atomic_load_n(&me->mb_tail, __ATOMIC_ACQUIRE))
@@ -582,7 +599,7 @@ static int mailbox_main(void *arg) {
 /* Only processes that forked (or were forked) can get messages: without
  * process wakes the first process starts its mailbox thread at its first
  * fork, others at their start. */
-static void start_mailbox(void) {
+LIBOS_FORK_TEXT static void start_mailbox(void) {
     if (g_me && g_me->wake_token)
         return;
     int expected = 0;
@@ -594,7 +611,7 @@ static void start_mailbox(void) {
 
 /* Our entry names us for pal_process_wake (set under the lock: a sender
  * either sees the token or posted before it, which the poll below sees). */
-static void publish_wake_token(void) {
+LIBOS_FORK_TEXT static void publish_wake_token(void) {
     uint64_t token = pal_process_wake_token();
     table_lock();
     g_me->wake_token = token;
@@ -606,7 +623,7 @@ static void publish_wake_token(void) {
 /* ---------------------------------------------------------------- fork */
 
 /* The child's side: only this thread exists now. */
-static void become_child(struct proc_entry *e, pal_handle_t *stream) {
+LIBOS_FORK_TEXT static void become_child(struct proc_entry *e, pal_handle_t *stream) {
     libos_reset_locks_after_fork();
     g_process.ppid = g_process.pid;
     g_process.pid = e->pid;
@@ -726,7 +743,8 @@ static void wait_vfork_child(uint32_t pid) {
     }
 }
 
-long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint64_t tls) {
+LIBOS_FORK_TEXT long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid,
+                                uint64_t tls) {
     struct libos_thread *self = libos_current_thread();
     if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
         return -EINVAL; /* a second process sharing our memory: not on a host fork */
@@ -735,7 +753,12 @@ long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint6
         return -EINVAL;
     if ((flags & CLONE_PARENT_SETTID) && !libos_user_range_ok(ptid, 4, true))
         return -EFAULT;
-    struct child_link *link = libos_calloc(1, sizeof(*link));
+    /* The link is made before the fork, where failing is still clean. A
+     * child keeps it as its own spare: freeing it would write a heap page,
+     * a copy-on-write fault in every child. */
+    struct child_link *link = __atomic_exchange_n(&g_spare_link, NULL, __ATOMIC_ACQ_REL);
+    if (!link)
+        link = libos_calloc(1, sizeof(*link));
     if (!link)
         return -ENOMEM;
     struct proc_entry *c;
@@ -783,7 +806,7 @@ long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, int *ctid, uint6
         return r == -PAL_ERR_NOTIMPLEMENTED ? -ENOSYS : libos_errno_from_pal(r);
     }
     if (r == 0) {
-        libos_free(link);
+        g_spare_link = link;
         become_child(c, stream);
         struct pal_context *ctx = self->ctx;
         if (newsp)
@@ -815,7 +838,7 @@ long libos_sys_vfork(void) {
     return libos_fork(CLONE_VFORK | SIGCHLD, 0, NULL, NULL, 0);
 }
 
-void libos_proc_report_exit(int wait_status) {
+LIBOS_FORK_TEXT void libos_proc_report_exit(int wait_status) {
     if (!g_table)
         return;
     struct libos_thread *self = libos_current_thread();
@@ -892,13 +915,13 @@ static void kick_to_stop(struct libos_thread *t, void *self) {
         pal_thread_interrupt(t->pal_thread);
 }
 
-static bool sigkill_pending(void) {
+LIBOS_FORK_TEXT static bool sigkill_pending(void) {
     return libos_signal_pending_set() & SIGBIT(SIGKILL);
 }
 
 /* The SIGCONT may be in our own mailbox: a wake ends the wait, which
  * then looks (other stopped threads notice the resume within a slice). */
-void libos_proc_stopped_wait(void) {
+LIBOS_FORK_TEXT void libos_proc_stopped_wait(void) {
     for (;;) {
         libos_proc_mailbox_poll();
         if (!__atomic_load_n(&g_stopped, __ATOMIC_ACQUIRE) || sigkill_pending())
@@ -975,38 +998,49 @@ struct wait_result {
 
 /* One pass over our children (lock held): 1 with *res filled, 0 if some
  * child may still change, -ECHILD if none matches. */
+/* 1 (res filled) if child c has a state change for this wait, else 0. */
+static long child_report(struct proc_entry *c, int options, struct wait_result *res) {
+    res->pid = c->pid;
+    res->uid = c->uid;
+    bool keep = options & WNOWAIT;
+    if ((options & WEXITED) && c->state == PS_ZOMBIE) {
+        int status;
+        exit_code_of(c->wait_status, &res->code, &status);
+        res->status = c->wait_status;
+        if (!keep)
+            free_locked(c);
+        return 1;
+    }
+    if ((options & WUNTRACED) && c->state == PS_STOPPED && (c->report & REP_STOPPED)) {
+        res->code = CLD_STOPPED;
+        res->status = (c->stop_sig << 8) | 0x7f;
+        if (!keep)
+            c->report = 0;
+        return 1;
+    }
+    if ((options & WCONTINUED) && (c->report & REP_CONTINUED)) {
+        res->code = CLD_CONTINUED;
+        res->status = 0xffff;
+        if (!keep)
+            c->report = 0;
+        return 1;
+    }
+    return 0;
+}
+
 static long scan_children(int idtype, uint32_t id, int options, struct wait_result *res) {
+    if (idtype == P_PID) { /* one slot to look at, not the table */
+        struct proc_entry *c = find_locked(id);
+        return c && c->ppid == g_process.pid ? child_report(c, options, res) : -ECHILD;
+    }
     bool any = false;
     for (int i = 0; i < PROC_SLOTS; i++) {
         struct proc_entry *c = &g_table->e[i];
         if (!g_table->pid_of[i] || c->ppid != g_process.pid || !matches(c, idtype, id))
             continue;
         any = true;
-        res->pid = c->pid;
-        res->uid = c->uid;
-        bool keep = options & WNOWAIT;
-        if ((options & WEXITED) && c->state == PS_ZOMBIE) {
-            int status;
-            exit_code_of(c->wait_status, &res->code, &status);
-            res->status = c->wait_status;
-            if (!keep)
-                free_locked(c);
+        if (child_report(c, options, res))
             return 1;
-        }
-        if ((options & WUNTRACED) && c->state == PS_STOPPED && (c->report & REP_STOPPED)) {
-            res->code = CLD_STOPPED;
-            res->status = (c->stop_sig << 8) | 0x7f;
-            if (!keep)
-                c->report = 0;
-            return 1;
-        }
-        if ((options & WCONTINUED) && (c->report & REP_CONTINUED)) {
-            res->code = CLD_CONTINUED;
-            res->status = 0xffff;
-            if (!keep)
-                c->report = 0;
-            return 1;
-        }
     }
     return any ? 0 : -ECHILD;
 }

@@ -8,7 +8,7 @@ long libos_sys_exit(int status) {
     libos_thread_exit(status & 0xff); /* the last thread's exit ends the process */
 }
 
-long libos_sys_exit_group(int status) {
+LIBOS_FORK_TEXT long libos_sys_exit_group(int status) {
     libos_exit_process(status & 0xff);
 }
 
@@ -18,7 +18,7 @@ long libos_sys_getpid(void) {
 long libos_sys_getppid(void) {
     return libos_proc_ppid(); /* orphans move to the first process */
 }
-long libos_sys_gettid(void) {
+LIBOS_FORK_TEXT long libos_sys_gettid(void) {
     return libos_current_thread()->tid;
 }
 long libos_sys_getuid(void) {

@@ -84,7 +84,8 @@ long libos_sys_rt_sigaction(int sig, const struct linux_sigaction *act,
     return 0;
 }
 
-long libos_sys_rt_sigprocmask(int how, const uint64_t *set, uint64_t *oldset, size_t sigsetsize) {
+LIBOS_FORK_TEXT long libos_sys_rt_sigprocmask(int how, const uint64_t *set, uint64_t *oldset,
+                                              size_t sigsetsize) {
     if (sigsetsize != sizeof(uint64_t))
         return -EINVAL;
     struct libos_thread *t = libos_current_thread();
@@ -358,7 +359,7 @@ bool libos_signal_pending(void) {
     return (libos_signal_pending_set() & ~libos_current_thread()->sigmask) != 0;
 }
 
-void libos_signal_deliver_pending(struct pal_context *ctx, long nr) {
+LIBOS_FORK_TEXT void libos_signal_deliver_pending(struct pal_context *ctx, long nr) {
     libos_exec_doomed_check(); /* another thread runs execve: this one ends */
     libos_proc_stopped_wait(); /* the process is stopped: so is this thread */
     struct libos_thread *t = libos_current_thread();
@@ -578,8 +579,10 @@ static void interrupt_event(enum pal_event ev, const struct pal_event_info *info
     } else if (info->source == PAL_INT_WAKEUP && libos_current_thread() &&
                libos_current_thread()->internal) {
         /* A service thread lets wakes in anywhere: its next wait returns
-         * at once and looks at the mailbox. */
-        libos_thread_wake(libos_current_thread());
+         * at once and looks at the mailbox (the event, not the flag: this
+         * may have interrupted that wait on its way to sleep). */
+        if (libos_current_thread()->wake_event)
+            pal_event_set(libos_current_thread()->wake_event);
     }
 }
 

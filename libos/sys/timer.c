@@ -11,13 +11,15 @@
 #define MAX_POSIX_TIMERS 4096
 #define CPU_POLL_MIN_NS 1000000ULL /* CPU-time deadlines: re-check at least this often */
 
-struct libos_lock g_timer_lock = LIBOS_LOCK_INIT;
-static struct libos_timer *g_timers; /* every live timer */
+/* What a fork resets is LIBOS_FORK_HOT (one page to copy, not several). */
+LIBOS_FORK_HOT struct libos_lock g_timer_lock = LIBOS_LOCK_INIT;
+static LIBOS_FORK_HOT struct libos_timer *g_timers; /* every live timer */
 static struct libos_timer *g_posix[MAX_POSIX_TIMERS];
-static int g_posix_used; /* slots below this were ever taken (fork clears only those) */
-static struct libos_timer g_itimers[3];     /* ITIMER_REAL, _VIRTUAL, _PROF */
-static struct libos_thread *g_timer_thread; /* the service thread, once running */
-static int g_timer_thread_state;            /* 0 none, 1 starting/running, -1 failed */
+/* Slots below g_posix_used were ever taken (fork clears only those). */
+static LIBOS_FORK_HOT int g_posix_used;
+static LIBOS_FORK_HOT struct libos_timer g_itimers[3];     /* ITIMER_REAL, _VIRTUAL, _PROF */
+static LIBOS_FORK_HOT struct libos_thread *g_timer_thread; /* the service thread, once running */
+static LIBOS_FORK_HOT int g_timer_thread_state; /* 0 none, 1 starting/running, -1 failed */
 
 static const int g_itimer_clock[3] = {CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID,
                                       CLOCK_PROCESS_CPUTIME_ID};
@@ -455,7 +457,7 @@ long libos_sys_timer_delete(int id) {
 
 /* In a forked child: POSIX timers, itimers and alarm are not inherited
  * (timerfds are, with their files); the service thread did not survive. */
-void libos_timer_after_fork(void) {
+LIBOS_FORK_TEXT void libos_timer_after_fork(void) {
     g_timer_lock = (struct libos_lock)LIBOS_LOCK_INIT;
     for (struct libos_timer **pp = &g_timers; *pp;) {
         struct libos_timer *t = *pp;

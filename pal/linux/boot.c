@@ -203,8 +203,15 @@ static int install_handlers(void) {
     return r;
 }
 
+/* The boot thread's block is written on every rewritten syscall, so it
+ * sits with the other globals a fork writes rather than on a heap page. */
+static PAL_FORK_HOT struct pal_linux_tcb g_boot_tcb;
+
 int pal_linux_tcb_init(struct pal_linux_tcb **out) {
-    struct pal_linux_tcb *tcb = pal_linux_malloc(sizeof(*tcb));
+    static PAL_FORK_HOT bool boot_tcb_used;
+    struct pal_linux_tcb *tcb = &g_boot_tcb;
+    if (__atomic_exchange_n(&boot_tcb_used, true, __ATOMIC_RELAXED))
+        tcb = pal_linux_malloc(sizeof(*tcb));
     if (!tcb)
         return -PAL_ERR_NOMEM;
     pal_memset(tcb, 0, sizeof(*tcb));
@@ -212,6 +219,7 @@ int pal_linux_tcb_init(struct pal_linux_tcb **out) {
     tcb->altstack = pal_linux_mmap_anon(PAL_ALTSTACK_SIZE);
     if (!tcb->altstack)
         return -PAL_ERR_NOMEM;
+    tcb->rw_top = (char *)tcb->altstack + PAL_ALTSTACK_SIZE - pal_linux_rewrite_xs_reserve();
     struct host_stack ss = {.ss_sp = tcb->altstack, .ss_size = PAL_ALTSTACK_SIZE};
     long r = host_syscall2(__NR_sigaltstack, &ss, 0);
     if (host_is_err(r))
@@ -223,7 +231,7 @@ int pal_linux_tcb_init(struct pal_linux_tcb **out) {
     return 0;
 }
 
-int pal_linux_sud_enable(void) {
+PAL_FORK_TEXT int pal_linux_sud_enable(void) {
     long len = pal_syscall_region_end - pal_syscall_region_start;
     return pal_linux_err(host_syscall5(__NR_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
                                        pal_syscall_region_start, len, &g_sud_selector));

@@ -16,7 +16,7 @@ struct host_pollfd {
     short events, revents;
 };
 
-int pal_event_create(bool init_signaled, bool auto_clear, pal_handle_t **out) {
+PAL_FORK_TEXT int pal_event_create(bool init_signaled, bool auto_clear, pal_handle_t **out) {
     long fd = host_syscall2(__NR_eventfd2, init_signaled ? 1 : 0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (host_is_err(fd))
         return pal_linux_err(fd);
@@ -102,7 +102,7 @@ int pal_wait_handles(size_t count, pal_handle_t *const *handles, const uint32_t 
          * are blocked while the libos runs; let them in only while waiting,
          * where the thread holds no libos lock, so they end the wait. */
         uint64_t mask = 1ULL << (HOST_SIGSYS - 1);
-        long r = host_syscall5(__NR_ppoll, fds, count, tsp, &mask, 8);
+        long r = pal_host_ppoll(fds, count, tsp, &mask);
         if (host_is_err(r)) {
             ret = r == -EINTR ? -PAL_ERR_INTERRUPTED : pal_linux_err(r);
             break;

@@ -8,6 +8,8 @@
 #include "pal.h"
 
 long pal_host_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+long pal_host_ppoll(void *fds, unsigned long n, const void *timeout, const uint64_t *mask);
+extern char pal_host_ppoll_end[];
 #define host_syscall0(n) pal_host_syscall(n, 0, 0, 0, 0, 0, 0)
 #define host_syscall1(n, a) pal_host_syscall(n, (long)(a), 0, 0, 0, 0, 0)
 #define host_syscall2(n, a, b) pal_host_syscall(n, (long)(a), (long)(b), 0, 0, 0, 0)
@@ -59,6 +61,7 @@ struct pal_handle {
 #define PAL_HOST_SIGWAKE 44
 /* Written around every fork: kept with the libos's LIBOS_FORK_HOT globals. */
 #define PAL_FORK_HOT __attribute__((section(".data.fork_hot")))
+#define PAL_FORK_TEXT __attribute__((section(".text.hot.fork")))
 
 /* Per-thread records of the Linux PAL (threads.c). */
 struct pal_thread_info {

@@ -390,7 +390,7 @@ int64_t pal_stream_seek(pal_handle_t *h, int64_t offset, uint32_t whence) {
     return host_is_err(r) ? err(r) : r;
 }
 
-int pal_stream_close(pal_handle_t *h) {
+PAL_FORK_TEXT int pal_stream_close(pal_handle_t *h) {
     if (!h)
         return -PAL_ERR_BADHANDLE;
     /* Linux closes the fd even when close() reports an error; don't retry. */

@@ -17,9 +17,7 @@
 pal_rewrite_entry:
     movl $1, %gs:TCB_RW_BUSY
     mov %rsp, %gs:TCB_RW_APP_SP
-    mov %gs:TCB_ALTSTACK, %rsp
-    /* lea and push keep the app's flags for pushfq */
-    lea (RW_ALTSTACK_SIZE - RW_XS_RESERVE)(%rsp), %rsp
+    mov %gs:TCB_RW_TOP, %rsp /* mov and push keep the app's flags for pushfq */
     push %rsp               /* fpregs: the XSAVE area above */
     pushfq                  /* rflags */
     sub $8, %rsp            /* rip, below */

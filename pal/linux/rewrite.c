@@ -67,6 +67,7 @@ _Static_assert(__builtin_offsetof(struct pal_linux_tcb, rw_busy) == TCB_RW_BUSY,
 _Static_assert(__builtin_offsetof(struct pal_linux_tcb, rw_masked) == TCB_RW_MASKED, "tcb");
 _Static_assert(__builtin_offsetof(struct pal_linux_tcb, rw_app_sp) == TCB_RW_APP_SP, "tcb");
 _Static_assert(__builtin_offsetof(struct pal_linux_tcb, rw_rip) == TCB_RW_RIP, "tcb");
+_Static_assert(__builtin_offsetof(struct pal_linux_tcb, rw_top) == TCB_RW_TOP, "tcb");
 _Static_assert(__builtin_offsetof(struct pal_context, rbx) == CTX_RBX, "ctx");
 _Static_assert(__builtin_offsetof(struct pal_context, rsp) == CTX_RSP, "ctx");
 _Static_assert(__builtin_offsetof(struct pal_context, r8) == CTX_R8, "ctx");
@@ -110,7 +111,7 @@ static unsigned g_rw_recent_next;
 #define RW_FORK_WINDOW 32
 #define RW_SEEN 64
 static PAL_FORK_HOT unsigned g_rw_fork_traps; /* traps left in the window */
-static uint64_t g_rw_seen[RW_SEEN];
+static PAL_FORK_HOT uint64_t g_rw_seen[RW_SEEN];
 
 /* Around a host fork: no rewrite may be half done (a code page left
  * read-write, the lock held by a thread the child does not have). */
@@ -119,12 +120,12 @@ void pal_linux_rewrite_fork_lock(void) {
         host_syscall0(__NR_sched_yield);
 }
 
-void pal_linux_rewrite_fork_unlock(void) {
+PAL_FORK_TEXT void pal_linux_rewrite_fork_unlock(void) {
     __atomic_store_n(&g_rw_lock, 0, __ATOMIC_RELEASE);
 }
 
 /* The child; its lock was taken by pal_linux_rewrite_fork_lock. */
-void pal_linux_rewrite_forked(void) {
+PAL_FORK_TEXT void pal_linux_rewrite_forked(void) {
     g_rw_fork_traps = RW_FORK_WINDOW;
     pal_linux_rewrite_fork_unlock();
 }
@@ -184,6 +185,12 @@ static bool xsave_layout(void) {
     g_rw_fx_sw[3] = (uint32_t)(mask >> 32);
     g_rw_fx_sw[4] = size;
     return true;
+}
+
+size_t pal_linux_rewrite_xs_reserve(void) {
+    if (!g_rw_xsize)
+        xsave_layout(); /* a thread's first block can precede the rewrite's set-up */
+    return g_rw_xsize ? (g_rw_xsize + 4 + 63) & ~(size_t)63 : RW_XS_RESERVE;
 }
 
 static void fpstate_mark(void *fp) {
@@ -317,7 +324,7 @@ void pal_linux_rewrite_site(uint64_t site) {
 }
 
 /* Called by the stub with the app's state; returns for the fast exit. */
-void pal_rewrite_dispatch(struct pal_context *ctx) {
+PAL_FORK_TEXT void pal_rewrite_dispatch(struct pal_context *ctx) {
     struct pal_linux_tcb *tcb = tcb_self();
     tcb->rw_ctx = ctx;
     fpstate_mark(ctx->fpregs);
@@ -398,6 +405,8 @@ bool pal_linux_rewrite_async(int sig, struct host_ucontext *uc) {
     }
     if (uc->uc_sigmask & ASYNC_SIGS)
         return false; /* a libos wait let it in (ppoll): deliver */
+    if (rip == (uint64_t)pal_host_ppoll_end && (long)m->rax == -EINTR)
+        return false; /* it ended a libos wait, as on the path above */
     if (tcb->rw_busy) {
         /* In the libos: keep it pending, blocked, until the exit. */
         if (!tcb->rw_masked) {

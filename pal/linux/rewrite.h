@@ -9,6 +9,7 @@
 #define TCB_RW_MASKED 44
 #define TCB_RW_APP_SP 56
 #define TCB_RW_RIP 64
+#define TCB_RW_TOP 96
 
 /* struct pal_context offsets (asserted in rewrite.c). */
 #define CTX_RAX 0
@@ -31,8 +32,12 @@
 #define CTX_RFLAGS 136
 #define CTX_FPREGS 144
 
-/* The XSAVE area of a rewritten call: the top of the thread's altstack. */
-#define RW_XS_RESERVE 8192
+/* The XSAVE area of a rewritten call: the top of the thread's altstack,
+ * just its size (pal_linux_rewrite_xs_reserve), so the context and the
+ * first frames share its page: each stack page a call touches is one more
+ * to copy after a fork. The user components without AMX tiles (off: see
+ * xsave_layout) take at most 2.7 KiB. */
+#define RW_XS_RESERVE 3072
 #define RW_ALTSTACK_SIZE (256 * 1024) /* PAL_ALTSTACK_SIZE */
 /* Page 0: a nop for every syscall number below RW_SLED, then a jump. */
 #define RW_SLED 512

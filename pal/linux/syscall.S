@@ -2,7 +2,7 @@
  * may enter the host kernel directly once Syscall User Dispatch is on.
  * Everything in the PAL calls pal_host_syscall(); signal handlers return
  * through pal_sigreturn_restorer. Keep this region tiny. */
-    .section .text.pal_syscall, "ax", @progbits
+    .section .text.hot.pal_syscall, "ax", @progbits
     .p2align 6
     .globl pal_syscall_region_start
     .hidden pal_syscall_region_start
@@ -25,6 +25,25 @@ pal_host_syscall:
     ret
     .cfi_endproc
     .size pal_host_syscall, . - pal_host_syscall
+
+/* long pal_host_ppoll(fds, n, timeout, mask): the ppoll of a libos wait,
+ * the one place the libos lets async host signals in. Its own syscall
+ * instruction tells their handler that an EINTR here ended a wait. */
+    .globl pal_host_ppoll
+    .hidden pal_host_ppoll
+    .type pal_host_ppoll, @function
+pal_host_ppoll:
+    .cfi_startproc
+    mov %rcx, %r10
+    mov $8, %r8d          /* the mask's size */
+    mov $271, %eax        /* __NR_ppoll */
+    syscall
+    .globl pal_host_ppoll_end
+    .hidden pal_host_ppoll_end
+pal_host_ppoll_end:
+    ret
+    .cfi_endproc
+    .size pal_host_ppoll, . - pal_host_ppoll
 
 /* long pal_host_clone(flags, stack, ptid, ctid, tls, start): clone(2) a
  * thread that starts on `stack` by calling start(arg), arg being the word

@@ -106,7 +106,7 @@ int pal_thread_create(pal_thread_fn fn, void *arg, pal_handle_t **out) {
 }
 
 /* In a forked child: this thread is the only one, with a new host tid. */
-void pal_linux_thread_forked(void) {
+PAL_FORK_TEXT void pal_linux_thread_forked(void) {
     struct pal_linux_tcb *self;
     __asm__ volatile("mov %%gs:0, %0" : "=r"(self));
     if (self && self->thread)
@@ -117,11 +117,12 @@ void pal_linux_thread_forked(void) {
 }
 
 int pal_linux_thread_init_main(pal_handle_t **out) {
-    struct pal_thread_info *t = pal_linux_malloc(sizeof(*t));
+    /* Static, not on a heap page: a fork child writes it first thing. */
+    static PAL_FORK_HOT struct pal_thread_info main_info;
+    struct pal_thread_info *t = &main_info;
     struct pal_handle *h = pal_linux_handle_new(HANDLE_THREAD, -1);
-    if (!t || !h)
+    if (!h)
         return -PAL_ERR_NOMEM;
-    pal_memset(t, 0, sizeof(*t));
     t->host_tid = (int)host_syscall0(__NR_gettid);
     h->thread = t;
     g_main_thread_info = t;
@@ -264,7 +265,7 @@ int pal_process_create(const char *const *args, pal_handle_t **stream) {
  * thread. Its end of a fresh socket pair becomes the parent/child stream.
  * Syscall User Dispatch does not survive fork, so the child turns it on
  * again before anything else runs. */
-int pal_process_fork(pal_handle_t **stream) {
+PAL_FORK_TEXT int pal_process_fork(pal_handle_t **stream) {
     pal_handle_t *mine, *theirs;
     int r = pal_stream_pair(PAL_SOCK_STREAM, 0, &mine, &theirs);
     if (r < 0)
@@ -304,7 +305,7 @@ uint64_t pal_process_wake_token(void) {
 /* A process-directed PAL_HOST_SIGWAKE: the kernel gives it to a thread that
  * does not block it (app code, or a libos wait's ppoll); the libos blocks
  * it elsewhere (boot.c, rewrite.c), so it waits for the next such point. */
-int pal_process_wake(uint64_t token) {
+PAL_FORK_TEXT int pal_process_wake(uint64_t token) {
     if (!token || token > 0x7fffffff)
         return -PAL_ERR_INVAL;
     long r = host_syscall2(__NR_kill, (long)token, PAL_HOST_SIGWAKE);
@@ -320,7 +321,7 @@ int pal_process_suspend(void) {
     return pal_linux_err(r);
 }
 
-void pal_process_exit(int status) {
+PAL_FORK_TEXT void pal_process_exit(int status) {
     for (;;)
         host_syscall1(__NR_exit_group, status);
 }

@@ -33,10 +33,10 @@ void *pal_memset(void *d, int c, size_t n) {
     return d;
 }
 
-int pal_linux_err(long r) {
+PAL_FORK_TEXT int pal_linux_err(long r) {
+    if (!r)
+        return 0; /* before the table: one rodata page less in a fork child */
     switch (-r) {
-    case 0:
-        return 0;
     case ENOENT:
         return -PAL_ERR_NOTFOUND;
     case EEXIST:

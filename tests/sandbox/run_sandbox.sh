@@ -22,12 +22,14 @@ echo public >"$w/ro/file.txt"
 echo secret >"$w/secret.txt"
 sabot_exe=$(readlink -f "$sabot")
 # Another part of the binary (the KVM tender) may hold a copy of the stub:
-# take the one of the Linux PAL, nearest to pal_linux_boot.
-boot_off=$(nm "$sabot_exe" | awk '$3 == "pal_linux_boot" { print $1 }')
+# take the one in the region the Linux PAL hands to Syscall User Dispatch
+# (the pal_syscall_region_end that pal_linux_sud_enable loads).
+end_off=$(objdump -d --no-show-raw-insn --disassemble=pal_linux_sud_enable "$sabot_exe" |
+    sed -n 's/.*# \([0-9a-f]*\) <pal_syscall_region_end>.*/\1/p' | head -n 1)
 stub_off= best=
 for c in $(nm "$sabot_exe" | awk '$3 == "pal_host_syscall" { print $1 }'); do
-    d=$((0x$c - 0x${boot_off:-0}))
-    [ $d -lt 0 ] && d=$((-d))
+    d=$((0x${end_off:-0} - 0x$c))
+    [ $d -gt 0 ] || continue
     if [ -z "$best" ] || [ $d -lt $best ]; then best=$d stub_off=$c; fi
 done
 sel_off=$(nm "$sabot_exe" | awk '$3 == "g_sud_selector" { print $1 }')
