@@ -13,9 +13,9 @@ function(sabot_link_core target)
     list(APPEND keep --keep-global-symbol=${s})
   endforeach()
   add_custom_command(OUTPUT ${C_OUTPUT}
-    COMMAND ld -r --whole-archive ${files} -o ${C_OUTPUT}.tmp
+    COMMAND ld -r -T ${SABOT_ROOT}/cmake/fork_hot.ld --whole-archive ${files} -o ${C_OUTPUT}.tmp
     COMMAND objcopy ${keep} ${C_OUTPUT}.tmp ${C_OUTPUT}
-    DEPENDS ${C_LIBS}
+    DEPENDS ${C_LIBS} ${SABOT_ROOT}/cmake/fork_hot.ld
     COMMENT "Linking ${target}"
     VERBATIM)
   add_custom_target(${target} DEPENDS ${C_OUTPUT})

@@ -11,11 +11,12 @@
 
 const struct pal_boot_info *g_boot;
 struct libos_manifest *g_manifest;
-/* Both start with the fields a fork writes; among the other such globals
- * (LIBOS_FORK_HOT) their first pages are all a fork copies of them. */
+/* With the other globals a fork writes (LIBOS_FORK_HOT): their big
+ * per-signal tables are kept apart. */
+static struct linux_sigaction g_process_sigactions[LINUX_NSIG];
 static struct linux_siginfo g_process_siginfo[LINUX_NSIG], g_main_siginfo[LINUX_NSIG];
-LIBOS_FORK_HOT struct libos_process g_process
-    __attribute__((aligned(64))) = {.siginfo = g_process_siginfo};
+LIBOS_FORK_HOT struct libos_process g_process __attribute__((aligned(64))) = {
+    .sigactions = g_process_sigactions, .siginfo = g_process_siginfo};
 static LIBOS_FORK_HOT struct libos_thread g_main_thread = {.siginfo = g_main_siginfo};
 
 void shim_init(void);

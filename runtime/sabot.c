@@ -1,9 +1,14 @@
 /* libsabot's entry points that start the libos: sabot_exec and sabot_run.
  * Everything that can fail is resolved first (sabot_prepare), so once
  * pal_linux_boot() is called only the app's own exit ends the process. */
+#define _GNU_SOURCE /* dl_iterate_phdr */
 #include <errno.h>
+#include <link.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -104,6 +109,31 @@ static void drop_rseq(void) {
     syscall(SYS_rseq, area, __rseq_size < 32 ? 32 : __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
 }
 
+/* Once booted, the libos process runs no code or data of the shared
+ * libraries (the PAL, libos and shim are freestanding), so its fast-fork
+ * children need none of their mappings, and each one a fork copies costs it
+ * (and the child's exit) microseconds. Kept: the program (its .bss is an
+ * unnamed mapping), the vDSO, and ld.so, whose r_debug list the PAL extends
+ * for gdb (pal_debug_map_add); its anonymous mappings hold that list. */
+static int skip_in_forks(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size, (void)data;
+    const char *name = info->dlpi_name;
+    if (!name || !name[0] || info->dlpi_addr == getauxval(AT_BASE) ||
+        (void *)info->dlpi_addr == (void *)getauxval(AT_SYSINFO_EHDR))
+        return 0;
+    long page = sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(uintptr_t)(page - 1);
+        uintptr_t hi =
+            (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(uintptr_t)(page - 1);
+        madvise((void *)lo, hi - lo, MADV_DONTFORK); /* best effort: only speed */
+    }
+    return 0;
+}
+
 static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabot_sandbox *sb) {
     if (p->pal_kvm)
         boot_kvm(p, sb);
@@ -145,8 +175,11 @@ static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabo
         .landlock_fd = landlock_fd,
         .tmpfs_dir = tmpfs_dir,
     };
-    /* No libc code runs after this: flush what it buffered. */
+    /* No libc code runs after this: flush what it buffered, and give back
+     * the heap's free pages (every fork would copy their page tables). */
     fflush(NULL);
+    dl_iterate_phdr(skip_in_forks, NULL);
+    malloc_trim(0);
     drop_rseq();
     pal_linux_boot(&cfg);
 }

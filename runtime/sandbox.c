@@ -275,22 +275,28 @@ static int add_path(struct sabot_sandbox *sb, const char *host_path, uint64_t ac
  * Landlock does not handle that direction at all). */
 static bool ports_of(const struct libos_net_rule *rules, size_t count, uint16_t **out,
                      size_t *n_out) {
-    static uint8_t seen[65536];
-    memset(seen, 0, sizeof(seen));
-    size_t n = 0;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         if (rules[i].port_lo == 0 && rules[i].port_hi == 65535)
             return false;
+    /* On the heap, not static: the libos process keeps no dirty page of it
+     * (each one would be copied by every fork). */
+    uint8_t *seen = calloc(65536, 1);
+    if (!seen)
+        return false; /* out of memory: leave the direction unhandled */
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++)
         for (uint32_t p = rules[i].port_lo; p <= rules[i].port_hi; p++)
             n += !seen[p], seen[p] = 1;
-    }
     uint16_t *ports = malloc((n ? n : 1) * sizeof(*ports));
+    if (ports) {
+        n = 0;
+        for (uint32_t p = 0; p < 65536; p++)
+            if (seen[p])
+                ports[n++] = (uint16_t)p;
+    }
+    free(seen);
     if (!ports)
-        return false; /* out of memory: leave the direction unhandled */
-    n = 0;
-    for (uint32_t p = 0; p < 65536; p++)
-        if (seen[p])
-            ports[n++] = (uint16_t)p;
+        return false;
     *out = ports;
     *n_out = n;
     return true;

@@ -119,8 +119,9 @@ struct libos_process {
     bool no_new_privs;
     int exit_status;
     struct linux_rlimit rlimits[RLIMIT_NLIMITS];
-    struct linux_sigaction sigactions[LINUX_NSIG];
-    struct linux_siginfo *siginfo;               /* [LINUX_NSIG]: see libos_thread */
+    /* [LINUX_NSIG] each, kept apart (see libos_thread's siginfo). */
+    struct linux_sigaction *sigactions;
+    struct linux_siginfo *siginfo;
     struct libos_sigextra *sigextra[LINUX_NSIG]; /* more queued real-time instances */
 };
 extern struct libos_process g_process;

@@ -165,7 +165,7 @@ LIBOS_FORK_TEXT static void table_lock(void) {
 /* Wakes asked for under the table lock, sent once it is dropped: a woken
  * process goes straight for the lock, and on a busy CPU it would preempt
  * us and spin while we hold it. Only the lock holder touches these. */
-#define DEFERRED_WAKES 64
+#define DEFERRED_WAKES 16 /* more (kill -1) are woken at once */
 static LIBOS_FORK_HOT struct proc_entry *g_wake_later[DEFERRED_WAKES];
 static LIBOS_FORK_HOT uint64_t g_wake_token_later[DEFERRED_WAKES];
 static LIBOS_FORK_HOT int g_wakes_later;
@@ -853,7 +853,7 @@ LIBOS_FORK_TEXT void libos_proc_report_exit(int wait_status) {
     table_unlock();
 }
 
-void libos_proc_exiting(void) {}
+LIBOS_FORK_TEXT void libos_proc_exiting(void) {}
 
 /* ------------------------------------------------------------ signals */
 

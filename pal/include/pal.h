@@ -392,7 +392,9 @@ int pal_thread_get_affinity(pal_handle_t *h, void *mask, size_t size);
 int pal_process_create(const char *const *args, pal_handle_t **stream);
 /* Fast fork where the host can copy the address space. Returns 1 in the
  * parent (with *stream to the child), 0 in the child (with *stream to the
- * parent), PAL_ERR_NOTIMPLEMENTED where the PAL needs checkpoint/restore. */
+ * parent), PAL_ERR_NOTIMPLEMENTED where the PAL needs checkpoint/restore.
+ * The stream only tells the parent when the child is gone: the parent's
+ * end may be read-only (it hangs up then), the child's write-only. */
 int pal_process_fork(pal_handle_t **stream);
 /* Waking another instance of the same run without a thread of its own
  * waiting for it: a token naming the calling instance (0: this PAL cannot;
@@ -420,8 +422,13 @@ int pal_event_clear(pal_handle_t *ev);
 int pal_event_wait(pal_handle_t *ev, uint64_t *timeout_us);
 /* PAL_WAIT_PEER_CLOSED: the peer of a stream socket shut down its writing
  * side (reported only if asked for). */
-enum { PAL_WAIT_READ = 1, PAL_WAIT_WRITE = 2, PAL_WAIT_ERROR = 4, PAL_WAIT_HANGUP = 8,
-       PAL_WAIT_PEER_CLOSED = 16 };
+enum {
+    PAL_WAIT_READ = 1,
+    PAL_WAIT_WRITE = 2,
+    PAL_WAIT_ERROR = 4,
+    PAL_WAIT_HANGUP = 8,
+    PAL_WAIT_PEER_CLOSED = 16
+};
 /* Wait for any of count handles; ret_events[i] gets what happened. */
 int pal_wait_handles(size_t count, pal_handle_t *const *handles, const uint32_t *events,
                      uint32_t *ret_events, uint64_t *timeout_us);
@@ -466,8 +473,13 @@ enum {
     PAL_FAULT_OTHER = 6,
     PAL_FAULT_BREAKPOINT = 7, /* hardware breakpoint or single-step trap */
 };
-enum { PAL_INT_INTERRUPT = 1, PAL_INT_TERMINATE = 2, PAL_INT_HANGUP = 3, PAL_INT_WAKEUP = 4,
-       PAL_INT_QUIT = 5 };
+enum {
+    PAL_INT_INTERRUPT = 1,
+    PAL_INT_TERMINATE = 2,
+    PAL_INT_HANGUP = 3,
+    PAL_INT_WAKEUP = 4,
+    PAL_INT_QUIT = 5
+};
 
 typedef void (*pal_event_handler_t)(enum pal_event ev, const struct pal_event_info *info,
                                     struct pal_context *ctx);
@@ -547,9 +559,9 @@ struct pal_boot_info {
     /* Host asks that these interrupt sources (bit 1 << PAL_INT_*) start
      * ignored, like a Linux program inheriting SIG_IGN (nohup). */
     uint32_t ignored_interrupts;
-    pal_handle_t *log;         /* where libos log lines go */
-    pal_handle_t *trace;       /* syscall trace output, or NULL */
-    int log_level;             /* 0 none, 1 error, 2 warn, 3 info, 4 debug */
+    pal_handle_t *log;   /* where libos log lines go */
+    pal_handle_t *trace; /* syscall trace output, or NULL */
+    int log_level;       /* 0 none, 1 error, 2 warn, 3 info, 4 debug */
     struct pal_host_info host;
     struct pal_mem_info mem;
     /* Set in an instance started by pal_process_create: the stream to the

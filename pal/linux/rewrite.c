@@ -109,7 +109,7 @@ static unsigned g_rw_recent_next;
  * trapped once are remembered in a small direct-mapped table (a stale or
  * colliding entry only means an earlier or later rewrite). */
 #define RW_FORK_WINDOW 32
-#define RW_SEEN 64
+#define RW_SEEN 32
 static PAL_FORK_HOT unsigned g_rw_fork_traps; /* traps left in the window */
 static PAL_FORK_HOT uint64_t g_rw_seen[RW_SEEN];
 

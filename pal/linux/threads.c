@@ -262,12 +262,13 @@ int pal_process_create(const char *const *args, pal_handle_t **stream) {
 }
 
 /* Host fork: the child is a copy of this process with only the calling
- * thread. Its end of a fresh socket pair becomes the parent/child stream.
+ * thread. The parent/child stream is a pipe (half the cost of a socket
+ * pair): the parent reads, and sees a hangup once the child is gone.
  * Syscall User Dispatch does not survive fork, so the child turns it on
  * again before anything else runs. */
 PAL_FORK_TEXT int pal_process_fork(pal_handle_t **stream) {
     pal_handle_t *mine, *theirs;
-    int r = pal_stream_pair(PAL_SOCK_STREAM, 0, &mine, &theirs);
+    int r = pal_stream_pair(PAL_SOCK_PIPE, 0, &mine, &theirs);
     if (r < 0)
         return r;
     pal_linux_rewrite_fork_lock();
@@ -298,7 +299,7 @@ PAL_FORK_TEXT int pal_process_fork(pal_handle_t **stream) {
 
 /* The host pid: every instance of a run shares one Landlock domain, whose
  * signal scope lets them signal each other and nothing outside. */
-uint64_t pal_process_wake_token(void) {
+PAL_FORK_TEXT uint64_t pal_process_wake_token(void) {
     return (uint64_t)host_syscall0(__NR_getpid);
 }
 

@@ -137,7 +137,7 @@ void *pal_linux_mmap_anon(size_t size) {
     return host_is_err(r) ? NULL : (void *)r;
 }
 
-void *pal_linux_malloc(size_t size) {
+PAL_FORK_TEXT void *pal_linux_malloc(size_t size) {
     int c = 0;
     while (c < HEAP_CLASSES && (16UL << c) < size)
         c++;
@@ -172,7 +172,7 @@ void *pal_linux_malloc(size_t size) {
     return (char *)n + 16;
 }
 
-void pal_linux_free(void *p) {
+PAL_FORK_TEXT void pal_linux_free(void *p) {
     if (!p)
         return;
     char *base = (char *)p - 16;
@@ -206,7 +206,7 @@ struct pal_handle *pal_linux_handle_new(uint32_t kind, int fd) {
     return h;
 }
 
-void pal_linux_handle_free(struct pal_handle *h) {
+PAL_FORK_TEXT void pal_linux_handle_free(struct pal_handle *h) {
     if (!h)
         return;
     pal_linux_free(h->path);
