@@ -157,15 +157,23 @@ void libos_waitq_wake_all(struct libos_waitq *q) {
     libos_unlock(&q->lock);
 }
 
-/* A thread waking itself is not waiting: its wait's caller re-checks what
- * it waits for after registering, and only a wake inside libos_thread_wait
- * (its mailbox poll) comes too late for that; a flag covers it without an
- * event to set and consume. Host signal handlers use the event instead. */
+/* A wake from the thread itself while libos_thread_wait polls the mailbox
+ * (after its caller checked what it waits for) is a flag that wait looks
+ * at: setting the event would only cost a spurious round later. */
 void libos_thread_wake(struct libos_thread *t) {
-    if (t == libos_current_thread())
+    if (t == libos_current_thread() && t->in_wait_poll)
         t->self_woken = true;
     else if (t->wake_event)
         pal_event_set(t->wake_event);
+}
+
+/* libos_proc_mailbox_poll from libos_thread_wait: true if it woke us. */
+static bool wait_poll(struct libos_thread *t) {
+    t->self_woken = false;
+    t->in_wait_poll = true;
+    libos_proc_mailbox_poll();
+    t->in_wait_poll = false;
+    return t->self_woken;
 }
 
 #define WAIT_STACK_HANDLES 8
@@ -173,11 +181,10 @@ void libos_thread_wake(struct libos_thread *t) {
 long libos_thread_wait(size_t n, pal_handle_t *const *handles, const uint32_t *events,
                        uint32_t *revents, uint64_t *timeout_ns) {
     struct libos_thread *t = libos_current_thread();
-    t->self_woken = false;
-    libos_proc_mailbox_poll(); /* posted before a wake that was spent elsewhere */
+    bool woken = wait_poll(t); /* posted before a wake that was spent elsewhere */
     if (libos_signal_pending())
         return -EINTR;
-    if (t->self_woken)
+    if (woken)
         return 0; /* the poll changed what the caller waits for: re-check */
     if (ensure_wake_event(t) < 0)
         return -ENOMEM;
@@ -221,7 +228,7 @@ long libos_thread_wait(size_t n, pal_handle_t *const *handles, const uint32_t *e
         ret = -ETIMEDOUT;
     } else if (r == -PAL_ERR_INTERRUPTED) {
         ret = 0; /* a host signal (maybe another process's wake): re-check below */
-        libos_proc_mailbox_poll();
+        wait_poll(t);
     } else {
         ret = libos_errno_from_pal(r);
     }

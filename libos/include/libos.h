@@ -134,10 +134,10 @@ struct libos_thread {
     int refcount;  /* list + users (signal senders) */
     bool internal; /* a libos service thread, not an app thread */
     bool exited;
-    bool self_woken;           /* libos_thread_wake from itself: its wait re-checks */
-    pal_handle_t *pal_thread;  /* for pal_thread_interrupt; NULL for main until set */
-    pal_handle_t *wake_event;  /* auto-clear; set to wake the thread from a wait */
-    struct libos_thread *next; /* in g_thread_list */
+    bool in_wait_poll, self_woken; /* libos_thread_wait's mailbox polls */
+    pal_handle_t *pal_thread;      /* for pal_thread_interrupt; NULL for main until set */
+    pal_handle_t *wake_event;      /* auto-clear; set to wake the thread from a wait */
+    struct libos_thread *next;     /* in g_thread_list */
     uint64_t sigmask;
     uint32_t *clear_child_tid;
     struct pal_context *ctx; /* registers of the syscall being served */

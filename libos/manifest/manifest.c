@@ -606,7 +606,7 @@ static long read_mount(struct ctx *c, struct libos_manifest *m, const struct lib
     } else {
         return verr(c, type, "must be \"host\" or \"tmpfs\", not \"%s\"", type->str);
     }
-    bool dotdot;
+    bool dotdot = false;
     ms->path = normalize_path(path ? path->str : "/", &dotdot);
     ms->key = libos_strdup(npath(t, &q));
     if (!ms->path || !ms->key)

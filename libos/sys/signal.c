@@ -579,10 +579,8 @@ static void interrupt_event(enum pal_event ev, const struct pal_event_info *info
     } else if (info->source == PAL_INT_WAKEUP && libos_current_thread() &&
                libos_current_thread()->internal) {
         /* A service thread lets wakes in anywhere: its next wait returns
-         * at once and looks at the mailbox (the event, not the flag: this
-         * may have interrupted that wait on its way to sleep). */
-        if (libos_current_thread()->wake_event)
-            pal_event_set(libos_current_thread()->wake_event);
+         * at once and looks at the mailbox. */
+        libos_thread_wake(libos_current_thread());
     }
 }
 

@@ -277,7 +277,7 @@ long libos_sys_setitimer(int which, const struct linux_itimerval *val,
 }
 
 long libos_sys_alarm(unsigned int seconds) {
-    uint64_t ov, oi;
+    uint64_t ov = 0, oi = 0; /* libos_timer_set leaves them on failure */
     libos_timer_set(itimer(ITIMER_REAL), seconds * NSEC_PER_SEC, 0, false, &ov, &oi);
     /* As Linux: round to the nearest second, and never report a pending
      * alarm as 0. */
