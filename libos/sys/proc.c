@@ -838,6 +838,31 @@ long libos_sys_vfork(void) {
     return libos_fork(CLONE_VFORK | SIGCHLD, 0, NULL, NULL, 0);
 }
 
+/* The sandbox is a pid namespace: when its first process ends, every other
+ * process gets SIGKILL, and the first one's own end (what `sabot run`
+ * waits for) comes once they are gone, as Linux's init of a namespace.
+ * Bounded, so a process that cannot be made to go does not hold it. */
+static void end_the_others(void) {
+    for (int round = 0; round < 2000; round++) { /* 1 ms each */
+        table_lock();
+        uint32_t left = 0;
+        for (int i = 0; i < PROC_SLOTS; i++) {
+            struct proc_entry *e = &g_table->e[i];
+            if (!g_table->pid_of[i] || e == g_me || e->state == PS_ZOMBIE)
+                continue;
+            left++;
+            if (round % 100 == 0) /* again now and then: forks in flight */
+                post_signal_locked(e, SIGKILL);
+        }
+        table_unlock();
+        if (!left)
+            return;
+        uint64_t us = 1000;
+        pal_event_wait(NULL, &us);
+    }
+    log_warn("exit: processes of the sandbox still there 2 s after SIGKILL");
+}
+
 LIBOS_FORK_TEXT void libos_proc_report_exit(int wait_status) {
     if (!g_table)
         return;
@@ -848,6 +873,8 @@ LIBOS_FORK_TEXT void libos_proc_report_exit(int wait_status) {
         none != self)
         for (;;) /* another thread is ending the process */
             pal_event_wait(NULL, NULL);
+    if (g_me && g_me->pid == g_table->init_pid)
+        end_the_others();
     table_lock();
     exit_locked(g_me, wait_status);
     table_unlock();

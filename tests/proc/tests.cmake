@@ -13,6 +13,13 @@ if(SABOT_PROC_BUSYBOX AND TARGET sabot)
             ${SABOT_PROC_BUSYBOX} ${CMAKE_CURRENT_LIST_DIR}/jobs.sh
             ${CMAKE_CURRENT_BINARY_DIR}/work/proc.shell.jobs.checkpoint checkpoint)
   set_tests_properties(proc.shell.jobs.checkpoint PROPERTIES TIMEOUT 90 LABELS "proc;checkpoint")
+  # The first process's end ends the sandbox's others (a pid namespace).
+  foreach(mode fast checkpoint)
+    add_test(NAME proc.pidns.${mode}
+      COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/pidns.sh $<TARGET_FILE:sabot> ${SABOT_PROC_BUSYBOX} ${mode})
+    set_tests_properties(proc.pidns.${mode} PROPERTIES TIMEOUT 60 LABELS proc
+                         PASS_REGULAR_EXPRESSION "pidns: ALL OK")
+  endforeach()
 endif()
 find_program(SABOT_PROC_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
 if(SABOT_PROC_PYTHON AND TARGET sabot)
