@@ -12,12 +12,14 @@ cd "$work" || exit 1
 fail() { echo "FAIL: $*"; rm -rf "$work"; exit 1; }
 dirs_of() { ls -d $base/sabot-$1-* 2>/dev/null; }
 
-# The first process ends, a background child keeps the run (and its tmpfs)
-# alive; when it ends too, the directory goes.
-"$sabot" run --log-level none -- $bb sh -c '(sleep 2; cat /tmp/x > /tmp/y) & echo x > /tmp/x' &
+# While the run's processes live (the first waits for a background child),
+# the directory stays; once the run is over, it goes.
+"$sabot" run --log-level none -- $bb sh -c '(sleep 1; cat /tmp/x > /tmp/y) & echo x > /tmp/x; wait' &
 p=$!
-wait $p || fail "run failed"
+sleep 0.5
+kill -0 $p 2>/dev/null || fail "the run ended early"
 [ -n "$(dirs_of $p)" ] || fail "directory gone while a process of the run lives"
+wait $p || fail "run failed"
 i=0
 while [ -n "$(dirs_of $p)" ] && [ $i -lt 100 ]; do
     sleep 0.1
