@@ -5,8 +5,10 @@
  * pages cost nothing, while every touched page is copied by each fork. */
 #include "libos.h"
 
-#define MIN_SHIFT 4  /* 16 bytes */
-#define MAX_SHIFT 11 /* 2048 bytes */
+#define MIN_SHIFT 4 /* 16 bytes */
+/* Up to 8 KiB: path buffers (LIBOS_PATH_MAX) are taken and given back on
+ * every path call, and pages of their own cost two host calls each. */
+#define MAX_SHIFT 13 /* 8192 bytes */
 #define NCLASSES (MAX_SHIFT - MIN_SHIFT + 1)
 #define CHUNK_SIZE (64 * 1024)
 #define HDR 16

@@ -415,7 +415,10 @@ int pal_stream_link(const char *target, const char *uri, bool symbolic) {
     return link(old, path) < 0 ? err(errno) : 0;
 }
 
+unsigned long g_fake_mem_allocs; /* calls, for the heap's tests */
+
 int pal_mem_alloc(void **addr, size_t size, uint32_t prot, uint32_t flags) {
+    g_fake_mem_allocs++;
     int f = MAP_PRIVATE | MAP_ANONYMOUS | ((flags & PAL_MEM_FIXED) ? MAP_FIXED : 0) |
             ((flags & PAL_MEM_NOREPLACE) ? MAP_FIXED_NOREPLACE : 0);
     void *a = mmap((flags & (PAL_MEM_FIXED | PAL_MEM_HINT | PAL_MEM_NOREPLACE)) ? *addr : NULL,
