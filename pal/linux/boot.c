@@ -10,7 +10,7 @@
 #include "pal_sandbox.h"
 
 extern char pal_syscall_region_start[], pal_syscall_region_end[];
-extern void pal_sigreturn_restorer(void);
+extern void __restore_rt(void); /* syscall.S: named for gdb */
 
 static pal_event_handler_t g_event_handlers[PAL_EVENT__COUNT];
 /* SUD selector: BLOCK from the start of libos_start(); never ALLOW again. */
@@ -149,7 +149,7 @@ static int install(int sig, void *fn, uint64_t mask) {
     struct host_sigaction sa = {
         .handler = fn,
         .flags = HOST_SA_SIGINFO | HOST_SA_ONSTACK | HOST_SA_RESTORER | HOST_SA_RESTART,
-        .restorer = (void *)pal_sigreturn_restorer,
+        .restorer = (void *)__restore_rt,
         .mask = mask,
     };
     return pal_linux_err(host_syscall4(__NR_rt_sigaction, sig, &sa, 0, 8));

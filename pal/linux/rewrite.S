@@ -100,7 +100,7 @@ pal_rewrite_exit_end:
     .type pal_rewrite_sigreturn, @function
 pal_rewrite_sigreturn:
     mov %rdi, %rsp
-    jmp pal_sigreturn_restorer
+    jmp __restore_rt
     .size pal_rewrite_sigreturn, . - pal_rewrite_sigreturn
 
 /* Accesses to app code that may fault; the PAL's fault handler resumes a

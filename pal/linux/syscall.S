@@ -1,7 +1,7 @@
 /* The Linux PAL's syscall region: the only instructions in the process that
  * may enter the host kernel directly once Syscall User Dispatch is on.
  * Everything in the PAL calls pal_host_syscall(); signal handlers return
- * through pal_sigreturn_restorer. Keep this region tiny. */
+ * through __restore_rt. Keep this region tiny. */
     .section .text.hot.pal_syscall, "ax", @progbits
     .p2align 6
     .globl pal_syscall_region_start
@@ -68,17 +68,23 @@ pal_host_clone:
     .cfi_endproc
     .size pal_host_clone, . - pal_host_clone
 
-/* Restorer for every PAL signal handler (SA_RESTORER): rt_sigreturn. */
-    .globl pal_sigreturn_restorer
-    .hidden pal_sigreturn_restorer
-    .type pal_sigreturn_restorer, @function
-pal_sigreturn_restorer:
-    /* Exactly the bytes gdb recognises as a signal trampoline, so
-     * backtraces continue from the libos into the app. */
+/* Restorer for every PAL signal handler (SA_RESTORER): rt_sigreturn. gdb
+ * takes a frame for a signal trampoline when its function is named
+ * __restore_rt (glibc's) and has exactly these bytes; it then unwinds
+ * through the signal frame, so backtraces go on from the libos into the
+ * app. Under any other name they stopped at this frame. Local to sabot:
+ * the core object keeps no symbol but pal_linux_boot. The nop, never run,
+ * keeps the return address minus one (where gdb looks for the caller's
+ * unwind rules) out of pal_host_clone's, as glibc does. */
+    nop
+    .globl __restore_rt
+    .hidden __restore_rt
+    .type __restore_rt, @function
+__restore_rt:
     mov $15, %rax
     syscall
     ud2
-    .size pal_sigreturn_restorer, . - pal_sigreturn_restorer
+    .size __restore_rt, . - __restore_rt
 
     .globl pal_syscall_region_end
     .hidden pal_syscall_region_end

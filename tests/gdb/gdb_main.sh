@@ -2,14 +2,17 @@
 # gdb must stop at `break main` in the app run under sabot, show it as frame
 # #0 in bt, and let it run to a normal exit.
 #
-# usage: gdb_main.sh SABOT|native SABOT_GDB_PY PROGRAM WORKDIR
+# usage: gdb_main.sh SABOT|native SABOT_GDB_PY PROGRAM WORKDIR [libos-bt]
 # "native" runs PROGRAM under gdb directly: it checks that gdb itself works
 # here (ptrace allowed), so a failure of the sabot run is sabot's.
+# libos-bt: stop in the libos instead (serving the app's write, stdout's
+# flush at exit) and check that bt goes on through the signal frame to the
+# app's write and on to its _start.
 set -eu
 
 # Paths given relative to where the script was started still work after cd.
 abspath() { case $1 in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
-sabot=$1 gdbpy=$(abspath "$2") prog=$(abspath "$3") work=$4
+sabot=$1 gdbpy=$(abspath "$2") prog=$(abspath "$3") work=$4 mode=${5:-main}
 [ "$sabot" = native ] || sabot=$(abspath "$sabot")
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -29,7 +32,9 @@ else
         echo "FAIL: $gdbpy (the SIGSYS handling script) is missing"
         exit 1
     fi
-    set -- gdb -nx -batch -x "$gdbpy" -x "$here/main.gdb" --args "$sabot" run -- "$prog" hello
+    script=$here/main.gdb
+    [ "$mode" = libos-bt ] && script=$here/libos_bt.gdb
+    set -- gdb -nx -batch -x "$gdbpy" -x "$script" --args "$sabot" run -- "$prog" hello
 fi
 echo "command: $*"
 set +e
@@ -44,9 +49,16 @@ check() { # check REGEX WHAT
         fail=1
     fi
 }
-check '^Breakpoint 1, main \(.*\) at .*gdb_target\.c:[0-9]+' \
-    "gdb did not stop at the app's main (gdb_target.c)"
-check '^#0  main \(.*\) at .*gdb_target\.c:[0-9]+' "bt frame #0 is not the app's main"
+if [ "$mode" = libos-bt ]; then
+    check '^Breakpoint 1, .* in libos_sys_write' "gdb did not stop in the libos's write"
+    check '^#[0-9]+ +<signal handler called>' "bt did not cross the SIGSYS frame"
+    check '^#[0-9]+ .* in write \(\) from .*gdb_target' "bt does not show the app's write"
+    check '^#[0-9]+ .* in _start \(\) from .*gdb_target' "bt does not reach the app's _start"
+else
+    check '^Breakpoint 1, main \(.*\) at .*gdb_target\.c:[0-9]+' \
+        "gdb did not stop at the app's main (gdb_target.c)"
+    check '^#0  main \(.*\) at .*gdb_target\.c:[0-9]+' "bt frame #0 is not the app's main"
+fi
 check '^gdb_target: sum 15$' "the program's output is missing"
 check '^\[Inferior 1 \(process [0-9]+\) exited normally\]' "the program did not exit normally"
 if [ $rc = 124 ]; then

@@ -30,3 +30,11 @@ foreach(mode ${SABOT_GDB_MODES})
             ${SABOT_GDB_BIN} ${SABOT_GDB_DIR}/work/${name})
   set_tests_properties(${name} PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77 LABELS "gdb;${mode}")
 endforeach()
+# A backtrace from inside the libos goes on through the signal frame of a
+# trapped call to the app (the PAL's restorer is __restore_rt for gdb).
+if(TARGET sabot)
+  add_test(NAME gdb.libos_bt
+    COMMAND sh ${SABOT_GDB_SRC}/gdb_main.sh $<TARGET_FILE:sabot> ${CMAKE_BINARY_DIR}/sabot-gdb.py
+            ${SABOT_GDB_BIN} ${SABOT_GDB_DIR}/work/gdb.libos_bt libos-bt)
+  set_tests_properties(gdb.libos_bt PROPERTIES TIMEOUT 150 SKIP_RETURN_CODE 77 LABELS "gdb;sabot")
+endif()
