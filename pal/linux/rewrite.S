@@ -15,6 +15,8 @@
     .hidden pal_rewrite_entry
     .type pal_rewrite_entry, @function
 pal_rewrite_entry:
+    .cfi_startproc /* at entry the app's return address is at rsp */
+    .cfi_signal_frame /* it switches stacks: debuggers treat it like a signal frame */
     movl $1, %gs:TCB_RW_BUSY
     mov %rsp, %gs:TCB_RW_APP_SP
     mov %gs:TCB_RW_TOP, %rsp /* mov and push keep the app's flags for pushfq */
@@ -50,8 +52,23 @@ pal_rewrite_entry:
     xsaveopt64 (%rcx)
     mov %rsp, %rdi
     sub $8, %rsp            /* the ctx is 8 mod 16 */
+    /* For debuggers, around the call: the app's frame is in the ctx at
+     * rsp + 8 (CFA = its rsp; rip, rbx, rbp, r12-r15 saved there), so a
+     * backtrace from the libos goes on into the app. DWARF by hand:
+     * def_cfa_expression(*(rsp + 8 + CTX_RSP)), then expression(reg) =
+     * rsp + 8 + CTX_reg for rip (16), rbx (3), rbp (6), r12-r15. */
+    .cfi_remember_state
+    .cfi_escape 0x0f, 0x04, 0x77, 0xc0, 0x00, 0x06 /* CTX_RSP 56 */
+    .cfi_escape 0x10, 0x10, 0x03, 0x77, 0x88, 0x01 /* CTX_RIP 128 */
+    .cfi_escape 0x10, 0x03, 0x02, 0x77, 0x10       /* CTX_RBX 8 */
+    .cfi_escape 0x10, 0x06, 0x02, 0x77, 0x38       /* CTX_RBP 48 */
+    .cfi_escape 0x10, 0x0c, 0x03, 0x77, 0xe8, 0x00 /* CTX_R12 96 */
+    .cfi_escape 0x10, 0x0d, 0x03, 0x77, 0xf0, 0x00 /* CTX_R13 104 */
+    .cfi_escape 0x10, 0x0e, 0x03, 0x77, 0xf8, 0x00 /* CTX_R14 112 */
+    .cfi_escape 0x10, 0x0f, 0x03, 0x77, 0x80, 0x01 /* CTX_R15 120 */
     call pal_rewrite_dispatch
     add $8, %rsp
+    .cfi_restore_state
     /* An async host signal arrived in the libos: its mask and the app's
      * context need the full restore. */
     cmpl $0, %gs:TCB_RW_MASKED
@@ -91,6 +108,7 @@ pal_rewrite_exit_end:
     sub $8, %rsp
     call pal_rewrite_slow_exit
     ud2
+    .cfi_endproc
     .size pal_rewrite_entry, . - pal_rewrite_entry
 
 /* void pal_rewrite_sigreturn(struct host_ucontext *uc): the full restore:
