@@ -134,6 +134,23 @@ static int skip_in_forks(struct dl_phdr_info *info, size_t size, void *data) {
     return 0;
 }
 
+/* Nor does it use glibc's heap once booted: the PAL keeps copies of what
+ * it is passed (pal_linux_boot). (The initial stack stays: the host shows
+ * a process's command line from it.) */
+static void skip_heap_in_forks(void) {
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return; /* only speed is lost */
+    unsigned long lo = 0, hi = 0;
+    char line[512];
+    while (fgets(line, sizeof(line), f))
+        if (strstr(line, " [heap]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+            break;
+    fclose(f);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTFORK);
+}
+
 static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabot_sandbox *sb) {
     if (p->pal_kvm)
         boot_kvm(p, sb);
@@ -179,6 +196,7 @@ static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabo
      * the heap's free pages (every fork would copy their page tables). */
     fflush(NULL);
     dl_iterate_phdr(skip_in_forks, NULL);
+    skip_heap_in_forks();
     malloc_trim(0);
     drop_rseq();
     pal_linux_boot(&cfg);

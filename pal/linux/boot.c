@@ -254,6 +254,41 @@ static pal_handle_t *fd_handle(int fd, uint32_t kind) {
     return h;
 }
 
+/* Copies of what the runtime passed: its heap and stack are not inherited
+ * by fast-fork children (runtime/sabot.c), which may still read these. */
+static const char *keep_str(const char *s) {
+    char *c = s ? pal_linux_strdup(s) : NULL;
+    if (s && !c)
+        boot_fail("out of memory", 0);
+    return c;
+}
+
+static const char *const *keep_vec(const char *const *v) {
+    if (!v)
+        return NULL;
+    size_t n = 0;
+    while (v[n])
+        n++;
+    const char **c = pal_linux_malloc((n + 1) * sizeof(*c));
+    if (!c)
+        boot_fail("out of memory", 0);
+    for (size_t i = 0; i < n; i++)
+        c[i] = keep_str(v[i]);
+    c[n] = NULL;
+    return c;
+}
+
+static const char *keep_bytes(const char *s, size_t n) {
+    if (!s)
+        return NULL;
+    char *c = pal_linux_malloc(n + 1);
+    if (!c)
+        boot_fail("out of memory", 0);
+    pal_memcpy(c, s, n);
+    c[n] = '\0';
+    return c;
+}
+
 void pal_linux_boot(const struct pal_linux_config *cfg) {
     g_boot_info.ignored_interrupts = inherited_ignores();
     struct pal_linux_tcb *tcb;
@@ -265,14 +300,14 @@ void pal_linux_boot(const struct pal_linux_config *cfg) {
 
     struct pal_boot_info *b = &g_boot_info;
     b->abi_version = PAL_ABI_VERSION;
-    b->manifest = cfg->manifest;
+    b->manifest = keep_bytes(cfg->manifest, cfg->manifest_size);
     b->manifest_size = cfg->manifest_size;
-    b->manifest_name = cfg->manifest_name;
-    b->argv = cfg->argv;
-    b->exec_path = cfg->exec_path;
-    b->envp = cfg->envp;
-    b->host_cwd = cfg->host_cwd;
-    b->tmpfs_dir = cfg->tmpfs_dir;
+    b->manifest_name = keep_str(cfg->manifest_name);
+    b->argv = keep_vec(cfg->argv);
+    b->exec_path = keep_str(cfg->exec_path);
+    b->envp = keep_vec(cfg->envp);
+    b->host_cwd = keep_str(cfg->host_cwd);
+    b->tmpfs_dir = keep_str(cfg->tmpfs_dir);
     b->log_level = cfg->log_level;
     for (int i = 0; i < 3; i++) {
         pal_handle_t *h;

@@ -1,9 +1,11 @@
 #!/bin/sh
 # usage: fork_maps.sh SABOT FORKWAIT
 # A fast-fork child does not inherit the host mappings of the runtime's
-# shared libraries (the libos process runs none of their code once booted):
-# the child's host /proc/PID/maps has no libc while its parent's has; ld.so
-# stays in both (the PAL extends its r_debug list for gdb).
+# shared libraries or glibc's heap (the libos process uses neither once
+# booted): the child's host /proc/PID/maps has no libc and no [heap] while
+# its parent's has libc; ld.so stays in both (the PAL extends its r_debug
+# list for gdb), and so does the initial stack (the host's view of the
+# command line).
 sabot=$1 prog=$2
 out=$(mktemp) || exit 1
 trap 'rm -f "$out"' EXIT
@@ -34,6 +36,8 @@ fi
 check "parent maps libc" grep -q 'libc[.-]' /proc/$parent/maps
 check "child maps no libc" sh -c "! grep -q 'libc[.-]' /proc/$child/maps"
 check "child keeps ld.so (gdb's r_debug)" grep -q 'ld-linux' /proc/$child/maps
+check "child has no glibc heap (the PAL copied what it needs)" sh -c "! grep -q '\[heap\]' /proc/$child/maps"
+check "child keeps its command line" grep -q forkwait /proc/$child/cmdline
 check "child has fewer mappings" test "$(wc -l </proc/$child/maps)" -lt "$(wc -l </proc/$parent/maps)"
 kill $child
 wait $run
