@@ -843,19 +843,10 @@ long libos_sys_vfork(void) {
  * waits for) comes once they are gone, as Linux's init of a namespace.
  * Bounded, so a process that cannot be made to go does not hold it. */
 static void end_the_others(void) {
-    for (int round = 0; round < 2000; round++) { /* 1 ms each */
-        table_lock();
-        uint32_t left = 0;
-        for (int i = 0; i < PROC_SLOTS; i++) {
-            struct proc_entry *e = &g_table->e[i];
-            if (!g_table->pid_of[i] || e == g_me || e->state == PS_ZOMBIE)
-                continue;
-            left++;
-            if (round % 100 == 0) /* again now and then: forks in flight */
-                post_signal_locked(e, SIGKILL);
-        }
-        table_unlock();
-        if (!left)
+    for (int ms = 0; ms < 2000; ms++) {
+        if (ms % 100 == 0) /* kill(-1): all but us; again now and then for forks in flight */
+            libos_proc_kill(-1, SIGKILL);
+        if (__atomic_load_n(&g_table->live, __ATOMIC_ACQUIRE) <= 1) /* we still count */
             return;
         uint64_t us = 1000;
         pal_event_wait(NULL, &us);
@@ -1023,8 +1014,6 @@ struct wait_result {
     int code;   /* CLD_* */
 };
 
-/* One pass over our children (lock held): 1 with *res filled, 0 if some
- * child may still change, -ECHILD if none matches. */
 /* 1 (res filled) if child c has a state change for this wait, else 0. */
 static long child_report(struct proc_entry *c, int options, struct wait_result *res) {
     res->pid = c->pid;
@@ -1055,6 +1044,8 @@ static long child_report(struct proc_entry *c, int options, struct wait_result *
     return 0;
 }
 
+/* One pass over our children (lock held): 1 with *res filled, 0 if some
+ * child may still change, -ECHILD if none matches. */
 static long scan_children(int idtype, uint32_t id, int options, struct wait_result *res) {
     if (idtype == P_PID) { /* one slot to look at, not the table */
         struct proc_entry *c = find_locked(id);

@@ -9,6 +9,12 @@
  * handler knows how to finish), else through host rt_sigreturn. */
 #include "rewrite.h"
 
+/* The unwind rules below encode these offsets by hand (SLEB128). */
+#if CTX_RSP != 56 || CTX_RIP != 128 || CTX_RBX != 8 || CTX_RBP != 48 || CTX_R12 != 96 || \
+    CTX_R13 != 104 || CTX_R14 != 112 || CTX_R15 != 120
+#error "struct pal_context moved: update pal_rewrite_entry's .cfi_escape bytes"
+#endif
+
     .text
     .p2align 6
     .globl pal_rewrite_entry
