@@ -10,10 +10,11 @@
 
 extern const char libos_vdso_image[], libos_vdso_image_end[];
 
-/* The first rate comes from a short interval, mostly spent on start-up
- * work (libos_vdso_calibrate_begin runs first); re-alignments at 2, 4, 8
- * ms... then refine it over the whole baseline since that first sample. */
-#define CALIBRATE_NS 500000ULL    /* first rate estimate: 0.5 ms */
+/* The first rate comes from an interval of at least 0.5 ms since
+ * libos_vdso_calibrate_begin's sample, computed by the first clock call,
+ * wait or timer tick after it; re-alignments at 2, 4, 8 ms... then refine
+ * it over the whole baseline since that first sample. */
+#define CALIBRATE_NS 500000ULL    /* first rate estimate after 0.5 ms or more */
 #define SYNC_FIRST_NS 2000000ULL  /* first re-alignment after 2 ms */
 #define SYNC_MAX_NS 8000000000ULL /* then doubling up to 8 s */
 #define STEP_NS 50000000ULL       /* behind by more: step forward */
@@ -30,7 +31,8 @@ static volatile struct sabot_vdso_data *g_vd_page; /* the app's copy */
 static int g_vd_busy;                              /* one syncing thread at a time */
 static bool g_vd_init;
 static struct sample g_begin; /* libos_vdso_calibrate_begin's sample */
-static bool g_begun;
+static bool g_begun;          /* g_begin taken, the first rate not yet computed */
+static bool g_invariant;      /* the CPU's TSC runs at a constant rate */
 static uint64_t g_ref_tsc, g_ref_mono;     /* first sample: long baseline for the rate */
 static uint64_t g_next_sync, g_sync_every; /* in monotonic ns */
 
@@ -125,39 +127,48 @@ static uint32_t getcpu_mode(void) {
 /* The first sample of the first calibration, taken early so the rest of
  * start-up overlaps the calibration interval. */
 void libos_vdso_calibrate_begin(void) {
-    if (!g_vd_init && invariant_tsc())
+    g_invariant = invariant_tsc();
+    if (!g_vd_init && g_invariant)
         g_begun = take_sample(&g_begin);
 }
 
-/* First calibration: the rate over a short interval since the first
- * sample (busy only for what start-up did not already take). */
-static void calibrate(void) {
+/* First calibration: the rate over at least CALIBRATE_NS since the first
+ * sample. Never waits for it: until the interval has passed, the vDSO
+ * makes system calls and a later clock call, wait or the timer thread
+ * finishes the job (a short-lived program never needs the TSC). */
+static void calibrate_setup(void) {
+    if (!g_begun) /* a restored child: libos_vdso_calibrate_begin did not run */
+        libos_vdso_calibrate_begin();
     g_vd_init = true;
     g_vd.coarse_res_ns = LIBOS_COARSE_RES_NS;
     g_vd.ncpu = g_boot && g_boot->host.cpu_count ? g_boot->host.cpu_count : 1;
     g_vd.getcpu_mode = getcpu_mode();
-    if (!invariant_tsc()) {
+    if (!g_invariant)
         log_info("no invariant TSC: the vDSO makes system calls");
-        return;
-    }
-    struct sample a = g_begin, b;
-    if (!g_begun && !take_sample(&a))
-        return;
-    uint64_t now = a.mono;
-    while (now < a.mono + CALIBRATE_NS)
-        if (pal_time_get(PAL_CLOCK_MONOTONIC, &now) < 0)
-            return;
+}
+
+/* Caller holds g_vd_busy. Returns ns until it is due (to finish, or
+ * once done to re-align), UINT64_MAX if the TSC is not used. */
+static uint64_t calibrate_finish(void) {
+    uint64_t now;
+    if (!g_begun || pal_time_get(PAL_CLOCK_MONOTONIC, &now) < 0)
+        return UINT64_MAX;
+    if (now < g_begin.mono + CALIBRATE_NS)
+        return g_begin.mono + CALIBRATE_NS - now; /* cheap check before the full sample */
+    struct sample b;
     if (!take_sample(&b))
-        return;
-    uint64_t mult = rate(b.mono - a.mono, b.tsc - a.tsc);
+        return UINT64_MAX;
+    uint64_t mult = rate(b.mono - g_begin.mono, b.tsc - g_begin.tsc);
+    g_begun = false;
     if (!mult)
-        return;
-    g_ref_tsc = a.tsc;
-    g_ref_mono = a.mono;
+        return UINT64_MAX;
+    g_ref_tsc = g_begin.tsc;
+    g_ref_mono = g_begin.mono;
     g_sync_every = SYNC_FIRST_NS;
     g_next_sync = b.mono + g_sync_every;
     g_vd.tsc_ok = 1;
     set_params(b.tsc, b.mono, mult, b.real_offset);
+    return g_sync_every;
 }
 
 /* Re-align with the PAL: the rate from the whole baseline since the first
@@ -187,23 +198,49 @@ static void sync_now(void) {
     set_params(s.tsc, cur, mult, off);
 }
 
-bool libos_vdso_clock(uint64_t *mono, int64_t *real_offset) {
+/* A program that asks for the time this often before the first rate is
+ * due will go on asking: it waits out the rest of the interval (at most
+ * CALIBRATE_NS) so its later calls stay in the vDSO. */
+#define CLOCK_CALLS_BEFORE_WAIT 8
+
+static bool read_clock(uint64_t *mono, int64_t *real_offset) {
     return g_vd.tsc_ok && sabot_vdso_read(&g_vd, mono, real_offset);
 }
 
+bool libos_vdso_clock(uint64_t *mono, int64_t *real_offset) {
+    if (read_clock(mono, real_offset))
+        return true;
+    static int calls;
+    if (!__atomic_load_n(&g_begun, __ATOMIC_RELAXED) ||
+        __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) < CLOCK_CALLS_BEFORE_WAIT)
+        return false;
+    while (__atomic_exchange_n(&g_vd_busy, 1, __ATOMIC_ACQUIRE))
+        pal_thread_yield();
+    while (!g_vd.tsc_ok && calibrate_finish() != UINT64_MAX && g_begun)
+        pal_thread_yield(); /* under CALIBRATE_NS in all */
+    __atomic_store_n(&g_vd_busy, 0, __ATOMIC_RELEASE);
+    return read_clock(mono, real_offset);
+}
+
+/* Re-aligns (or first calibrates) when due; returns ns until it is due
+ * again, UINT64_MAX if the TSC is not used. */
 uint64_t libos_vdso_maybe_sync(void) {
     uint64_t mono;
     int64_t off;
-    if (!libos_vdso_clock(&mono, &off))
+    bool ok = read_clock(&mono, &off);
+    if (!ok && !__atomic_load_n(&g_begun, __ATOMIC_RELAXED))
         return UINT64_MAX;
-    if (mono < g_next_sync)
+    if (ok && mono < g_next_sync)
         return g_next_sync - mono;
     if (__atomic_exchange_n(&g_vd_busy, 1, __ATOMIC_ACQUIRE))
-        return g_sync_every; /* another thread is at it */
-    if (mono >= g_next_sync)
+        return ok ? g_sync_every : CALIBRATE_NS; /* another thread is at it */
+    uint64_t next = g_sync_every;
+    if (!g_vd.tsc_ok)
+        next = calibrate_finish();
+    else if (read_clock(&mono, &off) && mono >= g_next_sync)
         sync_now();
     __atomic_store_n(&g_vd_busy, 0, __ATOMIC_RELEASE);
-    return g_sync_every;
+    return next;
 }
 
 void libos_vdso_getcpu(unsigned *cpu, unsigned *node) {
@@ -226,7 +263,7 @@ void libos_vdso_restore(uint64_t base) {
         return;
     }
     if (!g_vd_init)
-        calibrate();
+        calibrate_setup();
     g_vd_page = addr;
     publish();
 }
@@ -237,7 +274,7 @@ uint64_t libos_vdso_map(void) {
     while (__atomic_exchange_n(&g_vd_busy, 1, __ATOMIC_ACQUIRE))
         pal_thread_yield();
     if (!g_vd_init)
-        calibrate();
+        calibrate_setup();
     void *addr = NULL;
     uint64_t base = 0;
     if (pal_mem_alloc(&addr, LIBOS_PAGE_SIZE + size, PAL_PROT_READ | PAL_PROT_WRITE, 0) < 0) {

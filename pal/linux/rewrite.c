@@ -235,7 +235,7 @@ void pal_linux_rewrite_init(bool want, int log_fd, int log_level) {
     if (!want)
         return;
     const char *why = 0;
-    if (!xsave_layout())
+    if (!g_rw_xsize && !xsave_layout()) /* a thread block may have asked already */
         why = "no usable XSAVE";
     long p = why ? 0
                  : host_syscall6(__NR_mmap, 0, PAGE, PROT_READ | PROT_WRITE,

@@ -1,7 +1,10 @@
 #!/bin/sh
 # The vDSO serves time without trapping: under --trace a static program
-# calling clock_gettime/gettimeofday/time/getcpu in a loop shows none of
-# those syscalls, and its realtime falls between two host `date` readings.
+# calling clock_gettime/gettimeofday/time/getcpu in a loop for a second
+# shows at most 8 of those syscalls (the libos calibrates the TSC lazily:
+# the first calls of a process trap until the eighth waits out the rest
+# of its 0.5 ms interval), and its realtime falls between two host `date`
+# readings.
 # usage: vdso_trace.sh SABOT PROGRAM WORKDIR
 set -eu
 sabot=$1 prog=$2 work=$3
@@ -16,7 +19,7 @@ t1=$(date +%s%N)
 grep '^FAIL' out.txt && fail=1
 grep -q '^vdso: ALL OK$' out.txt || { echo "FAIL: no ALL OK line"; cat out.txt; fail=1; }
 n=$(grep -cE '^\[[0-9]+\] (clock_gettime|gettimeofday|time|getcpu)\(' trace.txt || true)
-if [ "$n" != 0 ]; then
+if [ "$n" -gt 8 ]; then
     echo "FAIL: $n time syscalls trapped:"
     grep -E '^\[[0-9]+\] (clock_gettime|gettimeofday|time|getcpu)\(' trace.txt | head -5
     fail=1
