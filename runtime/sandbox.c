@@ -1,20 +1,16 @@
 /* Hosted half of the Linux PAL sandbox: what the kernel must enforce for a
- * manifest. The seccomp allowlist is built here with libseccomp (the PAL is
- * freestanding) and handed to the PAL as BPF; the Landlock ruleset is built
- * here too (it needs host paths opened with O_PATH) and handed over as an
- * fd. pal/linux/sandbox.c installs both just before libos_start, after the
- * PAL's own set-up. The list below is exactly the host syscalls the PAL
- * issues (grep host_syscall in pal/linux): a PAL change that adds one must
- * add it here, or the process stops with a "not on the PAL's allowlist"
- * message that names the syscall number. */
-#define _GNU_SOURCE /* memfd_create, O_PATH */
+ * manifest. The seccomp allowlist (seccomp_rules.c) was compiled to BPF at
+ * build time and is handed to the PAL as it is (the PAL is freestanding);
+ * the Landlock ruleset is built here (it needs host paths opened with
+ * O_PATH) and handed over as an fd. pal/linux/sandbox.c installs both just
+ * before libos_start, after the PAL's own set-up. */
+#define _GNU_SOURCE /* O_PATH */
 #include <errno.h>
 #include <fcntl.h>
-#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <sys/param.h> /* MAX */
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -107,155 +103,6 @@ static int fail(char *err, size_t err_size, int e, const char *fmt, const char *
     return -e;
 }
 
-/* ------------------------------------------------------------ seccomp */
-
-/* Host syscalls the Linux PAL issues with any arguments. */
-static const int s_plain[] = {
-    SCMP_SYS(read),
-    SCMP_SYS(write),
-    SCMP_SYS(openat),
-    SCMP_SYS(close),
-    SCMP_SYS(fstat),
-    SCMP_SYS(newfstatat),
-    SCMP_SYS(lseek),
-    SCMP_SYS(pread64),
-    SCMP_SYS(pwrite64),
-    SCMP_SYS(getdents64),
-    SCMP_SYS(mkdirat),
-    SCMP_SYS(unlinkat),
-    SCMP_SYS(renameat),
-    SCMP_SYS(linkat),
-    SCMP_SYS(symlinkat),
-    SCMP_SYS(readlinkat),
-    SCMP_SYS(fchmod),
-    SCMP_SYS(fchown),
-    SCMP_SYS(fchownat), /* PAL_OPTION_LINK handles */
-    SCMP_SYS(fchmodat),
-    SCMP_SYS(utimensat),
-    SCMP_SYS(ftruncate),
-    SCMP_SYS(fsync),
-    SCMP_SYS(statfs),
-    /* Memory: W+X cannot be refused, the app's own JITs ask for it. */
-    SCMP_SYS(mmap),
-    SCMP_SYS(munmap),
-    SCMP_SYS(mprotect),
-    SCMP_SYS(mremap),
-    SCMP_SYS(futex),
-    SCMP_SYS(clock_gettime),
-    SCMP_SYS(getrandom),
-    SCMP_SYS(sysinfo),
-    SCMP_SYS(uname),
-    SCMP_SYS(getpid),
-    SCMP_SYS(gettid),
-    SCMP_SYS(getuid),
-    SCMP_SYS(getgid),
-    /* Signals to other processes stay inside the Landlock domain (scope). */
-    SCMP_SYS(kill),
-    SCMP_SYS(tgkill),
-    SCMP_SYS(exit),
-    SCMP_SYS(exit_group),
-    SCMP_SYS(wait4),
-    SCMP_SYS(rt_sigaction),
-    SCMP_SYS(rt_sigprocmask),
-    SCMP_SYS(rt_sigreturn),
-    SCMP_SYS(sigaltstack),
-    SCMP_SYS(restart_syscall),
-    SCMP_SYS(sched_yield),
-    SCMP_SYS(sched_getaffinity),
-    SCMP_SYS(sched_setaffinity),
-    SCMP_SYS(eventfd2),
-    SCMP_SYS(pipe2),
-    SCMP_SYS(ppoll),
-    SCMP_SYS(memfd_create),
-    SCMP_SYS(bind),
-    SCMP_SYS(connect),
-    SCMP_SYS(listen),
-    SCMP_SYS(accept4),
-    SCMP_SYS(getsockname),
-    SCMP_SYS(getpeername),
-    SCMP_SYS(getsockopt),
-    SCMP_SYS(setsockopt),
-    SCMP_SYS(sendto),
-    SCMP_SYS(sendmsg),
-    SCMP_SYS(recvmsg),
-    SCMP_SYS(shutdown),
-};
-
-struct arg_rule {
-    int nr;
-    unsigned arg;
-    uint64_t value;
-};
-
-/* threads.c: VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|PARENT_SETTID|CHILD_CLEARTID */
-#define CLONE_THREAD_FLAGS (0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x100000 | 0x200000)
-#define HOST_SIGCHLD 17 /* fork: a plain copy */
-
-/* Host syscalls allowed only with one of these values of one argument. */
-static const struct arg_rule s_args[] = {
-    {SCMP_SYS(clone), 0, CLONE_THREAD_FLAGS},
-    {SCMP_SYS(clone), 0, HOST_SIGCHLD},
-    {SCMP_SYS(prctl), 0, 59 /* PR_SET_SYSCALL_USER_DISPATCH (fork child) */},
-    {SCMP_SYS(prctl), 0, 21 /* PR_GET_SECCOMP */},
-    {SCMP_SYS(arch_prctl), 0, 0x1001 /* ARCH_SET_GS */},
-    {SCMP_SYS(arch_prctl), 0, 0x1002 /* ARCH_SET_FS */},
-    {SCMP_SYS(arch_prctl), 0, 0x1003 /* ARCH_GET_FS */},
-    {SCMP_SYS(arch_prctl), 0, 0x1004 /* ARCH_GET_GS */},
-    {SCMP_SYS(ioctl), 1, 0x5401 /* TCGETS */},
-    {SCMP_SYS(ioctl), 1, 0x5402 /* TCSETS (never TIOCSTI: no typing into the host's terminal) */},
-    {SCMP_SYS(ioctl), 1, 0x5403 /* TCSETSW */},
-    {SCMP_SYS(ioctl), 1, 0x5404 /* TCSETSF */},
-    {SCMP_SYS(ioctl), 1, 0x5413 /* TIOCGWINSZ */},
-    {SCMP_SYS(ioctl), 1, 0x541b /* FIONREAD */},
-    {SCMP_SYS(fcntl), 1, 1 /* F_GETFD */},
-    {SCMP_SYS(fcntl), 1, 2 /* F_SETFD */},
-    {SCMP_SYS(fcntl), 1, 3 /* F_GETFL */},
-    {SCMP_SYS(fcntl), 1, 4 /* F_SETFL */},
-    {SCMP_SYS(fcntl), 1, 1030 /* F_DUPFD_CLOEXEC */},
-    {SCMP_SYS(fcntl), 1, 1034 /* F_GET_SEALS */},
-    {SCMP_SYS(socket), 0, 1 /* AF_UNIX */},
-    {SCMP_SYS(socket), 0, 2 /* AF_INET */},
-    {SCMP_SYS(socket), 0, 10 /* AF_INET6 */},
-    {SCMP_SYS(socketpair), 0, 1 /* AF_UNIX */},
-    /* A new image (sabot-pal-child) narrows the filters: only more limits. */
-    {SCMP_SYS(seccomp), 0, 1 /* SECCOMP_SET_MODE_FILTER */},
-};
-
-static int build_seccomp(bool exec_child, void **out, size_t *out_len) {
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
-    if (!ctx)
-        return -ENOMEM;
-    int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_TRAP);
-    for (size_t i = 0; !r && i < sizeof(s_plain) / sizeof(s_plain[0]); i++)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, s_plain[i], 0);
-    for (size_t i = 0; !r && i < sizeof(s_args) / sizeof(s_args[0]); i++)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, s_args[i].nr, 1,
-                             SCMP_CMP(s_args[i].arg, SCMP_CMP_EQ, s_args[i].value));
-    /* execve of sabot-pal-child only: Landlock allows executing no other
-     * file (LANDLOCK_ACCESS_FS_EXECUTE is handled, granted on it alone). */
-    if (!r && exec_child)
-        r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(execve), 0);
-    int fd = -1;
-    if (!r) {
-        fd = memfd_create("sabot-seccomp", MFD_CLOEXEC);
-        r = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
-    }
-    seccomp_release(ctx);
-    off_t len = r ? 0 : lseek(fd, 0, SEEK_END);
-    void *buf = len > 0 ? malloc((size_t)len) : NULL;
-    if (!r && (!buf || pread(fd, buf, (size_t)len, 0) != len))
-        r = -EIO;
-    if (fd >= 0)
-        close(fd);
-    if (r) {
-        free(buf);
-        return r < 0 ? r : -EINVAL;
-    }
-    *out = buf;
-    *out_len = (size_t)len;
-    return 0;
-}
-
 /* ------------------------------------------------------------ Landlock plan */
 
 static int add_path(struct sabot_sandbox *sb, const char *host_path, uint64_t access) {
@@ -271,6 +118,27 @@ static int add_path(struct sabot_sandbox *sb, const char *host_path, uint64_t ac
     return 0;
 }
 
+static int by_first_port(const void *a, const void *b) {
+    const struct libos_net_rule *x = a, *y = b;
+    return (int)x->port_lo - (int)y->port_lo;
+}
+
+/* Ports of ranges sorted by their first port, each once, into ports (or
+ * only counted when ports is NULL). */
+static size_t list_ports(const struct libos_net_rule *r, size_t count, uint16_t *ports) {
+    size_t n = 0;
+    uint32_t next = 0; /* lowest port not listed yet */
+    for (size_t i = 0; i < count; i++) {
+        for (uint32_t p = MAX(r[i].port_lo, next); p <= r[i].port_hi; p++)
+            if (ports)
+                ports[n++] = (uint16_t)p;
+            else
+                n++;
+        next = MAX(next, (uint32_t)r[i].port_hi + 1);
+    }
+    return n;
+}
+
 /* TCP ports granted by rules; false when a rule grants every port (then
  * Landlock does not handle that direction at all). */
 static bool ports_of(const struct libos_net_rule *rules, size_t count, uint16_t **out,
@@ -278,23 +146,17 @@ static bool ports_of(const struct libos_net_rule *rules, size_t count, uint16_t 
     for (size_t i = 0; i < count; i++)
         if (rules[i].port_lo == 0 && rules[i].port_hi == 65535)
             return false;
-    /* On the heap, not static: the libos process keeps no dirty page of it
-     * (each one would be copied by every fork). */
-    uint8_t *seen = calloc(65536, 1);
-    if (!seen)
+    struct libos_net_rule *sorted = malloc((count ? count : 1) * sizeof(*sorted));
+    if (!sorted)
         return false; /* out of memory: leave the direction unhandled */
-    size_t n = 0;
-    for (size_t i = 0; i < count; i++)
-        for (uint32_t p = rules[i].port_lo; p <= rules[i].port_hi; p++)
-            n += !seen[p], seen[p] = 1;
+    if (count)
+        memcpy(sorted, rules, count * sizeof(*sorted));
+    qsort(sorted, count, sizeof(*sorted), by_first_port);
+    size_t n = list_ports(sorted, count, NULL);
     uint16_t *ports = malloc((n ? n : 1) * sizeof(*ports));
-    if (ports) {
-        n = 0;
-        for (uint32_t p = 0; p < 65536; p++)
-            if (seen[p])
-                ports[n++] = (uint16_t)p;
-    }
-    free(seen);
+    if (ports)
+        list_ports(sorted, count, ports);
+    free(sorted);
     if (!ports)
         return false;
     *out = ports;
@@ -367,12 +229,8 @@ int sabot_sandbox_prepare(const struct libos_manifest *m, const char *child_load
     }
     if (m->insecure_no_seccomp)
         return 0;
-    r = build_seccomp(child_loader != NULL, &sb->seccomp_filter, &sb->seccomp_filter_len);
-    if (r < 0) {
-        sabot_sandbox_free(sb);
-        return fail(err, err_size, -r, "sandbox: cannot build the seccomp filter: %s",
-                    strerror(-r));
-    }
+    sb->seccomp_filter = child_loader ? sabot_seccomp_pal_exec : sabot_seccomp_pal;
+    sb->seccomp_filter_len = child_loader ? sabot_seccomp_pal_exec_len : sabot_seccomp_pal_len;
     return 0;
 }
 
@@ -444,6 +302,5 @@ void sabot_sandbox_free(struct sabot_sandbox *sb) {
     free(sb->paths);
     free(sb->bind_ports);
     free(sb->connect_ports);
-    free(sb->seccomp_filter);
     memset(sb, 0, sizeof(*sb));
 }

@@ -193,13 +193,16 @@ go() { : >"$w/jail/data/$1.go"; }
 # The host process running the libos: sabot itself (it execs nothing).
 libos_pid() { echo $spid; }
 # Host processes of the sandbox: $spid and everything below it.
+# Host processes in $spid's tree and host session: the runtime's tmpfs
+# watcher, forked before the sandbox into its own session, is not counted
+# (sandboxed processes cannot change their host session: no setsid).
 descendants() {
-    ps -e -o pid=,ppid= | awk -v root=$spid '
-        { parent[$1] = $2 } END {
+    ps -e -o pid=,ppid=,sid= | awk -v root=$spid '
+        { parent[$1] = $2; sid[$1] = $3 } END {
             n = 0
             for (p in parent) { q = p
                 while (q in parent && q != root && q > 1) q = parent[q]
-                if (q == root) n++ }
+                if (q == root && sid[p] == sid[root]) n++ }
             print n }'
 }
 finish_bg() {

@@ -90,3 +90,11 @@ add_executable(runtime_api ${RT_DIR}/test_api.c)
 target_compile_options(runtime_api PRIVATE ${SABOT_HOSTED_FLAGS})
 target_link_libraries(runtime_api PRIVATE libsabot)
 add_test(NAME runtime_api COMMAND runtime_api)
+
+# The sandbox plan: Landlock ports from overlapping ranges, the seccomp
+# allowlist compiled at build time.
+add_executable(unit_sandbox ${RT_DIR}/test_sandbox.c)
+target_compile_options(unit_sandbox PRIVATE ${SABOT_HOSTED_FLAGS})
+target_include_directories(unit_sandbox PRIVATE ${SABOT_ROOT}/runtime)
+target_link_libraries(unit_sandbox PRIVATE libsabot cmocka)
+add_test(NAME unit_sandbox COMMAND unit_sandbox)
