@@ -113,8 +113,9 @@ static void drop_rseq(void) {
  * libraries (the PAL, libos and shim are freestanding), so its fast-fork
  * children need none of their mappings, and each one a fork copies costs it
  * (and the child's exit) microseconds. Kept: the program (its .bss is an
- * unnamed mapping), the vDSO, and ld.so, whose r_debug list the PAL extends
- * for gdb (pal_debug_map_add); its anonymous mappings hold that list. */
+ * unnamed mapping), the vDSO, and ld.so, which holds r_debug, the list the
+ * PAL extends for gdb (pal_debug_map_add). The usual build is static-PIE
+ * and has none of these libraries; this is for the sanitizer build. */
 static int skip_in_forks(struct dl_phdr_info *info, size_t size, void *data) {
     (void)size, (void)data;
     const char *name = info->dlpi_name;
@@ -134,9 +135,10 @@ static int skip_in_forks(struct dl_phdr_info *info, size_t size, void *data) {
     return 0;
 }
 
-/* Nor does it use glibc's heap once booted: the PAL keeps copies of what
- * it is passed (pal_linux_boot). (The initial stack stays: the host shows
- * a process's command line from it.) */
+/* Nor does it use glibc's heap once booted (nor the TLS block a static
+ * glibc puts there): the PAL keeps copies of what it is passed and of the
+ * r_debug list's entries (pal_linux_boot). (The initial stack stays: the
+ * host shows a process's command line from it.) */
 static void skip_heap_in_forks(void) {
     FILE *f = fopen("/proc/self/maps", "re");
     if (!f)

@@ -325,6 +325,7 @@ void pal_linux_boot(const struct pal_linux_config *cfg) {
         b->parent_stream = fd_handle(cfg->parent_fd, HANDLE_SOCKET);
     pal_host_info(&b->host);
     pal_mem_query(&b->mem);
+    pal_linux_debug_init();
     if (pal_linux_thread_init_main(&b->main_thread) < 0)
         boot_fail("out of memory", 0);
 

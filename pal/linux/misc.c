@@ -91,9 +91,10 @@ int pal_debug_log(const char *msg, size_t len) {
     return host_is_err(r) ? pal_linux_err(r) : 0;
 }
 
-/* Debugger registration: gdb follows the dynamic loader's r_debug list of
- * the sabot process itself, so loaded app objects are appended there and
- * r_brk (where gdb keeps a breakpoint) is called, like ld.so does. */
+/* Debugger registration: gdb follows the loader's r_debug list of the
+ * sabot process itself (ld.so's, or glibc's own in the static-PIE build),
+ * so loaded app objects are appended there and r_brk (where gdb keeps a
+ * breakpoint) is called, as the loader does. */
 struct debug_link_map {
     uint64_t l_addr;
     char *l_name;
@@ -127,6 +128,36 @@ static void debug_notify(struct debug_r_debug *r, int state) {
     r->r_state = state;
     if (r->r_brk)
         r->r_brk();
+}
+
+/* Part of the loader's list lives in memory a fast-fork child does not
+ * have (glibc's heap, which the runtime marks MADV_DONTFORK): at boot the
+ * list gets copies of its entries in PAL memory, so a child that execs can
+ * still append to it. gdb reads only these public fields of an entry. */
+void pal_linux_debug_init(void) {
+    struct debug_r_debug *r = r_debug();
+    if (!r || !r->r_map)
+        return;
+    struct debug_link_map *head = NULL, *prev = NULL;
+    for (struct debug_link_map *m = r->r_map; m; m = m->l_next) {
+        struct debug_link_map *c = pal_linux_malloc(sizeof(*c));
+        char *name = pal_linux_strdup(m->l_name ? m->l_name : "");
+        if (!c || !name)
+            return; /* keep the loader's list: only exec in a fork child loses */
+        c->l_addr = m->l_addr;
+        c->l_name = name;
+        c->l_ld = m->l_ld;
+        c->l_next = NULL;
+        c->l_prev = prev;
+        if (prev)
+            prev->l_next = c;
+        else
+            head = c;
+        prev = c;
+    }
+    debug_notify(r, RT_ADD);
+    r->r_map = head;
+    debug_notify(r, RT_CONSISTENT);
 }
 
 int pal_debug_map_add(const char *name, uint64_t base, uint64_t dynamic) {

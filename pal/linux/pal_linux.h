@@ -57,6 +57,9 @@ struct pal_handle {
     struct pal_thread_info *thread;
 };
 
+/* Copies the loader's r_debug list into PAL memory (misc.c). */
+void pal_linux_debug_init(void);
+
 /* Host signal the PAL uses to interrupt a thread (pal_thread_interrupt). */
 #define PAL_HOST_SIGWAKE 44
 /* Written around every fork: kept with the libos's LIBOS_FORK_HOT globals. */
