@@ -13,30 +13,7 @@
 
 /* Host syscalls the Linux PAL issues with any arguments. */
 static const int s_plain[] = {
-    SCMP_SYS(read),
-    SCMP_SYS(write),
-    SCMP_SYS(openat),
-    SCMP_SYS(close),
-    SCMP_SYS(fstat),
-    SCMP_SYS(newfstatat),
-    SCMP_SYS(lseek),
-    SCMP_SYS(pread64),
-    SCMP_SYS(pwrite64),
-    SCMP_SYS(getdents64),
-    SCMP_SYS(mkdirat),
-    SCMP_SYS(unlinkat),
-    SCMP_SYS(renameat),
-    SCMP_SYS(linkat),
-    SCMP_SYS(symlinkat),
-    SCMP_SYS(readlinkat),
-    SCMP_SYS(fchmod),
-    SCMP_SYS(fchown),
-    SCMP_SYS(fchownat), /* PAL_OPTION_LINK handles */
-    SCMP_SYS(fchmodat),
-    SCMP_SYS(utimensat),
-    SCMP_SYS(ftruncate),
-    SCMP_SYS(fsync),
-    SCMP_SYS(statfs),
+    SABOT_SECCOMP_STREAM_CALLS,
     /* Memory: W+X cannot be refused, the app's own JITs ask for it. */
     SCMP_SYS(mmap),
     SCMP_SYS(munmap),
@@ -69,18 +46,6 @@ static const int s_plain[] = {
     SCMP_SYS(pipe2),
     SCMP_SYS(ppoll),
     SCMP_SYS(memfd_create),
-    SCMP_SYS(bind),
-    SCMP_SYS(connect),
-    SCMP_SYS(listen),
-    SCMP_SYS(accept4),
-    SCMP_SYS(getsockname),
-    SCMP_SYS(getpeername),
-    SCMP_SYS(getsockopt),
-    SCMP_SYS(setsockopt),
-    SCMP_SYS(sendto),
-    SCMP_SYS(sendmsg),
-    SCMP_SYS(recvmsg),
-    SCMP_SYS(shutdown),
 };
 
 struct arg_rule {
