@@ -75,6 +75,8 @@ bool libos_vdso_clock(uint64_t *mono, int64_t *real_offset);
 /* Re-align the conversion with the PAL's clocks if a sync is due; returns
  * ns until the next one is due (UINT64_MAX: never). */
 uint64_t libos_vdso_maybe_sync(void);
+/* In a fork child: drops the parent's other threads' claim on the sync. */
+void libos_vdso_after_fork(void);
 /* getcpu as the vDSO answers it. */
 void libos_vdso_getcpu(unsigned *cpu, unsigned *node);
 

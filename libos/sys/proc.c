@@ -469,6 +469,7 @@ LIBOS_FORK_TEXT void libos_reset_locks_after_fork(void) {
     g_child_waitq = (struct libos_waitq)LIBOS_WAITQ_INIT;
     libos_futex_after_fork();
     libos_fd_after_fork();
+    libos_vdso_after_fork();
 }
 
 /* A reaped child's fork stream is no longer needed. */

@@ -208,18 +208,30 @@ static bool read_clock(uint64_t *mono, int64_t *real_offset) {
 }
 
 bool libos_vdso_clock(uint64_t *mono, int64_t *real_offset) {
+    static int calls;
     if (read_clock(mono, real_offset))
         return true;
-    static int calls;
     if (!__atomic_load_n(&g_begun, __ATOMIC_RELAXED) ||
         __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) < CLOCK_CALLS_BEFORE_WAIT)
         return false;
-    while (__atomic_exchange_n(&g_vd_busy, 1, __ATOMIC_ACQUIRE))
+    while (!read_clock(mono, real_offset)) { /* under CALIBRATE_NS in all */
+        if (!__atomic_exchange_n(&g_vd_busy, 1, __ATOMIC_ACQUIRE)) {
+            bool done = g_vd.tsc_ok || calibrate_finish() == UINT64_MAX || !g_begun;
+            __atomic_store_n(&g_vd_busy, 0, __ATOMIC_RELEASE);
+            if (done && !g_vd.tsc_ok)
+                return false; /* no usable TSC after all */
+        }
         pal_thread_yield();
-    while (!g_vd.tsc_ok && calibrate_finish() != UINT64_MAX && g_begun)
-        pal_thread_yield(); /* under CALIBRATE_NS in all */
-    __atomic_store_n(&g_vd_busy, 0, __ATOMIC_RELEASE);
-    return read_clock(mono, real_offset);
+    }
+    return true;
+}
+
+/* A fork child has only the forking thread: a sync another thread was
+ * making is not going on there. (Read first: writing the page would cost
+ * the child a copy-on-write fault.) */
+LIBOS_FORK_TEXT void libos_vdso_after_fork(void) {
+    if (g_vd_busy)
+        g_vd_busy = 0;
 }
 
 /* Re-aligns (or first calibrates) when due; returns ns until it is due
