@@ -30,9 +30,9 @@ static struct sabot_vdso_data g_vd;                /* master copy (libos reads) 
 static volatile struct sabot_vdso_data *g_vd_page; /* the app's copy */
 static int g_vd_busy;                              /* one syncing thread at a time */
 static bool g_vd_init;
-static struct sample g_begin; /* libos_vdso_calibrate_begin's sample */
-static bool g_begun;          /* g_begin taken, the first rate not yet computed */
-static bool g_invariant;      /* the CPU's TSC runs at a constant rate */
+static struct sample g_begin;              /* libos_vdso_calibrate_begin's sample */
+static bool g_begun;                       /* g_begin taken, the first rate not yet computed */
+static bool g_invariant;                   /* the CPU's TSC runs at a constant rate */
 static uint64_t g_ref_tsc, g_ref_mono;     /* first sample: long baseline for the rate */
 static uint64_t g_next_sync, g_sync_every; /* in monotonic ns */
 
