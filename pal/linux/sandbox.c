@@ -9,8 +9,9 @@
  * the instruction pointer: a host syscall must come from the PAL's syscall
  * region (syscall.S) or from sabot-pal-child's fixed one. The second is the
  * allowlist of the host syscalls the PAL issues, with their cheap argument
- * checks (runtime/seccomp_rules.c, compiled with libseccomp at build time). The kernel runs every filter and keeps the
- * strictest answer, so their order does not matter. A stopped syscall raises
+ * checks (runtime/seccomp_rules.c, compiled with libseccomp at build
+ * time). The kernel runs every filter and keeps the strictest answer, so
+ * their order does not matter. A stopped syscall raises
  * SIGSYS (SECCOMP_RET_TRAP), never returns to its caller, and ends the
  * process with a message (pal_linux_sandbox_violation). */
 #include <linux/audit.h>
