@@ -12,13 +12,14 @@
 #include "libos_signal.h"
 #include "libos_syscalls.h"
 
-#define ARG_MAX_BYTES (2UL << 20) /* what Linux allows with an 8 MiB stack */
+#define ARG_MAX_BYTES (2UL << 20)          /* what Linux allows with an 8 MiB stack */
+#define ARG_STRLEN_MAX (32 * LIBOS_PAGE_SIZE) /* one string with its NUL (MAX_ARG_STRLEN) */
 #define SHEBANG_MAX 256
 #define SHEBANG_DEPTH 4
 
 struct strvec {
     char **v;
-    size_t n, bytes;
+    size_t n, cap, bytes; /* cap: slots in v, the final NULL's included */
 };
 
 static void strvec_free(struct strvec *s) {
@@ -30,10 +31,14 @@ static void strvec_free(struct strvec *s) {
 }
 
 static long strvec_push(struct strvec *s, const char *str, size_t at) {
-    char **nv = libos_realloc(s->v, (s->n + 2) * sizeof(char *));
-    if (!nv)
-        return -ENOMEM;
-    s->v = nv;
+    if (s->n + 2 > s->cap) { /* doubling: a long environment is not copied over and over */
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        char **nv = libos_realloc(s->v, cap * sizeof(char *));
+        if (!nv)
+            return -ENOMEM;
+        s->v = nv;
+        s->cap = cap;
+    }
     char *copy = libos_strdup(str);
     if (!copy)
         return -ENOMEM;
@@ -45,14 +50,15 @@ static long strvec_push(struct strvec *s, const char *str, size_t at) {
     return s->bytes > ARG_MAX_BYTES ? -E2BIG : 0;
 }
 
-/* Copy an app string vector (NULL-ended); NULL vector = empty. */
+/* Copy an app string vector (NULL-ended); NULL vector = empty. Strings
+ * go through a path-sized buffer (a heap size class); one longer than that
+ * takes a buffer of Linux's limit, made only then (a host mapping). */
 static long copy_vec(char *const *uv, struct strvec *out) {
-    out->v = libos_calloc(1, sizeof(char *));
+    out->v = libos_calloc(16, sizeof(char *));
     if (!out->v)
         return -ENOMEM;
-    char *buf = libos_malloc(LIBOS_PATH_MAX * 32);
-    if (!buf)
-        return -ENOMEM;
+    out->cap = 16;
+    char small[LIBOS_PATH_MAX], *big = NULL;
     long r = 0;
     for (size_t i = 0; uv && r == 0; i++) {
         if (!libos_user_range_ok(&uv[i], sizeof(char *), false)) {
@@ -61,10 +67,19 @@ static long copy_vec(char *const *uv, struct strvec *out) {
         }
         if (!uv[i])
             break;
-        long n = libos_copy_user_string(buf, LIBOS_PATH_MAX * 32, uv[i]);
+        char *buf = small;
+        long n = libos_copy_user_string(small, sizeof(small), uv[i]);
+        if (n == -ENAMETOOLONG) {
+            if (!big && !(big = libos_malloc(ARG_STRLEN_MAX))) {
+                r = -ENOMEM;
+                break;
+            }
+            buf = big;
+            n = libos_copy_user_string(big, ARG_STRLEN_MAX, uv[i]);
+        }
         r = n == -ENAMETOOLONG ? -E2BIG : n < 0 ? n : strvec_push(out, buf, out->n);
     }
-    libos_free(buf);
+    libos_free(big);
     return r;
 }
 

@@ -1,6 +1,8 @@
 /* execve: a chain of three images of this program, with close-on-exec,
- * signal dispositions, a #! script, and the errors of a failed exec (the
- * old program must go on). Usage: execchain WORKDIR [STAGE FD_KEEP FD_CLOEXEC] */
+ * signal dispositions, a #! script, the errors of a failed exec (the old
+ * program must go on) and Linux's limit on one argument or environment
+ * string (MAX_ARG_STRLEN: 128 KiB with its NUL).
+ * Usage: execchain WORKDIR [STAGE FD_KEEP FD_CLOEXEC | long ARG] */
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -11,8 +13,42 @@
 
 static void on_usr1(int sig) {}
 
+#define MAX_ARG_STRLEN (32 * 4096)
+
+/* A string of n 'a's (heap). */
+static char *long_string(size_t n) {
+    char *s = malloc(n + 1);
+    memset(s, 'a', n);
+    s[n] = '\0';
+    return s;
+}
+
+/* Runs this program with a long argument and environment string of n
+ * bytes each; returns execv's errno in the child, 0 if the exec worked
+ * and the new image saw both strings whole. */
+static int exec_long(const char *self, const char *work, size_t n) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *arg = long_string(n), *env = long_string(n); /* env: LONG=aaa... */
+        memcpy(env, "LONG=", 5);
+        char *args[] = {(char *)self, (char *)work, "long", arg, NULL};
+        char *envs[] = {env, NULL};
+        execve(self, args, envs);
+        _exit(errno);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
+}
+
 int main(int argc, char **argv) {
     check_init("execchain");
+    if (argc == 4 && !strcmp(argv[2], "long")) { /* exec_long's new image */
+        const char *env = getenv("LONG");
+        return strlen(argv[3]) == MAX_ARG_STRLEN - 1 && env && strlen(env) == MAX_ARG_STRLEN - 6
+                   ? 0
+                   : 1;
+    }
     if (argc == 5) { /* a later stage */
         int stage = atoi(argv[2]), keep = atoi(argv[3]), cloexec = atoi(argv[4]);
         CHECK(fcntl(keep, F_GETFD) == 0, "stage %d: inherited fd %d is open", stage, keep);
@@ -62,6 +98,14 @@ int main(int argc, char **argv) {
     int st = 0;
     waitpid(pid, &st, 0);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 5, "#! script ran and exited 5 (status %#x)", st);
+    /* One string may take MAX_ARG_STRLEN bytes with its NUL, no more. */
+    char self[512];
+    ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[sl > 0 ? sl : 0] = '\0';
+    CHECK(exec_long(self, work, MAX_ARG_STRLEN - 1) == 0,
+          "an argument and an environment string of %d bytes with the NUL pass whole",
+          MAX_ARG_STRLEN);
+    CHECK(exec_long(self, work, MAX_ARG_STRLEN) == E2BIG, "one byte more: E2BIG");
     /* The chain: stage 1 execs 2 execs 3. */
     int keep = CHECK_OK(open("/dev/null", O_RDONLY));
     int cloexec = CHECK_OK(open("/dev/null", O_RDONLY | O_CLOEXEC));
