@@ -12,7 +12,7 @@
 #include "libos_signal.h"
 #include "libos_syscalls.h"
 
-#define ARG_MAX_BYTES (2UL << 20)          /* what Linux allows with an 8 MiB stack */
+#define ARG_MAX_BYTES (2UL << 20)             /* what Linux allows with an 8 MiB stack */
 #define ARG_STRLEN_MAX (32 * LIBOS_PAGE_SIZE) /* one string with its NUL (MAX_ARG_STRLEN) */
 #define SHEBANG_MAX 256
 #define SHEBANG_DEPTH 4
