@@ -40,10 +40,19 @@ static size_t count(char *const *v) {
     return n;
 }
 
+/* EDX of leaf 1, what Linux reports as AT_HWCAP. Asked once per run
+ * (fork children inherit it): a CPUID is a VM exit under a hypervisor,
+ * microseconds. */
 static uint64_t hwcap(void) {
-    uint32_t r[4];
-    pal_cpuid(1, 0, r);
-    return r[3]; /* EDX of leaf 1, what Linux reports as AT_HWCAP */
+    static bool known;
+    static uint64_t edx;
+    if (!known) {
+        uint32_t r[4];
+        pal_cpuid(1, 0, r);
+        edx = r[3];
+        known = true;
+    }
+    return edx;
 }
 
 /* Not inlined: the KVM PAL's gdbstub plants the breakpoints gdb set before

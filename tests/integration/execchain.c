@@ -1,8 +1,9 @@
 /* execve: a chain of three images of this program, with close-on-exec,
  * signal dispositions, a #! script, the errors of a failed exec (the old
  * program must go on) and Linux's limit on one argument or environment
- * string (MAX_ARG_STRLEN: 128 KiB with its NUL).
+ * string (MAX_ARG_STRLEN: 128 KiB with its NUL); each image's AT_HWCAP.
  * Usage: execchain WORKDIR [STAGE FD_KEEP FD_CLOEXEC | long ARG] */
+#include <cpuid.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -12,6 +13,19 @@
 #include "check.h"
 
 static void on_usr1(int sig) {}
+
+/* AT_HWCAP as the kernel (or libos) passed it: glibc's getauxval reports
+ * its own value for it on x86-64. */
+static unsigned long raw_hwcap(void) {
+    unsigned long pair[2], v = ~0UL;
+    FILE *f = fopen("/proc/self/auxv", "rb");
+    while (f && fread(pair, sizeof(pair), 1, f) == 1 && pair[0])
+        if (pair[0] == 16 /* AT_HWCAP */)
+            v = pair[1];
+    if (f)
+        fclose(f);
+    return v;
+}
 
 #define MAX_ARG_STRLEN (32 * 4096)
 
@@ -59,6 +73,10 @@ int main(int argc, char **argv) {
         CHECK(sa.sa_handler == SIG_DFL, "stage %d: caught SIGUSR1 is back to default", stage);
         sigaction(SIGUSR2, NULL, &sa);
         CHECK(sa.sa_handler == SIG_IGN, "stage %d: ignored SIGUSR2 stays ignored", stage);
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        __get_cpuid(1, &a, &b, &c, &d);
+        CHECK(raw_hwcap() == d, "stage %d: AT_HWCAP %#lx is CPUID 1's EDX %#x", stage, raw_hwcap(),
+              d);
         if (stage < 3) {
             char next[16];
             snprintf(next, sizeof(next), "%d", stage + 1);
