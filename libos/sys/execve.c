@@ -145,33 +145,19 @@ static long check_executable(const char *path) {
     return r;
 }
 
-static void unmap_vma(const struct libos_vma *v, void *arg) {
-    struct strvec *ranges = arg; /* reuse: collect (start, end) pairs */
-    uint64_t *pair = libos_malloc(2 * sizeof(uint64_t));
-    if (!pair)
-        return;
-    pair[0] = v->start;
-    pair[1] = v->end;
-    char **nv = libos_realloc(ranges->v, (ranges->n + 1) * sizeof(char *));
-    if (!nv) {
-        libos_free(pair);
-        return;
-    }
-    ranges->v = nv;
-    ranges->v[ranges->n++] = (char *)pair;
-}
-
-/* Drop every app mapping of the old program. */
+/* Drop every app mapping of the old program: one host unmap per run of
+ * adjacent mappings (a program's segments and its bss are usually one). */
 static void drop_old_memory(void) {
-    struct strvec ranges = {0};
-    libos_vma_for_each(unmap_vma, &ranges);
-    for (size_t i = 0; i < ranges.n; i++) {
-        uint64_t *pair = (uint64_t *)ranges.v[i];
-        pal_mem_free((void *)pair[0], pair[1] - pair[0]);
-        libos_vma_remove(pair[0], pair[1]);
-        libos_free(pair);
+    struct libos_vma v;
+    uint64_t at = 0;
+    while (libos_vma_next(at, &v)) {
+        uint64_t start = v.start, end = v.end;
+        while (libos_vma_next(end, &v) && v.start == end)
+            end = v.end;
+        pal_mem_free((void *)start, end - start);
+        libos_vma_remove(start, end);
+        at = end;
     }
-    libos_free(ranges.v);
 }
 
 /* POSIX: caught signals go back to default; ignored ones stay ignored. */
