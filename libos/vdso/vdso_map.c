@@ -137,7 +137,7 @@ void libos_vdso_calibrate_begin(void) {
  * makes system calls and a later clock call, wait or the timer thread
  * finishes the job (a short-lived program never needs the TSC). */
 static void calibrate_setup(void) {
-    if (!g_begun) /* a restored child: libos_vdso_calibrate_begin did not run */
+    if (!g_begun && !g_vd.tsc_ok) /* a restored child: libos_vdso_calibrate_begin did not run */
         libos_vdso_calibrate_begin();
     g_vd_init = true;
     g_vd.coarse_res_ns = LIBOS_COARSE_RES_NS;
