@@ -176,6 +176,10 @@ static bool wait_poll(struct libos_thread *t) {
     return t->self_woken;
 }
 
+bool libos_thread_poll_mailbox(void) {
+    return wait_poll(libos_current_thread());
+}
+
 #define WAIT_STACK_HANDLES 8
 
 long libos_thread_wait(size_t n, pal_handle_t *const *handles, const uint32_t *events,

@@ -153,6 +153,28 @@ static void skip_heap_in_forks(void) {
         madvise((void *)lo, hi - lo, MADV_DONTFORK);
 }
 
+/* RELRO guards the runtime's pointers while it parses its input. Once the
+ * app runs in this address space it guards nothing the app could not
+ * write anyway, and as its own host mapping it costs every fast fork an
+ * anonymous mapping to copy (~2 us): made writable again, it merges back
+ * into .data. Only the program's own segment (the static-PIE build). */
+static int merge_relro(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size, (void)data;
+    if (info->dlpi_name && info->dlpi_name[0])
+        return 0;
+    long page = sysconf(_SC_PAGESIZE);
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_GNU_RELRO)
+            continue;
+        uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(uintptr_t)(page - 1);
+        uintptr_t hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(uintptr_t)(page - 1);
+        if (hi > lo)
+            mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE); /* only speed if it fails */
+    }
+    return 1;
+}
+
 static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabot_sandbox *sb) {
     if (p->pal_kvm)
         boot_kvm(p, sb);
@@ -198,6 +220,7 @@ static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabo
      * the heap's free pages (every fork would copy their page tables). */
     fflush(NULL);
     dl_iterate_phdr(skip_in_forks, NULL);
+    dl_iterate_phdr(merge_relro, NULL);
     skip_heap_in_forks();
     malloc_trim(0);
     drop_rseq();

@@ -33,6 +33,10 @@ void libos_waitq_wake_all(struct libos_waitq *q);
  * -ERESTARTSYS / -EINTR / -ERESTARTNOHAND as Linux does for that call). */
 long libos_thread_wait(size_t n, pal_handle_t *const *handles, const uint32_t *events,
                        uint32_t *revents, uint64_t *timeout_ns);
+/* The mailbox poll libos_thread_wait makes, for a waiter between its waits:
+ * a wake it gives the calling thread itself is only noted (no event set, which
+ * would end its next wait at once). True if it woke the caller. */
+bool libos_thread_poll_mailbox(void);
 /* Wake t from libos_thread_wait (and interrupt it if it runs app code, so
  * pending signals get delivered). */
 void libos_thread_wake(struct libos_thread *t);

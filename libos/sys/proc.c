@@ -79,6 +79,7 @@ struct proc_entry {
     uint64_t wake_token; /* pal_process_wake's name for the owner; 0: wake word */
     /* The mailbox: without a wake token a mailbox thread sleeps on wake. */
     uint32_t wake;
+    uint32_t link_waiters; /* the owner's threads in wait() with every link polled */
     uint32_t mb_head, mb_tail;
     struct proc_msg mb[MBOX_SLOTS];
     /* Last, what only /proc reads: a fork or an exit touches (and, in a
@@ -110,8 +111,28 @@ struct child_link {
 static struct proc_table *g_table;
 static pal_handle_t *g_table_handle;
 static LIBOS_FORK_HOT struct proc_entry *g_me;
+static LIBOS_FORK_HOT uint64_t g_parent_token; /* the forking parent's wake token */
 static LIBOS_FORK_HOT struct child_link *g_links;
 static LIBOS_FORK_HOT struct child_link *g_spare_link; /* for the next fork */
+/* One child's link at a time lives on the fork-hot page: the parent fills
+ * it right after the host fork and gives it back at the reaping, and on a
+ * heap page each would be a copy-on-write fault. */
+static LIBOS_FORK_HOT struct child_link g_hot_link;
+static LIBOS_FORK_HOT bool g_hot_link_busy;
+
+LIBOS_FORK_TEXT static struct child_link *link_new(void) {
+    if (!__atomic_exchange_n(&g_hot_link_busy, true, __ATOMIC_ACQUIRE))
+        return &g_hot_link;
+    struct child_link *link = __atomic_exchange_n(&g_spare_link, NULL, __ATOMIC_ACQ_REL);
+    return link ? link : libos_calloc(1, sizeof(*link));
+}
+
+LIBOS_FORK_TEXT static void link_free(struct child_link *link) {
+    if (link == &g_hot_link)
+        __atomic_store_n(&g_hot_link_busy, false, __ATOMIC_RELEASE);
+    else
+        libos_free(link);
+}
 static LIBOS_FORK_HOT struct libos_lock g_links_lock = LIBOS_LOCK_INIT;
 static LIBOS_FORK_HOT struct libos_lock g_drain_lock = LIBOS_LOCK_INIT; /* one drainer */
 static LIBOS_FORK_HOT struct libos_waitq g_child_waitq = LIBOS_WAITQ_INIT;
@@ -170,7 +191,22 @@ static LIBOS_FORK_HOT struct proc_entry *g_wake_later[DEFERRED_WAKES];
 static LIBOS_FORK_HOT uint64_t g_wake_token_later[DEFERRED_WAKES];
 static LIBOS_FORK_HOT int g_wakes_later;
 
+/* A parent waiting in wait() polls its fork links, so its child wakes it
+ * with a byte on their link: no host signal to deliver and return from
+ * (and the frame's page, copy-on-write since the fork, to copy). The
+ * message is posted before link_waiters is read, and a waiter counts
+ * itself out before its last look at the mailbox: if the child saw it
+ * waiting, that look sees the message. */
+LIBOS_FORK_TEXT static bool wake_parent_by_link(struct proc_entry *e, uint64_t token) {
+    static const char b = 1;
+    return token && token == g_parent_token && g_parent_stream && e->pid == g_process.ppid &&
+           __atomic_load_n(&e->link_waiters, __ATOMIC_SEQ_CST) != 0 &&
+           pal_stream_write(g_parent_stream, PAL_OFFSET_NONE, &b, 1) == 1;
+}
+
 LIBOS_FORK_TEXT static void wake_now(struct proc_entry *e, uint64_t token) {
+    if (wake_parent_by_link(e, token))
+        return;
     if (token)
         pal_process_wake(token);
     else
@@ -485,7 +521,7 @@ static void drop_link(uint32_t pid) {
     libos_unlock(&g_links_lock);
     if (gone) {
         pal_stream_close(gone->stream);
-        libos_free(gone);
+        link_free(gone);
     }
 }
 
@@ -625,17 +661,22 @@ LIBOS_FORK_TEXT static void publish_wake_token(void) {
 
 /* The child's side: only this thread exists now. */
 LIBOS_FORK_TEXT static void become_child(struct proc_entry *e, pal_handle_t *stream) {
+    /* The shared table is not copied by the host fork: its pages come back
+     * by faults. A read first maps 64 KiB around the lock, with the low
+     * pids' entries, in one fault; the lock's write would map one page. */
+    (void)*(volatile uint32_t *)&g_table->lock.locked;
     libos_reset_locks_after_fork();
     g_process.ppid = g_process.pid;
     g_process.pid = e->pid;
     g_process.pgid = e->pgid;
     g_process.sid = e->sid;
     g_process.sigpending = 0;
+    g_parent_token = g_me ? g_me->wake_token : 0;
     g_me = e;
     for (struct child_link *c = g_links; c;) {
         struct child_link *next = c->next;
         pal_stream_close(c->stream); /* our copies of the parent's streams */
-        libos_free(c);
+        link_free(c);
         c = next;
     }
     g_links = NULL;
@@ -754,18 +795,14 @@ LIBOS_FORK_TEXT long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, 
         return -EINVAL;
     if ((flags & CLONE_PARENT_SETTID) && !libos_user_range_ok(ptid, 4, true))
         return -EFAULT;
-    /* The link is made before the fork, where failing is still clean. A
-     * child keeps it as its own spare: freeing it would write a heap page,
-     * a copy-on-write fault in every child. */
-    struct child_link *link = __atomic_exchange_n(&g_spare_link, NULL, __ATOMIC_ACQ_REL);
-    if (!link)
-        link = libos_calloc(1, sizeof(*link));
+    /* The link is made before the fork, where failing is still clean. */
+    struct child_link *link = link_new();
     if (!link)
         return -ENOMEM;
     struct proc_entry *c;
     long err = new_child(exit_signal, &c);
     if (err < 0) {
-        libos_free(link);
+        link_free(link);
         return err;
     }
     uint32_t pid = c->pid;
@@ -795,19 +832,24 @@ LIBOS_FORK_TEXT long libos_fork(unsigned long flags, uint64_t newsp, int *ptid, 
         };
         long e = libos_checkpoint_fork(pid, &a, &stream);
         if (e < 0) {
-            libos_free(link);
+            link_free(link);
             drop_child(c);
             return e;
         }
         r = 1;
     }
     if (r < 0) {
-        libos_free(link);
+        link_free(link);
         drop_child(c);
         return r == -PAL_ERR_NOTIMPLEMENTED ? -ENOSYS : libos_errno_from_pal(r);
     }
     if (r == 0) {
-        g_spare_link = link;
+        /* Our own link is the parent's. One from the heap stays our spare:
+         * freeing it would write its page, a copy-on-write fault. */
+        if (link == &g_hot_link)
+            link_free(link);
+        else
+            g_spare_link = link;
         become_child(c, stream);
         struct pal_context *ctx = self->ctx;
         if (newsp)
@@ -987,9 +1029,10 @@ static void check_links(size_t n, pal_handle_t **hs, const uint32_t *rev) {
     for (size_t i = 0; i < n; i++) {
         if (!rev[i])
             continue;
-        char b;
-        if (pal_stream_read(hs[i], PAL_OFFSET_NONE, &b, 1) == -PAL_ERR_AGAIN)
-            continue;
+        char b[16];
+        long got = pal_stream_read(hs[i], PAL_OFFSET_NONE, b, sizeof(b));
+        if (got > 0 || got == -PAL_ERR_AGAIN)
+            continue; /* wakes from the child (wake_parent_by_link), or none */
         libos_lock(&g_links_lock);
         for (struct child_link **pp = &g_links; *pp; pp = &(*pp)->next) {
             struct child_link *c = *pp;
@@ -1002,7 +1045,7 @@ static void check_links(size_t n, pal_handle_t **hs, const uint32_t *rev) {
                 exit_locked(e, SIGKILL);
             table_unlock();
             pal_stream_close(c->stream);
-            libos_free(c);
+            link_free(c);
             break;
         }
         libos_unlock(&g_links_lock);
@@ -1077,12 +1120,23 @@ static long wait_child(int idtype, uint32_t id, int options, struct wait_result 
             uint32_t ev[16], rev[16] = {0};
             size_t n = 0;
             libos_lock(&g_links_lock);
-            for (struct child_link *c = g_links; c && n < 16; c = c->next) {
+            struct child_link *c = g_links;
+            for (; c && n < 16; c = c->next) {
                 hs[n] = c->stream;
                 ev[n++] = PAL_WAIT_READ | PAL_WAIT_HANGUP;
             }
             libos_unlock(&g_links_lock);
+            /* Children may wake us by their links if we poll all of them
+             * (a link added since is a child forked by another thread of
+             * ours; its wake by signal ends this wait just the same). */
+            bool by_link = c == NULL && g_me;
+            if (by_link)
+                __atomic_add_fetch(&g_me->link_waiters, 1, __ATOMIC_SEQ_CST);
             r = libos_thread_wait(n, hs, ev, rev, NULL);
+            if (by_link) {
+                __atomic_sub_fetch(&g_me->link_waiters, 1, __ATOMIC_SEQ_CST);
+                libos_thread_poll_mailbox();
+            }
             if (r > 0)
                 check_links(n, hs, rev);
             r = r == -EINTR ? -ERESTARTSYS : 2; /* 2: look again */

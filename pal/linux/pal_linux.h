@@ -113,6 +113,8 @@ void *pal_linux_malloc(size_t size);
 void pal_linux_free(void *p);
 char *pal_linux_strdup(const char *s);
 struct pal_handle *pal_linux_handle_new(uint32_t kind, int fd);
+/* The same from a few slots on the fork-hot page (fork links), else the heap. */
+struct pal_handle *pal_linux_handle_new_hot(uint32_t kind, int fd);
 void pal_linux_handle_free(struct pal_handle *h);
 
 /* Freestanding helpers (pal/linux/util.c). */

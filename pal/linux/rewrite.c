@@ -237,9 +237,12 @@ void pal_linux_rewrite_init(bool want, int log_fd, int log_level) {
     const char *why = 0;
     if (!g_rw_xsize && !xsave_layout()) /* a thread block may have asked already */
         why = "no usable XSAVE";
+    /* Shared: written only here, and a private page once written is one
+     * more anonymous mapping for every fork to copy (a child that runs a
+     * rewritten site maps it again with one read fault instead). */
     long p = why ? 0
                  : host_syscall6(__NR_mmap, 0, PAGE, PROT_READ | PROT_WRITE,
-                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+                                 MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (!why && (host_is_err(p) || p != 0)) {
         if (!host_is_err(p))
             host_syscall2(__NR_munmap, p, PAGE);

@@ -206,10 +206,34 @@ struct pal_handle *pal_linux_handle_new(uint32_t kind, int fd) {
     return h;
 }
 
+/* Handles of fork links (pal_process_fork). Right after the host fork the
+ * parent closes the child's end and the child the parent's: on a heap page
+ * each close would write a page the fork has just made copy-on-write, a
+ * fault on both sides. These slots are on the fork-hot page, which both
+ * write anyway; links beyond them come from the heap. */
+#define HOT_HANDLES 4
+static PAL_FORK_HOT struct pal_handle g_hot_handles[HOT_HANDLES];
+static PAL_FORK_HOT uint8_t g_hot_busy[HOT_HANDLES];
+
+PAL_FORK_TEXT struct pal_handle *pal_linux_handle_new_hot(uint32_t kind, int fd) {
+    for (int i = 0; i < HOT_HANDLES; i++)
+        if (!__atomic_exchange_n(&g_hot_busy[i], 1, __ATOMIC_ACQUIRE)) {
+            struct pal_handle *h = &g_hot_handles[i];
+            pal_memset(h, 0, sizeof(*h));
+            h->kind = kind;
+            h->fd = fd;
+            return h;
+        }
+    return pal_linux_handle_new(kind, fd);
+}
+
 PAL_FORK_TEXT void pal_linux_handle_free(struct pal_handle *h) {
     if (!h)
         return;
     pal_linux_free(h->path);
     pal_linux_free(h->dirbuf);
-    pal_linux_free(h);
+    if (h >= g_hot_handles && h < g_hot_handles + HOT_HANDLES)
+        __atomic_store_n(&g_hot_busy[h - g_hot_handles], 0, __ATOMIC_RELEASE);
+    else
+        pal_linux_free(h);
 }

@@ -5,9 +5,11 @@
  * process table's mailbox and a host wake of the target (no mailbox
  * thread): each case is one place the wake must be seen. Usage: wake */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,5 +159,62 @@ int main(void) {
     while (!g_got)
         ;
     CHECK(status_of(c) == 3, "SIGCHLD reached the parent spinning in app code");
+
+    /* A parent blocked in waitpid for one child: another child's exit
+     * (SIGCHLD) or signal ends the wait with EINTR where the handler has
+     * no SA_RESTART, and the wait goes on where it has. Under sabot a
+     * child wakes a parent waiting in wait() by a byte on their fork link
+     * instead of a host signal: each case is one path of that wake. */
+    int go[2];
+    CHECK_OK(pipe(go));
+    pid_t slow = fork();
+    if (slow == 0) { /* ends once told to */
+        char b;
+        _exit(read(go[0], &b, 1) == 1 ? 4 : 5);
+    }
+    pid_t quick = fork();
+    if (quick == 0) {
+        sleep_ms(50);
+        _exit(6);
+    }
+    g_got = 0;
+    errno = 0;
+    pid_t w = waitpid(slow, &st, 0);
+    CHECK(w == -1 && errno == EINTR && g_got,
+          "another child's SIGCHLD ended a waitpid with EINTR (%d, %s, handler %d)", (int)w,
+          strerror(errno), (int)g_got);
+    CHECK(status_of(quick) == 6, "and that child is then collected");
+
+    handle(SIGCHLD, SA_RESTART);
+    quick = fork();
+    if (quick == 0) {
+        sleep_ms(50);
+        _exit(6);
+    }
+    pid_t teller = fork();
+    if (teller == 0) { /* lets the slow child go once the quick one ended */
+        sleep_ms(150);
+        _exit(write(go[1], "g", 1) == 1 ? 0 : 1);
+    }
+    g_got = 0;
+    CHECK(status_of(slow) == 4 && g_got,
+          "with SA_RESTART the waitpid went on through another child's SIGCHLD");
+    CHECK(status_of(quick) == 6 && status_of(teller) == 0, "and the others are collected");
+
+    handle(SIGUSR1, 0);
+    c = fork();
+    if (c == 0) {
+        sleep_ms(50);
+        kill(getppid(), SIGUSR1);
+        sleep_ms(50);
+        _exit(9);
+    }
+    g_got = 0;
+    errno = 0;
+    w = waitpid(c, &st, 0);
+    CHECK(w == -1 && errno == EINTR && g_got,
+          "a child's SIGUSR1 ended its parent's waitpid with EINTR (%d, %s, handler %d)", (int)w,
+          strerror(errno), (int)g_got);
+    CHECK(status_of(c) == 9, "and the child is then collected");
     return check_done();
 }

@@ -47,6 +47,18 @@ else
     check "sabot is static-PIE: no shared library in the parent" \
         sh -c "! grep -q '[.]so' /proc/$parent/maps"
 fi
+# Each private mapping a process has written is one more for every fork to
+# copy (~2 us here): page 0 (the rewrite's trampolines, written once at
+# set-up) is shared, and the runtime's RELRO, written by its relocation,
+# is merged back into .data at boot: no read-only mapping of sabot holds
+# anonymous (copied-on-write) pages.
+if grep -q '^00000000-00001000' /proc/$parent/maps; then
+    check "page 0 is a shared mapping" grep -q '^00000000-00001000 ..xs' /proc/$parent/maps
+fi
+sabot_file=$(readlink -f "$sabot")
+relro=$(awk -v f="$sabot_file" '/^[0-9a-f]+-/ { ro = ($2 ~ /^r-/ && $6 == f) }
+    ro && /^Anonymous:/ && $2 > 0 { n++ } END { print n + 0 }' /proc/$child/smaps)
+check "no read-only copy-on-write mapping of sabot ($relro)" test "$relro" -eq 0
 check "parent has glibc's heap" grep -q '\[heap\]' /proc/$parent/maps
 check "child has no glibc heap (the PAL copied what it needs)" sh -c "! grep -q '\[heap\]' /proc/$child/maps"
 check "child keeps its command line" grep -q forkwait /proc/$child/cmdline
