@@ -91,7 +91,9 @@ static void publish(void) {
     p->coarse_res_ns = g_vd.coarse_res_ns;
     __asm__ volatile("" ::: "memory");
     p->seq++;
-    pal_mem_protect((void *)p, LIBOS_PAGE_SIZE, PAL_PROT_READ);
+    /* Executable like the image above it: the two are then one host
+     * mapping, one fewer for every fork to copy. */
+    pal_mem_protect((void *)p, LIBOS_PAGE_SIZE, PAL_PROT_READ | PAL_PROT_EXEC);
 }
 
 static void set_params(uint64_t tsc, uint64_t mono, uint64_t mult, int64_t real_offset) {

@@ -59,6 +59,10 @@ sabot_file=$(readlink -f "$sabot")
 relro=$(awk -v f="$sabot_file" '/^[0-9a-f]+-/ { ro = ($2 ~ /^r-/ && $6 == f) }
     ro && /^Anonymous:/ && $2 > 0 { n++ } END { print n + 0 }' /proc/$child/smaps)
 check "no read-only copy-on-write mapping of sabot ($relro)" test "$relro" -eq 0
+if ! grep -q 'ld-linux' /proc/$parent/maps; then
+    n=$(grep -c " $sabot_file\$" /proc/$child/maps)
+    check "sabot is two host mappings, code and data ($n)" test "$n" -eq 2
+fi
 check "parent has glibc's heap" grep -q '\[heap\]' /proc/$parent/maps
 check "child has no glibc heap (the PAL copied what it needs)" sh -c "! grep -q '\[heap\]' /proc/$child/maps"
 check "child keeps its command line" grep -q forkwait /proc/$child/cmdline
