@@ -64,6 +64,7 @@ static const struct arg_rule s_args[] = {
     {SCMP_SYS(clone), 0, HOST_SIGCHLD},
     {SCMP_SYS(prctl), 0, 59 /* PR_SET_SYSCALL_USER_DISPATCH (fork child) */},
     {SCMP_SYS(prctl), 0, 21 /* PR_GET_SECCOMP */},
+    {SCMP_SYS(setrlimit), 0, 3 /* RLIMIT_STACK: the checkpoint child's layout */},
     {SCMP_SYS(arch_prctl), 0, 0x1001 /* ARCH_SET_GS */},
     {SCMP_SYS(arch_prctl), 0, 0x1002 /* ARCH_SET_FS */},
     {SCMP_SYS(arch_prctl), 0, 0x1003 /* ARCH_GET_FS */},

@@ -229,16 +229,14 @@ LIBOS_FORK_TEXT static void table_unlock(void) {
         wake_now(es[i], tokens[i]);
 }
 
-/* alloc_locked puts pid at the first free slot from pid % PROC_SLOTS on,
- * so the search starts there (a slot freed since only costs the rest). */
+/* Live processes hold the lowest slots (alloc_locked), so a search for one
+ * ends early; only a pid that is gone costs the whole (4 KiB) array. */
 LIBOS_FORK_TEXT static struct proc_entry *find_locked(uint32_t pid) {
     if (!pid)
         return NULL;
-    for (int n = 0; n < PROC_SLOTS; n++) {
-        int i = (pid + n) % PROC_SLOTS;
+    for (int i = 0; i < PROC_SLOTS; i++)
         if (g_table->pid_of[i] == pid)
             return &g_table->e[i];
-    }
     return NULL;
 }
 
@@ -254,8 +252,10 @@ static void free_locked(struct proc_entry *e) {
 
 /* A fresh entry for pid (lock held), or NULL when the table is full. */
 static struct proc_entry *alloc_locked(uint32_t pid) {
-    for (int n = 0; n < PROC_SLOTS; n++) {
-        int i = (pid + n) % PROC_SLOTS;
+    /* The lowest free slot: a fork child's first read of the table maps
+     * 64 KiB around the lock (become_child), with the first slots' entries,
+     * its own and its parent's among them while the processes are few. */
+    for (int i = 0; i < PROC_SLOTS; i++) {
         if (g_table->pid_of[i])
             continue;
         struct proc_entry *e = &g_table->e[i];
@@ -1107,6 +1107,29 @@ static long scan_children(int idtype, uint32_t id, int options, struct wait_resu
     return any ? 0 : -ECHILD;
 }
 
+/* A child that ends at once (fork then _exit, a short command) posts its
+ * report some tens of microseconds after the fork, and sleeping for it can
+ * cost more than that where waking an idle CPU is slow: a VM's halted vCPU
+ * took ~20 us here (docs/benchmarks.md). So, with a CPU to spare for the
+ * child, a waiter first watches its mailbox for up to WAIT_SPIN_NS before it
+ * sleeps, as a guest kernel's halt-polling does; a longer child costs the
+ * waiter that much CPU once per wait. */
+#define WAIT_SPIN_NS 50000
+
+static void spin_for_mailbox(void) {
+    if (!g_me || !g_boot || g_boot->host.cpu_count < 2)
+        return;
+    uint64_t start = now_ns();
+    for (unsigned i = 1;; i++) {
+        if (__atomic_load_n(&g_me->mb_head, __ATOMIC_ACQUIRE) !=
+            __atomic_load_n(&g_me->mb_tail, __ATOMIC_ACQUIRE))
+            return;
+        __builtin_ia32_pause();
+        if (i % 32 == 0 && (libos_signal_pending() || now_ns() - start >= WAIT_SPIN_NS))
+            return;
+    }
+}
+
 static long wait_child(int idtype, uint32_t id, int options, struct wait_result *res) {
     struct libos_waiter w;
     for (;;) {
@@ -1132,6 +1155,7 @@ static long wait_child(int idtype, uint32_t id, int options, struct wait_result 
             bool by_link = c == NULL && g_me;
             if (by_link)
                 __atomic_add_fetch(&g_me->link_waiters, 1, __ATOMIC_SEQ_CST);
+            spin_for_mailbox();
             r = libos_thread_wait(n, hs, ev, rev, NULL);
             if (by_link) {
                 __atomic_sub_fetch(&g_me->link_waiters, 1, __ATOMIC_SEQ_CST);

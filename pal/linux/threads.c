@@ -19,6 +19,7 @@ long pal_host_clone(unsigned long flags, void *stack, volatile int *ptid, volati
                     void *tls, void (*start)(struct pal_handle *));
 
 static PAL_FORK_HOT struct pal_thread_info *g_dead_threads;
+static PAL_FORK_HOT long g_host_pid; /* 0: not asked yet */
 static struct pal_thread_info *g_main_thread_info;
 static volatile int g_dead_lock;
 
@@ -109,10 +110,11 @@ int pal_thread_create(pal_thread_fn fn, void *arg, pal_handle_t **out) {
 PAL_FORK_TEXT void pal_linux_thread_forked(void) {
     struct pal_linux_tcb *self;
     __asm__ volatile("mov %%gs:0, %0" : "=r"(self));
+    g_host_pid = host_syscall0(__NR_gettid); /* the only thread leads the group */
     if (self && self->thread)
-        self->thread->host_tid = (int)host_syscall0(__NR_gettid);
+        self->thread->host_tid = (int)g_host_pid;
     else if (g_main_thread_info)
-        g_main_thread_info->host_tid = (int)host_syscall0(__NR_gettid);
+        g_main_thread_info->host_tid = (int)g_host_pid;
     g_dead_threads = 0; /* the parent's threads are not ours to reap */
 }
 
@@ -247,6 +249,15 @@ int pal_process_create(const char *const *args, pal_handle_t **stream) {
         uint64_t none = 0;
         host_syscall4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &none, 0, 8);
         host_syscall3(__NR_fcntl, theirs->fd, F_SETFD, 0);
+        /* The child maps the app's memory at our addresses after its own
+         * first mappings. Ours were placed top-down from a random base; an
+         * unlimited stack makes the kernel lay out the child bottom-up,
+         * from another random base, where its own cannot land on ours.
+         * (ADDR_COMPAT_LAYOUT would too, but the exec clears it where it
+         * gives root back the capabilities we dropped.) The app's stack
+         * limit is the libos's, not this one. */
+        static const uint64_t unlimited[2] = {~0ULL, ~0ULL};
+        host_syscall2(__NR_setrlimit, 3 /* RLIMIT_STACK */, unlimited);
         long e = host_syscall3(__NR_execve, loader, argv, envp);
         static const char msg[] = "sabot: cannot start the child loader: execve failed\n";
         host_syscall3(__NR_write, 2, msg, sizeof(msg) - 1);
@@ -320,7 +331,9 @@ PAL_FORK_TEXT int pal_process_fork(pal_handle_t **stream) {
 /* The host pid: every instance of a run shares one Landlock domain, whose
  * signal scope lets them signal each other and nothing outside. */
 PAL_FORK_TEXT uint64_t pal_process_wake_token(void) {
-    return (uint64_t)host_syscall0(__NR_getpid);
+    if (!g_host_pid)
+        g_host_pid = host_syscall0(__NR_getpid);
+    return (uint64_t)g_host_pid;
 }
 
 /* A process-directed PAL_HOST_SIGWAKE: the kernel gives it to a thread that

@@ -16,6 +16,12 @@ if(SABOT_SPEED_MUSL AND TARGET sabot)
     WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
   set_tests_properties(speed.fork_maps PROPERTIES TIMEOUT 120 LABELS speed
                        PASS_REGULAR_EXPRESSION "fork_maps: ALL OK")
+  # Where a checkpoint-fork child puts its own mappings: not on the app's.
+  add_test(NAME speed.checkpoint_layout
+    COMMAND ${CMAKE_CURRENT_LIST_DIR}/ckpt_layout.sh $<TARGET_FILE:sabot> ${forkwait_bin}
+    WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  set_tests_properties(speed.checkpoint_layout PROPERTIES TIMEOUT 120 LABELS "speed;checkpoint"
+                       PASS_REGULAR_EXPRESSION "ckpt_layout: ALL OK")
   # Natively first (Linux is the spec), then under sabot, both with 256 host fds.
   add_test(NAME speed.thread_churn
     COMMAND sh -c "ulimit -n 256 && \"$1\" && \"$0\" run -- \"$1\""
