@@ -14,7 +14,8 @@ enum libos_vma_kind {
     VMA_FILE,
     VMA_STACK,
     VMA_BRK,
-    VMA_RESERVED, /* address space held for brk growth: app-owned, no access */
+    VMA_RESERVED, /* address space held for brk growth or below a MAP_GROWSDOWN
+                   * mapping (flags MAP_GROWSDOWN): app-owned, no access */
 };
 
 struct libos_vma {

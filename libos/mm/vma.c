@@ -147,7 +147,7 @@ bool libos_vma_covered(uint64_t start, uint64_t end) {
     size_t i = first_above(start);
     uint64_t at = start;
     for (; i < g_vma_count && at < end; i++) {
-        if (g_vmas[i].start > at)
+        if (g_vmas[i].start > at || g_vmas[i].kind == VMA_RESERVED) /* unmapped, for Linux */
             break;
         at = g_vmas[i].end;
     }

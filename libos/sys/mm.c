@@ -149,6 +149,35 @@ static bool mem_limit_ok(uint64_t start, uint64_t end, uint64_t grow) {
     return m.total + grow <= limit && m.total + grow >= grow;
 }
 
+/* Linux places nothing within stack_guard_gap (256 pages) below a
+ * MAP_GROWSDOWN mapping, so a touch below it grows it. The host's own
+ * placement knows nothing of that, and would put the libos's memory (or
+ * the app's next mapping) right there: a touch below would then write it.
+ * So the gap is held, as a no-access reservation that growth turns into the
+ * mapping (libos_mm_grow_stack). */
+#define STACK_GUARD_GAP (256 * LIBOS_PAGE_SIZE)
+
+static long map_growsdown(uint64_t addr, size_t size, int prot, int flags, uint32_t placement) {
+    void *where = addr ? (void *)(addr - MIN(addr, STACK_GUARD_GAP)) : NULL;
+    long r = libos_errno_from_pal(pal_mem_alloc(&where, STACK_GUARD_GAP + size, PAL_PROT_NONE,
+                                                placement));
+    if (r < 0)
+        return r == -EEXIST ? -ENOMEM : r;
+    uint64_t guard = (uint64_t)where, start = guard + STACK_GUARD_GAP;
+    r = libos_errno_from_pal(pal_mem_protect((void *)start, size, libos_pal_prot(prot)));
+    if (r == 0)
+        r = libos_vma_insert(start, start + size, prot, flags, VMA_ANON);
+    if (r == 0)
+        r = libos_vma_insert(guard, start, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN,
+                             VMA_RESERVED);
+    if (r < 0) {
+        libos_vma_remove(start, start + size);
+        pal_mem_free(where, STACK_GUARD_GAP + size);
+        return r;
+    }
+    return (long)start;
+}
+
 long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_file *f,
                   uint64_t off) {
     int type = flags & MAP_TYPE;
@@ -178,6 +207,8 @@ long libos_mm_map(uint64_t addr, size_t len, int prot, int flags, struct libos_f
                          : (flags & MAP_FIXED_NOREPLACE) ? PAL_MEM_NOREPLACE
                          : addr                          ? PAL_MEM_HINT
                                                          : 0;
+    if (!f && type == MAP_PRIVATE && (flags & MAP_GROWSDOWN) && !fixed)
+        return map_growsdown(addr, size, prot, flags, placement);
     void *where = (void *)addr;
     pal_handle_t *anon = NULL; /* the memfd of a shared anonymous mapping */
     long r;
@@ -280,9 +311,21 @@ static long do_munmap(void *addr, size_t len) {
     uint64_t end = ALIGN_UP(a + len, LIBOS_PAGE_SIZE);
     if (end < a)
         return -EINVAL;
+    /* A MAP_GROWSDOWN mapping's guard is unmapped space for Linux: nothing
+     * to unmap there. It goes with the mapping's bottom page. */
+    struct libos_vma v, g;
+    bool in_guard = libos_vma_lookup(a, &v) && v.kind == VMA_RESERVED && (v.flags & MAP_GROWSDOWN);
+    if (in_guard && end <= v.end)
+        return 0;
+    bool bottom = !in_guard && libos_vma_lookup(a, &v) && (v.flags & MAP_GROWSDOWN) && v.start == a;
     /* Only app memory is released; libos memory in the range stays. */
     for_each_app_piece(a, end, unmap_piece, NULL);
     libos_vma_remove(a, end);
+    if (bottom && libos_vma_lookup(a - LIBOS_PAGE_SIZE, &g) && g.kind == VMA_RESERVED &&
+        (g.flags & MAP_GROWSDOWN) && g.end == a) {
+        pal_mem_free((void *)g.start, g.end - g.start);
+        libos_vma_remove(g.start, g.end);
+    }
     return 0;
 }
 
@@ -604,19 +647,39 @@ bool libos_mm_grow_stack(uint64_t addr) {
     struct libos_vma v;
     uint64_t page = ALIGN_DOWN(addr, LIBOS_PAGE_SIZE);
     uint64_t probe = page;
-    /* Find the growable mapping right above the fault. */
-    while (probe - page < STACK_GROW_MAX && !libos_vma_lookup(probe, &v))
-        probe += LIBOS_PAGE_SIZE;
-    if (probe - page >= STACK_GROW_MAX || !(v.flags & MAP_GROWSDOWN) || v.start != probe ||
-        page >= v.start)
+    /* Find the growable mapping right above the fault, past its guard. */
+    while (probe - page < STACK_GROW_MAX) {
+        if (!libos_vma_lookup(probe, &v))
+            probe += LIBOS_PAGE_SIZE;
+        else if (v.kind == VMA_RESERVED && (v.flags & MAP_GROWSDOWN))
+            probe = v.end;
+        else
+            break;
+    }
+    if (probe - page >= STACK_GROW_MAX || !(v.flags & MAP_GROWSDOWN) || v.kind == VMA_RESERVED ||
+        v.start != probe || page >= v.start)
         return false;
     uint64_t limit = g_process.rlimits[RLIMIT_STACK].rlim_cur;
     if (limit != RLIM_INFINITY && v.end - page > limit)
         return false;
-    void *where = (void *)page;
+    /* The pages between: the guard's (made accessible) or free (mapped). */
     uint32_t prot = libos_pal_prot(v.prot);
-    if (pal_mem_alloc(&where, v.start - page, prot, PAL_MEM_NOREPLACE) < 0)
-        return false;
+    struct libos_vma g;
+    if (libos_vma_lookup(page, &g)) {
+        if (g.kind != VMA_RESERVED || !(g.flags & MAP_GROWSDOWN) || g.end != v.start ||
+            pal_mem_protect((void *)page, v.start - page, prot) < 0)
+            return false;
+        /* The guard moves down with the mapping where there is room. */
+        void *more = (void *)(g.start - (v.start - page));
+        if (g.start > v.start - page &&
+            pal_mem_alloc(&more, v.start - page, PAL_PROT_NONE, PAL_MEM_NOREPLACE) == 0)
+            libos_vma_insert((uint64_t)more, g.start, PROT_NONE, g.flags, VMA_RESERVED);
+    } else {
+        void *where = (void *)page;
+        if (libos_vma_lookup(v.start - LIBOS_PAGE_SIZE, &g) ||
+            pal_mem_alloc(&where, v.start - page, prot, PAL_MEM_NOREPLACE) < 0)
+            return false;
+    }
     libos_vma_insert(page, v.start, v.prot, v.flags, v.kind);
     return true;
 }

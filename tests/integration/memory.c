@@ -77,5 +77,31 @@ int main(void) {
         CHECK(st[-100] == 42, "touching below a MAP_GROWSDOWN mapping grows it");
         CHECK_OK(mincore(st - pg, pg, vec));
     }
+
+    /* Linux places no mapping within stack_guard_gap (256 pages) below a
+     * MAP_GROWSDOWN mapping, so a touch below it grows it rather than
+     * writing whatever had been put there. */
+    char *gs = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
+    CHECK(gs != MAP_FAILED, "a second MAP_GROWSDOWN mapping");
+    if (gs != MAP_FAILED) {
+        CHECK_ERR(mincore(gs - pg, pg, vec), ENOMEM);
+        gs[-1] = 7;
+        CHECK(gs[-1] == 7, "a touch just below it grows it");
+        CHECK_OK(mincore(gs - pg, pg, vec));
+        char *low = gs - pg; /* its start now */
+        int near = 0;
+        char *maps[32];
+        for (int i = 0; i < 32; i++) {
+            maps[i] = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            near += maps[i] != MAP_FAILED && maps[i] + 4 * pg > low - 256 * pg && maps[i] < low;
+        }
+        CHECK(near == 0, "no later mapping within 256 pages below it (%d)", near);
+        CHECK_ERR(mincore(low - pg, pg, vec), ENOMEM);
+        for (int i = 0; i < 32; i++)
+            if (maps[i] != MAP_FAILED)
+                munmap(maps[i], 4 * pg);
+        CHECK_OK(munmap(low, 5 * pg));
+    }
     return check_done();
 }
