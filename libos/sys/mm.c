@@ -159,8 +159,8 @@ static bool mem_limit_ok(uint64_t start, uint64_t end, uint64_t grow) {
 
 static long map_growsdown(uint64_t addr, size_t size, int prot, int flags, uint32_t placement) {
     void *where = addr ? (void *)(addr - MIN(addr, STACK_GUARD_GAP)) : NULL;
-    long r = libos_errno_from_pal(pal_mem_alloc(&where, STACK_GUARD_GAP + size, PAL_PROT_NONE,
-                                                placement));
+    long r = libos_errno_from_pal(
+        pal_mem_alloc(&where, STACK_GUARD_GAP + size, PAL_PROT_NONE, placement));
     if (r < 0)
         return r == -EEXIST ? -ENOMEM : r;
     uint64_t guard = (uint64_t)where, start = guard + STACK_GUARD_GAP;
