@@ -116,20 +116,27 @@ static void drop_rseq(void) {
  * unnamed mapping), the vDSO, and ld.so, which holds r_debug, the list the
  * PAL extends for gdb (pal_debug_map_add). The usual build is static-PIE
  * and has none of these libraries; this is for the sanitizer build. */
+/* The pages of segment ph: [lo, hi), its end rounded up (all its pages) or
+ * down (only pages it fills: RELRO's last one may hold .data too). */
+static void segment_pages(const struct dl_phdr_info *info, const ElfW(Phdr) * ph, bool end_up,
+                          uintptr_t *lo, uintptr_t *hi) {
+    uintptr_t mask = ~(uintptr_t)(sysconf(_SC_PAGESIZE) - 1);
+    uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
+    *lo = start & mask;
+    *hi = end_up ? (end + ~mask) & mask : end & mask;
+}
+
 static int skip_in_forks(struct dl_phdr_info *info, size_t size, void *data) {
     (void)size, (void)data;
     const char *name = info->dlpi_name;
     if (!name || !name[0] || info->dlpi_addr == getauxval(AT_BASE) ||
         (void *)info->dlpi_addr == (void *)getauxval(AT_SYSINFO_EHDR))
         return 0;
-    long page = sysconf(_SC_PAGESIZE);
     for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
+        uintptr_t lo, hi;
+        if (info->dlpi_phdr[i].p_type != PT_LOAD)
             continue;
-        uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(uintptr_t)(page - 1);
-        uintptr_t hi =
-            (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(uintptr_t)(page - 1);
+        segment_pages(info, &info->dlpi_phdr[i], true, &lo, &hi);
         madvise((void *)lo, hi - lo, MADV_DONTFORK); /* best effort: only speed */
     }
     return 0;
@@ -162,13 +169,11 @@ static int merge_relro(struct dl_phdr_info *info, size_t size, void *data) {
     (void)size, (void)data;
     if (info->dlpi_name && info->dlpi_name[0])
         return 0;
-    long page = sysconf(_SC_PAGESIZE);
     for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_GNU_RELRO)
+        uintptr_t lo, hi;
+        if (info->dlpi_phdr[i].p_type != PT_GNU_RELRO)
             continue;
-        uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(uintptr_t)(page - 1);
-        uintptr_t hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(uintptr_t)(page - 1);
+        segment_pages(info, &info->dlpi_phdr[i], false, &lo, &hi);
         if (hi > lo)
             mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE); /* only speed if it fails */
     }

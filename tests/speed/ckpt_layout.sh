@@ -9,6 +9,7 @@
 # about one checkpoint fork in 30000 failed with "the child cannot place
 # memory at ... (-17)".
 sabot=$1 prog=$2
+. "$(dirname "$0")/checks.sh"
 out=$(mktemp) || exit 1
 trap 'rm -f "$out"' EXIT
 "$sabot" run --fork checkpoint -- "$prog" >"$out" &
@@ -22,17 +23,7 @@ for p in $(pgrep -f sabot-pal-child); do
     pp=$(ppid $p)
     if [ "$pp" = $run ] || [ "$(ppid "$pp")" = $run ]; then child=$p; fi
 done
-fail=0
-check() { # DESCRIPTION CONDITION...
-    d=$1
-    shift
-    if "$@"; then echo "ok   $d"; else echo "FAIL $d"; fail=1; fi
-}
-if [ -z "$child" ]; then
-    echo "FAIL: no checkpoint child found"
-    kill $run 2>/dev/null
-    exit 1
-fi
+need_child $run "$child" "checkpoint child"
 table=$(awk '/memfd:sabot-proc/ { split($1, a, "-"); print a[1]; exit }' /proc/$child/maps)
 check "the child maps the process table ($table)" test -n "$table"
 check "its own mappings lie below its image (table at $table)" \

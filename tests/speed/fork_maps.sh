@@ -9,6 +9,7 @@
 # extends for gdb). The initial stack stays too (the host's view of the
 # command line).
 sabot=$1 prog=$2
+. "$(dirname "$0")/checks.sh"
 out=$(mktemp) || exit 1
 trap 'rm -f "$out"' EXIT
 "$sabot" run -- "$prog" >"$out" &
@@ -27,17 +28,7 @@ for p in $(pgrep -f "$prog"); do
         parent=$pp child=$p
     fi
 done
-fail=0
-check() { # DESCRIPTION CONDITION...
-    d=$1
-    shift
-    if "$@"; then echo "ok   $d"; else echo "FAIL $d"; fail=1; fi
-}
-if [ -z "$child" ]; then
-    echo "FAIL: no fork child found"
-    kill $run 2>/dev/null
-    exit 1
-fi
+need_child $run "$child" "fork child"
 if grep -q 'ld-linux' /proc/$parent/maps; then # a dynamic build
     check "parent maps libc" grep -q 'libc[.-]' /proc/$parent/maps
     check "child maps no libc" sh -c "! grep -q 'libc[.-]' /proc/$child/maps"
