@@ -30,9 +30,4 @@ check "its own mappings lie below its image (table at $table)" \
     test "$(printf '%d' "0x$table")" -lt "$(printf '%d' 0x200000000000)"
 check "the app's memory lies above it" \
     sh -c "awk '{ split(\$1, a, \"-\"); if (a[1] ~ /^7f/) n++ } END { exit n == 0 }' /proc/$child/maps"
-kill $child
-wait $run
-rc=$?
-check "the parent's wait ended (exit $rc)" test $rc -eq 0
-[ $fail = 0 ] && echo "ckpt_layout: ALL OK"
-exit $fail
+finish $run "$child" ckpt_layout

@@ -57,9 +57,4 @@ fi
 check "parent has glibc's heap" grep -q '\[heap\]' /proc/$parent/maps
 check "child has no glibc heap (the PAL copied what it needs)" sh -c "! grep -q '\[heap\]' /proc/$child/maps"
 check "child keeps its command line" grep -q forkwait /proc/$child/cmdline
-kill $child
-wait $run
-rc=$?
-check "the parent's wait ended (exit $rc)" test $rc -eq 0
-[ $fail = 0 ] && echo "fork_maps: ALL OK"
-exit $fail
+finish $run "$child" fork_maps
