@@ -737,6 +737,10 @@ static void add_link(struct child_link *link, uint32_t pid, pal_handle_t *stream
     link->next = g_links;
     g_links = link;
     libos_unlock(&g_links_lock);
+    /* Another thread of ours in wait() polls the links it saw: it must
+     * look again and poll this one too, where the child's wake (a byte that
+     * stays in the link) may already be. */
+    libos_waitq_wake_all(&g_child_waitq);
 }
 
 long libos_proc_child_prepare(int exit_signal) {
@@ -1150,8 +1154,7 @@ static long wait_child(int idtype, uint32_t id, int options, struct wait_result 
             }
             libos_unlock(&g_links_lock);
             /* Children may wake us by their links if we poll all of them
-             * (a link added since is a child forked by another thread of
-             * ours; its wake by signal ends this wait just the same). */
+             * (a link added since wakes us to poll it too: add_link). */
             bool by_link = c == NULL && g_me;
             if (by_link)
                 __atomic_add_fetch(&g_me->link_waiters, 1, __ATOMIC_SEQ_CST);

@@ -101,6 +101,21 @@ static void sleep_ms(int ms) {
     nanosleep(&ts, NULL);
 }
 
+/* Reaps children that exit with 5 until it has n of them. */
+static volatile int g_reaped;
+static void *reaper(void *arg) {
+    int n = (int)(long)arg;
+    while (g_reaped < n) {
+        int st;
+        pid_t p = waitpid(-1, &st, 0);
+        if (p > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 5)
+            g_reaped++;
+        else if (p < 0 && errno != EINTR)
+            break;
+    }
+    return NULL;
+}
+
 int main(void) {
     check_init("wake");
     int p[2];
@@ -216,5 +231,36 @@ int main(void) {
           "a child's SIGUSR1 ended its parent's waitpid with EINTR (%d, %s, handler %d)", (int)w,
           strerror(errno), (int)g_got);
     CHECK(status_of(c) == 9, "and the child is then collected");
+
+    /* A thread blocked in waitpid(-1) collects the children another thread
+     * forks while it waits, although it started waiting before they
+     * existed (with only a child that never ends). Under sabot those
+     * children's links were not among those it polls. */
+    pid_t sleeper = fork();
+    if (sleeper == 0) {
+        pause();
+        _exit(0);
+    }
+    pthread_t th;
+    CHECK_OK(pthread_create(&th, NULL, reaper, (void *)20L));
+    sleep_ms(20);
+    /* One child at a time, each reaped before the next: this thread then
+     * spins, with no system call that could look at the mailbox for the
+     * reaper. */
+    for (int i = 0; i < 20; i++) {
+        if (fork() == 0)
+            _exit(5);
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        do
+            clock_gettime(CLOCK_MONOTONIC, &t);
+        while (g_reaped <= i && t.tv_sec - t0.tv_sec < 3);
+        if (g_reaped <= i)
+            break;
+    }
+    CHECK(g_reaped == 20, "a thread in waitpid(-1) collected 20 children forked meanwhile (%d)",
+          (int)g_reaped);
+    kill(sleeper, SIGKILL);
+    pthread_join(th, NULL);
     return check_done();
 }
