@@ -93,7 +93,8 @@ int main(void) {
         int near = 0;
         char *maps[32];
         for (int i = 0; i < 32; i++) {
-            maps[i] = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            maps[i] =
+                mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             near += maps[i] != MAP_FAILED && maps[i] + 4 * pg > low - 256 * pg && maps[i] < low;
         }
         CHECK(near == 0, "no later mapping within 256 pages below it (%d)", near);
