@@ -117,7 +117,9 @@ G
     fi
     check '^\[Inferior 1 \(Remote target\) exited with code 011\]' \
         "gdb did not see the exit status 9"
-    [ $fail = 0 ] || { echo "---- gdb output ----"; cat gdb.out; }
+    # A failed session may leave the tender waiting for gdb: end it, so that
+    # its output below tells what happened (instead of a test timeout).
+    [ $fail = 0 ] || { echo "---- gdb output ----"; cat gdb.out; kill $pid 2>/dev/null; }
 else
     # With the helper (sabot-kvm-gdb.py): connect through it, which also
     # loads the guest image's symbols.
@@ -168,12 +170,15 @@ G
         "hbreak (a hardware breakpoint, emulated) did not stop at printf"
     check '^\[Inferior 1 \(Remote target\) exited with code 07\]' \
         "gdb did not see the exit status 7"
-    [ $fail = 0 ] || { echo "---- gdb output ----"; cat gdb.out; }
+    # A failed session may leave the tender waiting for gdb: end it, so that
+    # its output below tells what happened (instead of a test timeout).
+    [ $fail = 0 ] || { echo "---- gdb output ----"; cat gdb.out; kill $pid 2>/dev/null; }
 fi
 wait $pid
 rc=$?
 if [ $rc != $want_rc ]; then
     echo "FAIL: sabot exited $rc, not $want_rc"
+    echo "---- tender stderr ----"
     cat tender.err
     fail=1
 fi
