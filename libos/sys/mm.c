@@ -157,6 +157,10 @@ static bool mem_limit_ok(uint64_t start, uint64_t end, uint64_t grow) {
  * mapping (libos_mm_grow_stack). */
 #define STACK_GUARD_GAP (256 * LIBOS_PAGE_SIZE)
 
+static bool is_stack_guard(const struct libos_vma *v) {
+    return v->kind == VMA_RESERVED && (v->flags & MAP_GROWSDOWN);
+}
+
 static long map_growsdown(uint64_t addr, size_t size, int prot, int flags, uint32_t placement) {
     void *where = addr ? (void *)(addr - MIN(addr, STACK_GUARD_GAP)) : NULL;
     long r = libos_errno_from_pal(
@@ -314,15 +318,14 @@ static long do_munmap(void *addr, size_t len) {
     /* A MAP_GROWSDOWN mapping's guard is unmapped space for Linux: nothing
      * to unmap there. It goes with the mapping's bottom page. */
     struct libos_vma v, g;
-    bool in_guard = libos_vma_lookup(a, &v) && v.kind == VMA_RESERVED && (v.flags & MAP_GROWSDOWN);
-    if (in_guard && end <= v.end)
+    bool found = libos_vma_lookup(a, &v);
+    if (found && is_stack_guard(&v) && end <= v.end)
         return 0;
-    bool bottom = !in_guard && libos_vma_lookup(a, &v) && (v.flags & MAP_GROWSDOWN) && v.start == a;
+    bool bottom = found && !is_stack_guard(&v) && (v.flags & MAP_GROWSDOWN) && v.start == a;
     /* Only app memory is released; libos memory in the range stays. */
     for_each_app_piece(a, end, unmap_piece, NULL);
     libos_vma_remove(a, end);
-    if (bottom && libos_vma_lookup(a - LIBOS_PAGE_SIZE, &g) && g.kind == VMA_RESERVED &&
-        (g.flags & MAP_GROWSDOWN) && g.end == a) {
+    if (bottom && libos_vma_lookup(a - LIBOS_PAGE_SIZE, &g) && is_stack_guard(&g) && g.end == a) {
         pal_mem_free((void *)g.start, g.end - g.start);
         libos_vma_remove(g.start, g.end);
     }
@@ -651,12 +654,12 @@ bool libos_mm_grow_stack(uint64_t addr) {
     while (probe - page < STACK_GROW_MAX) {
         if (!libos_vma_lookup(probe, &v))
             probe += LIBOS_PAGE_SIZE;
-        else if (v.kind == VMA_RESERVED && (v.flags & MAP_GROWSDOWN))
+        else if (is_stack_guard(&v))
             probe = v.end;
         else
             break;
     }
-    if (probe - page >= STACK_GROW_MAX || !(v.flags & MAP_GROWSDOWN) || v.kind == VMA_RESERVED ||
+    if (probe - page >= STACK_GROW_MAX || !(v.flags & MAP_GROWSDOWN) || is_stack_guard(&v) ||
         v.start != probe || page >= v.start)
         return false;
     uint64_t limit = g_process.rlimits[RLIMIT_STACK].rlim_cur;
@@ -666,7 +669,7 @@ bool libos_mm_grow_stack(uint64_t addr) {
     uint32_t prot = libos_pal_prot(v.prot);
     struct libos_vma g;
     if (libos_vma_lookup(page, &g)) {
-        if (g.kind != VMA_RESERVED || !(g.flags & MAP_GROWSDOWN) || g.end != v.start ||
+        if (!is_stack_guard(&g) || g.end != v.start ||
             pal_mem_protect((void *)page, v.start - page, prot) < 0)
             return false;
         /* The guard moves down with the mapping where there is room. */
@@ -675,9 +678,8 @@ bool libos_mm_grow_stack(uint64_t addr) {
             pal_mem_alloc(&more, v.start - page, PAL_PROT_NONE, PAL_MEM_NOREPLACE) == 0)
             libos_vma_insert((uint64_t)more, g.start, PROT_NONE, g.flags, VMA_RESERVED);
     } else {
-        void *where = (void *)page;
-        if (libos_vma_lookup(v.start - LIBOS_PAGE_SIZE, &g) ||
-            pal_mem_alloc(&where, v.start - page, prot, PAL_MEM_NOREPLACE) < 0)
+        void *where = (void *)page; /* NOREPLACE: not through a guard's rest */
+        if (pal_mem_alloc(&where, v.start - page, prot, PAL_MEM_NOREPLACE) < 0)
             return false;
     }
     libos_vma_insert(page, v.start, v.prot, v.flags, v.kind);

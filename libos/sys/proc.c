@@ -617,10 +617,14 @@ LIBOS_FORK_TEXT static bool drain_mailbox(void) {
     return total != 0;
 }
 
-LIBOS_FORK_TEXT void libos_proc_mailbox_poll(void) {
+LIBOS_FORK_TEXT static bool mail_waiting(void) {
     struct proc_entry *me = g_me;
-    if (me && __atomic_load_n(&me->mb_head, __ATOMIC_ACQUIRE) !=
-                  __atomic_load_n(&me->mb_tail, __ATOMIC_ACQUIRE))
+    return me && __atomic_load_n(&me->mb_head, __ATOMIC_ACQUIRE) !=
+                     __atomic_load_n(&me->mb_tail, __ATOMIC_ACQUIRE);
+}
+
+LIBOS_FORK_TEXT void libos_proc_mailbox_poll(void) {
+    if (mail_waiting())
         drain_mailbox();
 }
 
@@ -1125,8 +1129,7 @@ static void spin_for_mailbox(void) {
         return;
     uint64_t start = now_ns();
     for (unsigned i = 1;; i++) {
-        if (__atomic_load_n(&g_me->mb_head, __ATOMIC_ACQUIRE) !=
-            __atomic_load_n(&g_me->mb_tail, __ATOMIC_ACQUIRE))
+        if (mail_waiting())
             return;
         __builtin_ia32_pause();
         if (i % 32 == 0 && (libos_signal_pending() || now_ns() - start >= WAIT_SPIN_NS))

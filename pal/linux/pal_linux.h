@@ -115,6 +115,8 @@ char *pal_linux_strdup(const char *s);
 struct pal_handle *pal_linux_handle_new(uint32_t kind, int fd);
 /* The same from a few slots on the fork-hot page (fork links), else the heap. */
 struct pal_handle *pal_linux_handle_new_hot(uint32_t kind, int fd);
+/* pal_process_fork's link: a pipe pair (read end, write end) of such handles. */
+int pal_linux_fork_link(pal_handle_t **mine, pal_handle_t **theirs);
 void pal_linux_handle_free(struct pal_handle *h);
 
 /* Freestanding helpers (pal/linux/util.c). */

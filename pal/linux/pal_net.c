@@ -247,9 +247,10 @@ static void from_host_addr(const union host_sockaddr *h, int len, struct pal_soc
     }
 }
 
-/* Wraps a fresh host fd; closes it on failure. */
-static int wrap(uint32_t kind, long fd, pal_handle_t **out) {
-    struct pal_handle *h = pal_linux_handle_new(kind, (int)fd);
+/* Wraps a fresh host fd, in a fork-hot handle if hot; closes it on failure. */
+static int wrap_as(bool hot, uint32_t kind, long fd, pal_handle_t **out) {
+    struct pal_handle *h =
+        hot ? pal_linux_handle_new_hot(kind, (int)fd) : pal_linux_handle_new(kind, (int)fd);
     if (!h) {
         host_syscall1(__NR_close, fd);
         return -PAL_ERR_NOMEM;
@@ -260,13 +261,17 @@ static int wrap(uint32_t kind, long fd, pal_handle_t **out) {
     return 0;
 }
 
+static int wrap(uint32_t kind, long fd, pal_handle_t **out) {
+    return wrap_as(false, kind, fd, out);
+}
+
 static bool is_socket(pal_handle_t *h) {
     return h && h->kind == HANDLE_SOCKET && h->fd >= 0;
 }
 
 /* ---------------------------------------------------------------- pairs */
 
-int pal_stream_pair(uint32_t type, uint32_t options, pal_handle_t **a, pal_handle_t **b) {
+static int stream_pair(uint32_t type, bool hot, pal_handle_t **a, pal_handle_t **b) {
     int fds[2];
     long r;
     if (!a || !b)
@@ -284,12 +289,12 @@ int pal_stream_pair(uint32_t type, uint32_t options, pal_handle_t **a, pal_handl
     }
     if (host_is_err(r))
         return net_err(r);
-    int rc = wrap(kind, fds[0], a);
+    int rc = wrap_as(hot, kind, fds[0], a);
     if (rc < 0) {
         host_syscall1(__NR_close, fds[1]);
         return rc;
     }
-    rc = wrap(kind, fds[1], b);
+    rc = wrap_as(hot, kind, fds[1], b);
     if (rc < 0) {
         pal_stream_close(*a);
         return rc;
@@ -299,6 +304,15 @@ int pal_stream_pair(uint32_t type, uint32_t options, pal_handle_t **a, pal_handl
         (*b)->access = PAL_ACCESS_WRONLY;
     }
     return 0;
+}
+
+int pal_stream_pair(uint32_t type, uint32_t options, pal_handle_t **a, pal_handle_t **b) {
+    (void)options;
+    return stream_pair(type, false, a, b);
+}
+
+int pal_linux_fork_link(pal_handle_t **mine, pal_handle_t **theirs) {
+    return stream_pair(PAL_SOCK_PIPE, true, mine, theirs);
 }
 
 /* -------------------------------------------------------------- sockets */

@@ -272,26 +272,6 @@ int pal_process_create(const char *const *args, pal_handle_t **stream) {
     return 0;
 }
 
-/* The fork link: a pipe, with handles from the fork-hot slots. */
-static int fork_link(pal_handle_t **mine, pal_handle_t **theirs) {
-    int fds[2];
-    long r = host_syscall2(__NR_pipe2, fds, O_NONBLOCK | O_CLOEXEC);
-    if (host_is_err(r))
-        return pal_linux_err(r);
-    *mine = pal_linux_handle_new_hot(HANDLE_PIPE, fds[0]);
-    *theirs = pal_linux_handle_new_hot(HANDLE_PIPE, fds[1]);
-    if (!*mine || !*theirs) {
-        host_syscall1(__NR_close, fds[0]);
-        host_syscall1(__NR_close, fds[1]);
-        pal_linux_handle_free(*mine);
-        pal_linux_handle_free(*theirs);
-        return -PAL_ERR_NOMEM;
-    }
-    (*mine)->access = PAL_ACCESS_RDONLY;
-    (*theirs)->access = PAL_ACCESS_WRONLY;
-    return 0;
-}
-
 /* Host fork: the child is a copy of this process with only the calling
  * thread. The parent/child stream is a pipe (half the cost of a socket
  * pair): the parent reads, and sees a hangup once the child is gone.
@@ -299,7 +279,7 @@ static int fork_link(pal_handle_t **mine, pal_handle_t **theirs) {
  * again before anything else runs. */
 PAL_FORK_TEXT int pal_process_fork(pal_handle_t **stream) {
     pal_handle_t *mine = NULL, *theirs = NULL;
-    int r = fork_link(&mine, &theirs);
+    int r = pal_linux_fork_link(&mine, &theirs);
     if (r < 0)
         return r;
     pal_linux_rewrite_fork_lock();

@@ -196,14 +196,17 @@ char *pal_linux_strdup(const char *s) {
     return p;
 }
 
-struct pal_handle *pal_linux_handle_new(uint32_t kind, int fd) {
-    struct pal_handle *h = pal_linux_malloc(sizeof(*h));
-    if (!h)
-        return NULL;
-    pal_memset(h, 0, sizeof(*h));
-    h->kind = kind;
-    h->fd = fd;
+static struct pal_handle *handle_init(struct pal_handle *h, uint32_t kind, int fd) {
+    if (h) {
+        pal_memset(h, 0, sizeof(*h));
+        h->kind = kind;
+        h->fd = fd;
+    }
     return h;
+}
+
+struct pal_handle *pal_linux_handle_new(uint32_t kind, int fd) {
+    return handle_init(pal_linux_malloc(sizeof(struct pal_handle)), kind, fd);
 }
 
 /* Handles of fork links (pal_process_fork). Right after the host fork the
@@ -215,15 +218,10 @@ struct pal_handle *pal_linux_handle_new(uint32_t kind, int fd) {
 static PAL_FORK_HOT struct pal_handle g_hot_handles[HOT_HANDLES];
 static PAL_FORK_HOT uint8_t g_hot_busy[HOT_HANDLES];
 
-PAL_FORK_TEXT struct pal_handle *pal_linux_handle_new_hot(uint32_t kind, int fd) {
+struct pal_handle *pal_linux_handle_new_hot(uint32_t kind, int fd) {
     for (int i = 0; i < HOT_HANDLES; i++)
-        if (!__atomic_exchange_n(&g_hot_busy[i], 1, __ATOMIC_ACQUIRE)) {
-            struct pal_handle *h = &g_hot_handles[i];
-            pal_memset(h, 0, sizeof(*h));
-            h->kind = kind;
-            h->fd = fd;
-            return h;
-        }
+        if (!__atomic_exchange_n(&g_hot_busy[i], 1, __ATOMIC_ACQUIRE))
+            return handle_init(&g_hot_handles[i], kind, fd);
     return pal_linux_handle_new(kind, fd);
 }
 
