@@ -109,13 +109,6 @@ static void drop_rseq(void) {
     syscall(SYS_rseq, area, __rseq_size < 32 ? 32 : __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG);
 }
 
-/* Once booted, the libos process runs no code or data of the shared
- * libraries (the PAL, libos and shim are freestanding), so its fast-fork
- * children need none of their mappings, and each one a fork copies costs it
- * (and the child's exit) microseconds. Kept: the program (its .bss is an
- * unnamed mapping), the vDSO, and ld.so, which holds r_debug, the list the
- * PAL extends for gdb (pal_debug_map_add). The usual build is static-PIE
- * and has none of these libraries; this is for the sanitizer build. */
 /* The pages of segment ph: [lo, hi), its end rounded up (all its pages) or
  * down (only pages it fills: RELRO's last one may hold .data too). */
 static void segment_pages(const struct dl_phdr_info *info, const ElfW(Phdr) * ph, bool end_up,
@@ -126,18 +119,34 @@ static void segment_pages(const struct dl_phdr_info *info, const ElfW(Phdr) * ph
     *hi = end_up ? (end + ~mask) & mask : end & mask;
 }
 
-static int skip_in_forks(struct dl_phdr_info *info, size_t size, void *data) {
+/* Shapes the booting process's mappings for its fast-fork children: each
+ * mapping a fork copies costs it (and the child's exit) microseconds.
+ * - The shared libraries' mappings are not inherited (MADV_DONTFORK): the
+ *   libos process runs none of their code or data (the PAL, libos and shim
+ *   are freestanding). Kept: the vDSO, and ld.so, which holds r_debug, the
+ *   list the PAL extends for gdb (pal_debug_map_add). The usual build is
+ *   static-PIE and has no such libraries; this is for the sanitizer build.
+ * - The program's RELRO is made writable again, so that it merges back into
+ *   .data: it guards the runtime's pointers while it parses its input, and
+ *   nothing the app, sharing this address space, could not write anyway. */
+static int shape_for_forks(struct dl_phdr_info *info, size_t size, void *data) {
     (void)size, (void)data;
     const char *name = info->dlpi_name;
-    if (!name || !name[0] || info->dlpi_addr == getauxval(AT_BASE) ||
-        (void *)info->dlpi_addr == (void *)getauxval(AT_SYSINFO_EHDR))
+    bool program = !name || !name[0];
+    if (!program && (info->dlpi_addr == getauxval(AT_BASE) ||
+                     (void *)info->dlpi_addr == (void *)getauxval(AT_SYSINFO_EHDR)))
         return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uintptr_t lo, hi;
-        if (info->dlpi_phdr[i].p_type != PT_LOAD)
-            continue;
-        segment_pages(info, &info->dlpi_phdr[i], true, &lo, &hi);
-        madvise((void *)lo, hi - lo, MADV_DONTFORK); /* best effort: only speed */
+        if (!program && ph->p_type == PT_LOAD) {
+            segment_pages(info, ph, true, &lo, &hi);
+            madvise((void *)lo, hi - lo, MADV_DONTFORK); /* best effort: only speed */
+        } else if (program && ph->p_type == PT_GNU_RELRO) {
+            segment_pages(info, ph, false, &lo, &hi);
+            if (hi > lo)
+                mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE); /* only speed if it fails */
+        }
     }
     return 0;
 }
@@ -158,26 +167,6 @@ static void skip_heap_in_forks(void) {
     fclose(f);
     if (hi > lo)
         madvise((void *)lo, hi - lo, MADV_DONTFORK);
-}
-
-/* RELRO guards the runtime's pointers while it parses its input. Once the
- * app runs in this address space it guards nothing the app could not
- * write anyway, and as its own host mapping it costs every fast fork an
- * anonymous mapping to copy (~2 us): made writable again, it merges back
- * into .data. Only the program's own segment (the static-PIE build). */
-static int merge_relro(struct dl_phdr_info *info, size_t size, void *data) {
-    (void)size, (void)data;
-    if (info->dlpi_name && info->dlpi_name[0])
-        return 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        uintptr_t lo, hi;
-        if (info->dlpi_phdr[i].p_type != PT_GNU_RELRO)
-            continue;
-        segment_pages(info, &info->dlpi_phdr[i], false, &lo, &hi);
-        if (hi > lo)
-            mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE); /* only speed if it fails */
-    }
-    return 1;
 }
 
 static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabot_sandbox *sb) {
@@ -224,8 +213,7 @@ static __attribute__((noreturn)) void boot(struct sabot_prepared *p, struct sabo
     /* No libc code runs after this: flush what it buffered, and give back
      * the heap's free pages (every fork would copy their page tables). */
     fflush(NULL);
-    dl_iterate_phdr(skip_in_forks, NULL);
-    dl_iterate_phdr(merge_relro, NULL);
+    dl_iterate_phdr(shape_for_forks, NULL);
     skip_heap_in_forks();
     malloc_trim(0);
     drop_rseq();
